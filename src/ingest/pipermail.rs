@@ -1,0 +1,158 @@
+//! pipermail specifics: month archive names, and the article numbers of its HTML pages.
+//!
+//! Old links point at `YYYY-Month/NNNNNN.html`, so each page's number must be recorded
+//! against the message it shows. The page names its message in the reply link
+//! (`mailto:…?…&In-Reply-To=%3CMessage-ID%3E`). pipermail numbered articles in archive
+//! order, so the i-th message of a month's `.txt` is normally the i-th page of that month;
+//! the Message-ID confirms it, and settles it when the two disagree.
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// `2008-April.txt`, `2008-April.txt.gz` (or the bare `2008-April`) -> (2008, 4).
+pub fn month_of_file(name: &str) -> Option<(i32, u32)> {
+    let stem = name.strip_suffix(".gz").unwrap_or(name);
+    let stem = stem.strip_suffix(".txt").unwrap_or(stem);
+    parse_month(stem)
+}
+
+/// `2008-April` -> (2008, 4).
+pub fn parse_month(stem: &str) -> Option<(i32, u32)> {
+    let (y, m) = stem.split_once('-')?;
+    if y.len() != 4 {
+        return None;
+    }
+    let year: i32 = y.parse().ok()?;
+    let month = MONTH_NAMES.iter().position(|n| n.eq_ignore_ascii_case(m))? as u32 + 1;
+    Some((year, month))
+}
+
+/// One HTML page of a month: its article number and the Message-ID it names.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub number: i64,
+    pub message_id: Option<String>,
+}
+
+/// The page expected at a message's position, plus the whole month to search when the
+/// position and the Message-ID disagree.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    pub expected: Option<Page>,
+    pub month: Arc<Vec<Page>>,
+}
+
+impl Slot {
+    /// The article number for a message with this Message-ID.
+    pub fn number_for(&self, message_id: &str) -> Option<i64> {
+        if let Some(p) = &self.expected
+            && p.message_id.as_deref().is_none_or(|m| m == message_id)
+        {
+            return Some(p.number);
+        }
+        self.month
+            .iter()
+            .find(|p| p.message_id.as_deref() == Some(message_id))
+            .map(|p| p.number)
+    }
+}
+
+pub struct MonthPages {
+    pages: Arc<Vec<Page>>,
+}
+
+impl MonthPages {
+    /// Reads the HTML pages beside a month archive (`2008-April.txt` -> `2008-April/`).
+    pub fn for_archive(txt: &Path) -> Option<MonthPages> {
+        let name = txt.file_name()?.to_string_lossy().into_owned();
+        let stem = name.strip_suffix(".gz").unwrap_or(&name);
+        let stem = stem.strip_suffix(".txt").unwrap_or(stem);
+        let dir = txt.parent()?.join(stem);
+        let mut pages = Vec::new();
+        for e in std::fs::read_dir(&dir).ok()?.flatten() {
+            let fname = e.file_name().to_string_lossy().into_owned();
+            let Some(num) = fname.strip_suffix(".html") else {
+                continue;
+            };
+            if num.len() != 6 || !num.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let Ok(number) = num.parse::<i64>() else {
+                continue;
+            };
+            let message_id = std::fs::read(e.path())
+                .ok()
+                .and_then(|b| message_id_of_page(&b));
+            pages.push(Page { number, message_id });
+        }
+        if pages.is_empty() {
+            return None;
+        }
+        pages.sort_by_key(|p| p.number);
+        Some(MonthPages {
+            pages: Arc::new(pages),
+        })
+    }
+
+    pub fn slot(&mut self, i: usize) -> Option<Slot> {
+        Some(Slot {
+            expected: self.pages.get(i).cloned(),
+            month: self.pages.clone(),
+        })
+    }
+}
+
+/// The Message-ID a pipermail article page names in its `In-Reply-To=` reply link.
+pub fn message_id_of_page(html: &[u8]) -> Option<String> {
+    let needle = b"In-Reply-To=";
+    let start = html.windows(needle.len()).position(|w| w == needle)? + needle.len();
+    let rest = &html[start..];
+    let end = rest
+        .iter()
+        .position(|&b| matches!(b, b'"' | b'&' | b'\'' | b'>' | b'\n'))
+        .unwrap_or(rest.len());
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&rest[..end]).collect();
+    let s = String::from_utf8_lossy(&decoded);
+    let id = s
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_names() {
+        assert_eq!(month_of_file("2008-April.txt"), Some((2008, 4)));
+        assert_eq!(month_of_file("2010-September.txt.gz"), Some((2010, 9)));
+        assert_eq!(month_of_file("notes.txt"), None);
+    }
+
+    #[test]
+    fn page_message_id() {
+        let html = br#"<A HREF="mailto:l%40x?Subject=Re%3A%20x&In-Reply-To=%3C2008.36856.vergata%40fbihome.de%3E">"#;
+        assert_eq!(
+            message_id_of_page(html).as_deref(),
+            Some("2008.36856.vergata@fbihome.de")
+        );
+    }
+}

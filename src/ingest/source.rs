@@ -1,0 +1,278 @@
+//! Finding the messages in whatever the admin points at: files and directories, mbox in
+//! any dialect (optionally gzipped), maildirs (incl. Maildir++ folders), pipermail month
+//! archives with their HTML pages, and directories of single message files. The format is
+//! detected from content; the caller may force one.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::mbox::{MboxReader, is_envelope};
+use super::pipermail;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Auto,
+    Mbox,
+    Maildir,
+    Pipermail,
+    /// One message per file.
+    Message,
+}
+
+/// One message as cut from its source, before parsing.
+pub struct RawItem {
+    pub source: Arc<str>,
+    pub offset: u64,
+    pub data: Vec<u8>,
+    pub envelope: Option<String>,
+    pub pipermail: bool,
+    /// pipermail's own article number and Message-ID for this position, from the HTML.
+    pub html_slot: Option<pipermail::Slot>,
+}
+
+/// What the walker reports besides messages.
+pub enum Event {
+    Message(RawItem),
+    /// A file that holds no mail (or could not be read), with the reason.
+    Skipped(PathBuf, String),
+    /// A pipermail month without HTML pages: numbers fall back to archive order.
+    NumbersByPosition,
+}
+
+/// Checks that every path can be read before anything is imported.
+pub fn check_paths(paths: &[PathBuf]) -> Result<(), String> {
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                std::fs::read_dir(p)
+                    .map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
+            }
+            Ok(_) => {
+                File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            }
+            Err(e) => return Err(format!("cannot read {}: {e}", p.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Walks all paths in order, calling `emit` for each event; stops early if `emit` says so.
+pub fn walk(paths: &[PathBuf], format: Format, emit: &mut dyn FnMut(Event) -> bool) {
+    for p in paths {
+        if !walk_path(p, format, emit) {
+            return;
+        }
+    }
+}
+
+fn walk_path(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> bool {
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
+    };
+    if meta.is_dir() {
+        return walk_dir(p, format, emit);
+    }
+    read_file(p, format, emit)
+}
+
+fn sort_key(p: &Path) -> (u8, i32, u32, String) {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match pipermail::month_of_file(&name) {
+        Some((y, m)) => (0, y, m, name),
+        None => (1, 0, 0, name),
+    }
+}
+
+fn walk_dir(dir: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> bool {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return emit(Event::Skipped(dir.to_path_buf(), e.to_string())),
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort_by_key(|p| sort_key(p));
+    let has_txt = |p: &Path| -> bool {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        name.strip_suffix(".gz")
+            .is_some_and(|plain| dir.join(plain).is_file())
+    };
+    for p in &paths {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if p.is_dir() {
+            // Maildir scratch space holds half-delivered files; pipermail month folders
+            // are read along with their `.txt` archive.
+            if name == "tmp"
+                || dir.join(format!("{name}.txt")).is_file()
+                || dir.join(format!("{name}.txt.gz")).is_file()
+            {
+                continue;
+            }
+            if !walk_dir(p, format, emit) {
+                return false;
+            }
+            continue;
+        }
+        if has_txt(p) && pipermail::month_of_file(&name).is_some() {
+            continue; // `X.txt.gz` beside `X.txt`: the same month twice.
+        }
+        if !read_file(p, format, emit) {
+            return false;
+        }
+    }
+    true
+}
+
+fn open_maybe_gz(p: &Path) -> io::Result<Box<dyn BufRead>> {
+    let f = File::open(p)?;
+    let mut r = BufReader::with_capacity(256 * 1024, f);
+    let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    if gz {
+        Ok(Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::read::MultiGzDecoder::new(r),
+        )))
+    } else {
+        Ok(Box::new(r))
+    }
+}
+
+#[derive(PartialEq)]
+enum Kind {
+    Mbox,
+    Message,
+    NotMail(&'static str),
+}
+
+fn sniff(head: &[u8]) -> Kind {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    if is_envelope(first) || first.starts_with(b"From -") {
+        return Kind::Mbox;
+    }
+    if head.is_empty() {
+        return Kind::NotMail("empty file");
+    }
+    // A header line: printable name without spaces, then a colon.
+    let colon = first.iter().position(|&b| b == b':');
+    let looks_header = colon.is_some_and(|c| {
+        c > 0
+            && first[..c]
+                .iter()
+                .all(|&b| b.is_ascii_graphic() && b != b':')
+    });
+    if looks_header {
+        Kind::Message
+    } else if head.contains(&0) {
+        Kind::NotMail("binary file")
+    } else {
+        Kind::NotMail("no mail headers")
+    }
+}
+
+fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    if format == Format::Auto
+        && (lower.ends_with(".html") || lower.ends_with(".htm") || lower.ends_with(".json"))
+    {
+        return emit(Event::Skipped(
+            p.to_path_buf(),
+            "not a mail file (by name)".into(),
+        ));
+    }
+    let source: Arc<str> = std::fs::canonicalize(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
+        .into();
+    let mut reader = match open_maybe_gz(p) {
+        Ok(r) => r,
+        Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
+    };
+    let kind = match format {
+        Format::Mbox | Format::Pipermail => Kind::Mbox,
+        Format::Message | Format::Maildir => Kind::Message,
+        Format::Auto => match reader.fill_buf() {
+            Ok(head) => sniff(head),
+            Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
+        },
+    };
+    let is_pipermail = format == Format::Pipermail
+        || (format == Format::Auto
+            && kind == Kind::Mbox
+            && (pipermail::month_of_file(&name).is_some()
+                || reader.fill_buf().is_ok_and(|h| {
+                    let first = h.split(|&b| b == b'\n').next().unwrap_or(&[]);
+                    super::mbox::is_pipermail_envelope(first)
+                        && String::from_utf8_lossy(first).contains(" at ")
+                })));
+    match kind {
+        Kind::NotMail(why) => emit(Event::Skipped(p.to_path_buf(), why.into())),
+        Kind::Message => {
+            let mut data = Vec::new();
+            if let Err(e) = reader.read_to_end(&mut data) {
+                return emit(Event::Skipped(p.to_path_buf(), e.to_string()));
+            }
+            emit(Event::Message(RawItem {
+                source,
+                offset: 0,
+                data,
+                envelope: None,
+                pipermail: false,
+                html_slot: None,
+            }))
+        }
+        Kind::Mbox => {
+            let mut numbers = if is_pipermail {
+                pipermail::MonthPages::for_archive(p)
+            } else {
+                None
+            };
+            if is_pipermail && numbers.is_none() && !emit(Event::NumbersByPosition) {
+                return false;
+            }
+            let reader = if is_pipermail {
+                MboxReader::pipermail(reader)
+            } else {
+                MboxReader::new(reader)
+            };
+            for (i, m) in reader.enumerate() {
+                match m {
+                    Ok(m) => {
+                        let html_slot = numbers.as_mut().and_then(|n| n.slot(i));
+                        let ev = Event::Message(RawItem {
+                            source: source.clone(),
+                            offset: m.marker_offset,
+                            data: m.data,
+                            envelope: m.envelope,
+                            pipermail: is_pipermail,
+                            html_slot,
+                        });
+                        if !emit(ev) {
+                            return false;
+                        }
+                    }
+                    Err(e) => {
+                        return emit(Event::Skipped(p.to_path_buf(), format!("read error: {e}")));
+                    }
+                }
+            }
+            true
+        }
+    }
+}

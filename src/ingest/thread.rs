@@ -1,0 +1,455 @@
+//! Incremental JWZ threading for one list.
+//!
+//! Nodes are keyed by message key; a node the archive does not hold yet is a ghost, so a
+//! reply that arrives before its parent hangs under the parent's ghost and is re-parented
+//! for free when the parent arrives (the ghost becomes real). A real message's own headers
+//! decide its parent: In-Reply-To when present (it names what the author answered; notmuch
+//! does the same, and it survives reversed or mistyped References), else the last
+//! reference. References supply the ancestry between ghosts. A link that would close a loop
+//! is refused. A "Re:" message with no reply headers at all joins the most recent thread with
+//! the same subject in this list, if that thread saw a message within 30 days.
+//!
+//! Thread identity is a union-find over thread numbers; merges are recorded so the store
+//! can renumber rows it holds. The state is loaded from the store at the start of an import
+//! and every change is written back in the same transaction as the messages, so an
+//! interrupted import resumes exactly where it stopped.
+
+use std::collections::{HashMap, HashSet};
+
+const NONE: u32 = u32::MAX;
+const SUBJECT_WINDOW: i64 = 30 * 86_400;
+
+#[derive(Debug, Clone)]
+struct Node {
+    parent: u32,
+    thread: i64,
+    real: bool,
+    via_subject: bool,
+    seq: Option<i64>,
+}
+
+/// A node as stored: what the store reads back and writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRow {
+    pub key: String,
+    pub parent: Option<String>,
+    pub thread: i64,
+    pub real: bool,
+    pub via_subject: bool,
+    pub seq: Option<i64>,
+}
+
+/// What a message brings to threading.
+pub struct Incoming<'a> {
+    pub key: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub references: &'a [String],
+    pub is_reply_subject: bool,
+    pub subject_key: &'a str,
+    pub date: Option<i64>,
+}
+
+#[derive(Default)]
+pub struct Threader {
+    keys: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32>,
+    nodes: Vec<Node>,
+    /// Union-find over thread numbers: an entry maps a merged-away thread to its successor.
+    merged: HashMap<i64, i64>,
+    /// Subject key -> most recent real node with it, and that node's date.
+    subjects: HashMap<String, (u32, i64)>,
+    next_thread: i64,
+    next_seq: i64,
+    dirty: HashSet<u32>,
+    dirty_threads: HashSet<i64>,
+    /// (from, to) thread merges since the last `take_changes`, in order.
+    merges: Vec<(i64, i64)>,
+}
+
+/// Everything that changed since the last call, for the store to write.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub nodes: Vec<NodeRow>,
+    pub merges: Vec<(i64, i64)>,
+    pub threads: Vec<i64>,
+    pub next_thread: i64,
+}
+
+impl Threader {
+    pub fn new(next_thread: i64) -> Self {
+        Self {
+            next_thread: next_thread.max(1),
+            ..Default::default()
+        }
+    }
+
+    /// Restores a node read from the store (with the date and subject key of its message,
+    /// for the subject fallback).
+    pub fn load(&mut self, row: NodeRow, subject: Option<(&str, i64)>) {
+        let idx = self.intern(&row.key);
+        let parent = row.parent.as_deref().map_or(NONE, |p| self.intern(p));
+        let n = &mut self.nodes[idx as usize];
+        n.parent = parent;
+        n.thread = row.thread;
+        n.real = row.real;
+        n.via_subject = row.via_subject;
+        n.seq = row.seq;
+        if let Some(s) = row.seq {
+            self.next_seq = self.next_seq.max(s + 1);
+        }
+        self.next_thread = self.next_thread.max(row.thread + 1);
+        if let Some((key, date)) = subject {
+            self.note_subject(key, idx, date);
+        }
+    }
+
+    fn intern(&mut self, key: &str) -> u32 {
+        if let Some(&i) = self.index.get(key) {
+            return i;
+        }
+        let i = self.nodes.len() as u32;
+        let b: Box<str> = key.into();
+        self.keys.push(b.clone());
+        self.index.insert(b, i);
+        let thread = self.next_thread;
+        self.next_thread += 1;
+        self.nodes.push(Node {
+            parent: NONE,
+            thread,
+            real: false,
+            via_subject: false,
+            seq: None,
+        });
+        self.dirty.insert(i);
+        self.dirty_threads.insert(thread);
+        i
+    }
+
+    fn find(&self, mut t: i64) -> i64 {
+        while let Some(&n) = self.merged.get(&t) {
+            t = n;
+        }
+        t
+    }
+
+    fn union(&mut self, a: i64, b: i64) -> i64 {
+        let (a, b) = (self.find(a), self.find(b));
+        if a == b {
+            return a;
+        }
+        let (keep, gone) = if a < b { (a, b) } else { (b, a) };
+        self.merged.insert(gone, keep);
+        self.merges.push((gone, keep));
+        self.dirty_threads.insert(keep);
+        self.dirty_threads.insert(gone);
+        keep
+    }
+
+    /// Whether making `parent` the parent of `child` would close a loop.
+    fn would_loop(&self, child: u32, parent: u32) -> bool {
+        let mut cur = parent;
+        let mut steps = 0usize;
+        while cur != NONE {
+            if cur == child {
+                return true;
+            }
+            cur = self.nodes[cur as usize].parent;
+            steps += 1;
+            if steps > self.nodes.len() {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn set_parent(&mut self, child: u32, parent: u32) {
+        if self.nodes[child as usize].parent != parent {
+            self.nodes[child as usize].parent = parent;
+            self.dirty.insert(child);
+        }
+    }
+
+    fn join(&mut self, a: u32, b: u32) {
+        let (ta, tb) = (self.nodes[a as usize].thread, self.nodes[b as usize].thread);
+        self.union(ta, tb);
+    }
+
+    fn note_subject(&mut self, key: &str, idx: u32, date: i64) {
+        if key.is_empty() {
+            return;
+        }
+        match self.subjects.get_mut(key) {
+            Some(e) if e.1 > date => {}
+            Some(e) => *e = (idx, date),
+            None => {
+                self.subjects.insert(key.to_string(), (idx, date));
+            }
+        }
+    }
+
+    fn root_of(&self, mut n: u32) -> u32 {
+        let mut steps = 0usize;
+        while self.nodes[n as usize].parent != NONE && steps <= self.nodes.len() {
+            n = self.nodes[n as usize].parent;
+            steps += 1;
+        }
+        n
+    }
+
+    /// Whether the list already holds a real message under this key.
+    pub fn contains(&self, key: &str) -> bool {
+        self.index
+            .get(key)
+            .is_some_and(|&i| self.nodes[i as usize].real)
+    }
+
+    /// Threads a new real message; returns its parent key (if any).
+    pub fn add(&mut self, m: &Incoming<'_>) -> Option<String> {
+        let k = self.intern(m.key);
+        {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            let n = &mut self.nodes[k as usize];
+            n.real = true;
+            n.seq = Some(seq);
+        }
+        self.dirty.insert(k);
+
+        let mut chain: Vec<u32> = Vec::with_capacity(m.references.len() + 1);
+        for r in m.references.iter().map(String::as_str).chain(m.in_reply_to) {
+            if r == m.key {
+                continue;
+            }
+            let i = self.intern(r);
+            if !chain.contains(&i) {
+                chain.push(i);
+            }
+        }
+        // Ancestry among ghosts, oldest first.
+        for w in chain.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            self.join(a, b);
+            let nb = &self.nodes[b as usize];
+            if !nb.real && nb.parent == NONE && !self.would_loop(b, a) {
+                self.set_parent(b, a);
+            }
+        }
+        let wanted = m
+            .in_reply_to
+            .filter(|r| *r != m.key)
+            .or_else(|| {
+                m.references
+                    .iter()
+                    .rev()
+                    .map(String::as_str)
+                    .find(|r| *r != m.key)
+            })
+            .map(|r| self.index[r]);
+
+        let mut via_subject = false;
+        let parent = match wanted {
+            Some(p) => Some(p),
+            None if m.is_reply_subject && !m.subject_key.is_empty() => {
+                match (self.subjects.get(m.subject_key), m.date) {
+                    (Some(&(other, odate)), Some(d))
+                        if other != k && (d - odate).abs() <= SUBJECT_WINDOW =>
+                    {
+                        via_subject = true;
+                        Some(self.root_of(other))
+                    }
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        match parent {
+            Some(p) if p != k && !self.would_loop(k, p) => {
+                self.set_parent(k, p);
+                self.join(k, p);
+            }
+            Some(p) => {
+                // A loop: keep the message a root but in the same thread.
+                self.set_parent(k, NONE);
+                self.join(k, p);
+            }
+            None => self.set_parent(k, NONE),
+        }
+        if self.nodes[k as usize].via_subject != via_subject {
+            self.nodes[k as usize].via_subject = via_subject;
+        }
+        if let Some(&c) = chain.first() {
+            self.join(k, c);
+        }
+        if let Some(d) = m.date {
+            self.note_subject(m.subject_key, k, d);
+        }
+        let t = self.find(self.nodes[k as usize].thread);
+        self.dirty_threads.insert(t);
+        let p = self.nodes[k as usize].parent;
+        (p != NONE).then(|| self.keys[p as usize].to_string())
+    }
+
+    /// The current thread number of a key.
+    pub fn thread_of(&self, key: &str) -> Option<i64> {
+        self.index
+            .get(key)
+            .map(|&i| self.find(self.nodes[i as usize].thread))
+    }
+
+    pub fn take_changes(&mut self) -> Changes {
+        let mut dirty: Vec<u32> = self.dirty.drain().collect();
+        dirty.sort_unstable();
+        let nodes = dirty
+            .into_iter()
+            .map(|i| {
+                let n = &self.nodes[i as usize];
+                NodeRow {
+                    key: self.keys[i as usize].to_string(),
+                    parent: (n.parent != NONE).then(|| self.keys[n.parent as usize].to_string()),
+                    thread: self.find(n.thread),
+                    real: n.real,
+                    via_subject: n.via_subject,
+                    seq: n.seq,
+                }
+            })
+            .collect();
+        let mut threads: Vec<i64> = self.dirty_threads.drain().collect();
+        threads.sort_unstable();
+        Changes {
+            nodes,
+            merges: std::mem::take(&mut self.merges),
+            threads,
+            next_thread: self.next_thread,
+        }
+    }
+}
+
+/// A thread as a forest for display: ghosts with one child are elided (the child takes
+/// their place), and when a thread ends up with several roots and exactly one of them is a
+/// real message that replies to nothing, the other roots are shown under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeNode {
+    pub key: String,
+    pub real: bool,
+    pub children: Vec<TreeNode>,
+}
+
+/// Builds the display forest of one thread from its stored nodes, children in `order`
+/// (the caller sorts rows by date so siblings read chronologically).
+pub fn build_tree(rows: &[NodeRow]) -> Vec<TreeNode> {
+    let keys: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.key.as_str(), i))
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+    let mut roots = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        match r.parent.as_deref().and_then(|p| keys.get(p)) {
+            Some(&p) => children[p].push(i),
+            None => roots.push(i),
+        }
+    }
+    fn build(
+        i: usize,
+        rows: &[NodeRow],
+        children: &[Vec<usize>],
+        depth: usize,
+    ) -> Option<TreeNode> {
+        if depth > 10_000 {
+            return None;
+        }
+        let kids: Vec<TreeNode> = children[i]
+            .iter()
+            .filter_map(|&c| build(c, rows, children, depth + 1))
+            .collect();
+        if !rows[i].real {
+            match kids.len() {
+                0 => return None,
+                1 => return kids.into_iter().next(),
+                _ => {}
+            }
+        }
+        Some(TreeNode {
+            key: rows[i].key.clone(),
+            real: rows[i].real,
+            children: kids,
+        })
+    }
+    let mut forest: Vec<TreeNode> = roots
+        .into_iter()
+        .filter_map(|r| build(r, rows, &children, 0))
+        .collect();
+    // Ghost roots with several children become top-level siblings when the thread has
+    // a single real starter: show them under it rather than as a detached fragment.
+    let starters: Vec<usize> = forest
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.real && rows[keys[t.key.as_str()]].parent.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    if forest.len() > 1 && starters.len() == 1 {
+        let s = starters[0];
+        let mut starter = forest.remove(s);
+        for t in forest.drain(..) {
+            if t.real {
+                starter.children.push(t);
+            } else {
+                starter.children.extend(t.children);
+            }
+        }
+        forest.push(starter);
+    }
+    forest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(t: &mut Threader, key: &str, irt: Option<&str>, refs: &[&str]) -> Option<String> {
+        let refs: Vec<String> = refs.iter().map(|s| s.to_string()).collect();
+        t.add(&Incoming {
+            key,
+            in_reply_to: irt,
+            references: &refs,
+            is_reply_subject: false,
+            subject_key: "",
+            date: None,
+        })
+    }
+
+    #[test]
+    fn reply_before_parent_is_reparented() {
+        let mut t = Threader::new(1);
+        assert_eq!(add(&mut t, "c", Some("b"), &["a", "b"]), Some("b".into()));
+        assert_eq!(add(&mut t, "b", Some("a"), &["a"]), Some("a".into()));
+        assert_eq!(add(&mut t, "a", None, &[]), None);
+        assert_eq!(t.thread_of("a"), t.thread_of("c"));
+    }
+
+    #[test]
+    fn loops_are_refused() {
+        let mut t = Threader::new(1);
+        add(&mut t, "x", Some("y"), &["y"]);
+        assert_eq!(add(&mut t, "y", Some("x"), &["x"]), None);
+        assert_eq!(t.thread_of("x"), t.thread_of("y"));
+    }
+
+    #[test]
+    fn subject_fallback_only_for_headerless_re() {
+        let mut t = Threader::new(1);
+        let none: Vec<String> = vec![];
+        let mk = |key, reply, date| Incoming {
+            key,
+            in_reply_to: None,
+            references: &none,
+            is_reply_subject: reply,
+            subject_key: "topic",
+            date: Some(date),
+        };
+        t.add(&mk("a", false, 1000));
+        assert_eq!(t.add(&mk("b", true, 2000)), Some("a".into()));
+        assert_eq!(t.add(&mk("c", true, 2000 + 40 * 86400)), None);
+    }
+}

@@ -1,0 +1,390 @@
+//! Every SQL statement of larch lives in this module, behind a narrow API, so that the rest
+//! of the program never sees SQL and another backend (PostgreSQL for multi-node setups) can
+//! be added by reimplementing this module alone.
+
+mod read;
+pub use read::*;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use crate::ingest::normalize::Normalized;
+use crate::ingest::thread::{Changes, NodeRow, Threader};
+
+pub type Result<T> = std::result::Result<T, sqlx::Error>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Handle on the SQLite database of a data directory.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListRow {
+    pub id: i64,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub private: bool,
+    pub next_thread: i64,
+}
+
+/// A stored message matching a Message-ID, for the duplicate check.
+#[derive(Debug, Clone)]
+pub struct Existing {
+    pub id: i64,
+    pub mkey: String,
+    pub content_hash: Vec<u8>,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Opens (creating if needed) `larch.db` in `dir` and brings its schema up to date.
+    pub async fn open(dir: &Path) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", dir.display()))?;
+        let path = dir.join("larch.db");
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true)
+            .pragma("cache_size", "-65536");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Returns the list, creating it when new.
+    pub async fn ensure_list(&self, name: &str) -> Result<ListRow> {
+        sqlx::query("INSERT OR IGNORE INTO lists (name, created_at) VALUES (?, ?)")
+            .bind(name)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        sqlx::query_as::<_, ListRow>(
+            "SELECT id, name, title, description, private, next_thread FROM lists WHERE name = ?",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// Rebuilds a list's threading state from its stored nodes.
+    pub async fn load_threader(&self, list: &ListRow) -> Result<Threader> {
+        use futures::TryStreamExt;
+        let mut t = Threader::new(list.next_thread);
+        let mut rows = sqlx::query(
+            "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq,
+                    m.subject_key, m.date
+             FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? ORDER BY n.seq",
+        )
+        .bind(list.id)
+        .fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            let subject_key: Option<String> = r.get(6);
+            let date: Option<i64> = r.get(7);
+            let row = NodeRow {
+                key: r.get(0),
+                parent: r.get(1),
+                thread: r.get(2),
+                real: r.get(3),
+                via_subject: r.get(4),
+                seq: r.get(5),
+            };
+            let subj = match (&subject_key, date) {
+                (Some(k), Some(d)) => Some((k.as_str(), d)),
+                _ => None,
+            };
+            t.load(row, subj);
+        }
+        Ok(t)
+    }
+
+    /// Starts a write batch: one transaction, committed as a whole or not at all.
+    pub async fn begin(&self) -> Result<Batch> {
+        let mut conn = self.pool.acquire().await?.detach();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await?;
+        Ok(Batch { conn })
+    }
+
+    /// Number of the next pipermail article for a list (max + 1, or 0).
+    pub async fn next_pipermail_number(&self, list_id: i64) -> Result<i64> {
+        let n: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(number) FROM pipermail_numbers WHERE list_id = ?")
+                .bind(list_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n.map_or(0, |n| n + 1))
+    }
+}
+
+/// An open write transaction for one batch of imported messages.
+pub struct Batch {
+    conn: SqliteConnection,
+}
+
+/// A message ready to store: normalized fields plus what the importer decided.
+pub struct NewMessage<'a> {
+    pub mkey: &'a str,
+    pub n: &'a Normalized,
+    pub raw_compressed: &'a [u8],
+    pub raw_size: usize,
+    pub source: &'a str,
+    pub offset: u64,
+}
+
+impl Batch {
+    pub async fn find_by_message_id(&mut self, message_id: &str) -> Result<Vec<Existing>> {
+        let rows = sqlx::query(
+            "SELECT id, mkey, content_hash FROM messages WHERE message_id = ? ORDER BY id",
+        )
+        .bind(message_id)
+        .fetch_all(&mut self.conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Existing {
+                id: r.get(0),
+                mkey: r.get(1),
+                content_hash: r.get(2),
+            })
+            .collect())
+    }
+
+    pub async fn mkey_taken(&mut self, mkey: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE mkey = ?")
+            .bind(mkey)
+            .fetch_one(&mut self.conn)
+            .await?;
+        Ok(n > 0)
+    }
+
+    pub async fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64> {
+        let n = m.n;
+        let refs = n.references.join(" ");
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (mkey, message_id, msgid_generated, content_hash, from_name,
+                from_addr, date, tz_offset, date_source, subject, subject_key, in_reply_to, refs,
+                list_id_header, body_text, body_html, attachment_count, raw, raw_size, source,
+                source_offset, created_at)
+             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+        )
+        .bind(m.mkey)
+        .bind(&n.message_id)
+        .bind(n.msgid_generated)
+        .bind(&n.content_hash[..])
+        .bind(&n.from_name)
+        .bind(&n.from_addr)
+        .bind(n.date)
+        .bind(n.tz_offset)
+        .bind(n.date_source as i64)
+        .bind(&n.subject)
+        .bind(&n.subject_key)
+        .bind(&n.in_reply_to)
+        .bind(refs)
+        .bind(&n.list_id)
+        .bind(&n.body_text)
+        .bind(&n.body_html)
+        .bind(n.attachments.len() as i64)
+        .bind(m.raw_compressed)
+        .bind(m.raw_size as i64)
+        .bind(m.source)
+        .bind(m.offset as i64)
+        .bind(now())
+        .fetch_one(&mut self.conn)
+        .await?;
+        for (i, a) in n.attachments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO attachments (message_id, idx, filename, content_type, size, data)
+                 VALUES (?,?,?,?,?,?)",
+            )
+            .bind(id)
+            .bind(i as i64)
+            .bind(&a.filename)
+            .bind(&a.content_type)
+            .bind(a.data.len() as i64)
+            .bind(&a.data)
+            .execute(&mut self.conn)
+            .await?;
+        }
+        Ok(id)
+    }
+
+    pub async fn insert_reject(
+        &mut self,
+        list_id: i64,
+        source: &str,
+        offset: u64,
+        reason: &str,
+        raw: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO rejects (list_id, source, source_offset, reason, raw, created_at)
+             VALUES (?,?,?,?,?,?)",
+        )
+        .bind(list_id)
+        .bind(source)
+        .bind(offset as i64)
+        .bind(reason)
+        .bind(raw)
+        .bind(now())
+        .execute(&mut self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether a message already has a pipermail number in this list.
+    pub async fn has_pipermail_number(&mut self, list_id: i64, message_pk: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pipermail_numbers WHERE list_id = ? AND message_id = ?",
+        )
+        .bind(list_id)
+        .bind(message_pk)
+        .fetch_one(&mut self.conn)
+        .await?;
+        Ok(n > 0)
+    }
+
+    pub async fn set_pipermail_number(
+        &mut self,
+        list_id: i64,
+        number: i64,
+        message_pk: i64,
+        from_html: bool,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO pipermail_numbers (list_id, number, message_id, from_html)
+             VALUES (?,?,?,?)",
+        )
+        .bind(list_id)
+        .bind(number)
+        .bind(message_pk)
+        .bind(from_html)
+        .execute(&mut self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes the threader's changes: renumbered threads, nodes, thread summaries.
+    /// `members` maps keys of messages that joined the list in this batch to their row ids.
+    pub async fn write_threads(
+        &mut self,
+        list_id: i64,
+        changes: &Changes,
+        members: &std::collections::HashMap<String, i64>,
+    ) -> Result<()> {
+        for (from, to) in &changes.merges {
+            sqlx::query("UPDATE nodes SET thread_no = ? WHERE list_id = ? AND thread_no = ?")
+                .bind(to)
+                .bind(list_id)
+                .bind(from)
+                .execute(&mut self.conn)
+                .await?;
+            sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
+                .bind(list_id)
+                .bind(from)
+                .execute(&mut self.conn)
+                .await?;
+        }
+        for n in &changes.nodes {
+            sqlx::query(
+                "INSERT INTO nodes (list_id, mkey, message_id, parent, thread_no, seq, via_subject)
+                 VALUES (?,?,?,?,?,?,?)
+                 ON CONFLICT (list_id, mkey) DO UPDATE SET
+                    message_id = COALESCE(excluded.message_id, nodes.message_id),
+                    parent = excluded.parent, thread_no = excluded.thread_no,
+                    seq = excluded.seq, via_subject = excluded.via_subject",
+            )
+            .bind(list_id)
+            .bind(&n.key)
+            .bind(members.get(&n.key))
+            .bind(&n.parent)
+            .bind(n.thread)
+            .bind(n.seq)
+            .bind(n.via_subject)
+            .execute(&mut self.conn)
+            .await?;
+        }
+        for t in &changes.threads {
+            // Summary of a thread: its earliest message stands for it.
+            let agg = sqlx::query(
+                "SELECT MIN(m.date), MAX(m.date), COUNT(*)
+                 FROM nodes n JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.thread_no = ?",
+            )
+            .bind(list_id)
+            .bind(t)
+            .fetch_one(&mut self.conn)
+            .await?;
+            let count: i64 = agg.get(2);
+            if count == 0 {
+                sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
+                    .bind(list_id)
+                    .bind(t)
+                    .execute(&mut self.conn)
+                    .await?;
+                continue;
+            }
+            let root = sqlx::query(
+                "SELECT n.mkey, m.subject FROM nodes n JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.thread_no = ?
+                 ORDER BY m.date IS NULL, m.date, n.seq LIMIT 1",
+            )
+            .bind(list_id)
+            .bind(t)
+            .fetch_one(&mut self.conn)
+            .await?;
+            sqlx::query(
+                "INSERT OR REPLACE INTO threads
+                    (list_id, thread_no, root_mkey, subject, first_date, last_date, message_count)
+                 VALUES (?,?,?,?,?,?,?)",
+            )
+            .bind(list_id)
+            .bind(t)
+            .bind(root.get::<String, _>(0))
+            .bind(root.get::<String, _>(1))
+            .bind(agg.get::<Option<i64>, _>(0))
+            .bind(agg.get::<Option<i64>, _>(1))
+            .bind(count)
+            .execute(&mut self.conn)
+            .await?;
+        }
+        sqlx::query("UPDATE lists SET next_thread = ? WHERE id = ?")
+            .bind(changes.next_thread)
+            .bind(list_id)
+            .execute(&mut self.conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commit(mut self) -> Result<()> {
+        sqlx::query("COMMIT").execute(&mut self.conn).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,301 @@
+//! Read side of the store: what the CLI and the web pages ask for.
+
+use std::io::Read;
+
+use sqlx::Row;
+
+use super::{Result, Store};
+
+/// Undoes the deflate applied to stored raw messages.
+pub fn inflate(z: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(z.len() * 3);
+    flate2::read::DeflateDecoder::new(z).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// One line of `larch lists` and of the front page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListSummary {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub private: bool,
+    pub messages: i64,
+    pub threads: i64,
+    pub first_date: Option<i64>,
+    pub last_date: Option<i64>,
+    pub rejected: i64,
+}
+
+/// A message as pages show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageView {
+    pub id: i64,
+    pub mkey: String,
+    pub message_id: String,
+    pub from_name: String,
+    pub from_addr: String,
+    pub date: Option<i64>,
+    pub tz_offset: i64,
+    pub subject: String,
+    pub in_reply_to: Option<String>,
+    pub body_text: String,
+    pub attachment_count: i64,
+    pub removed: bool,
+}
+
+/// A message in a listing (thread, month, recent).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageItem {
+    pub mkey: String,
+    pub parent: Option<String>,
+    pub thread_no: i64,
+    pub from_name: String,
+    pub from_addr: String,
+    pub date: Option<i64>,
+    pub subject: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ThreadSummary {
+    pub thread_no: i64,
+    pub root_mkey: String,
+    pub subject: String,
+    pub first_date: Option<i64>,
+    pub last_date: Option<i64>,
+    pub message_count: i64,
+}
+
+impl Store {
+    pub async fn thread_count(&self, list_id: i64) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM threads WHERE list_id = ?")
+            .bind(list_id)
+            .fetch_one(self.pool())
+            .await
+    }
+
+    pub async fn list_summaries(&self) -> Result<Vec<ListSummary>> {
+        sqlx::query_as::<_, ListSummary>(
+            "SELECT l.name, l.title, l.description, l.private,
+                (SELECT COUNT(*) FROM nodes n WHERE n.list_id = l.id AND n.message_id IS NOT NULL) AS messages,
+                (SELECT COUNT(*) FROM threads t WHERE t.list_id = l.id) AS threads,
+                (SELECT MIN(first_date) FROM threads t WHERE t.list_id = l.id) AS first_date,
+                (SELECT MAX(last_date) FROM threads t WHERE t.list_id = l.id) AS last_date,
+                (SELECT COUNT(*) FROM rejects r WHERE r.list_id = l.id) AS rejected
+             FROM lists l ORDER BY l.name",
+        )
+        .fetch_all(self.pool())
+        .await
+    }
+
+    pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
+        sqlx::query_as::<_, super::ListRow>(
+            "SELECT id, name, title, description, private, next_thread FROM lists
+             WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)",
+        )
+        .bind(name)
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    /// A message of a list by its key (only if the list holds it).
+    pub async fn message_in_list(&self, list_id: i64, mkey: &str) -> Result<Option<MessageView>> {
+        sqlx::query_as::<_, MessageView>(
+            "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
+                    m.subject, m.in_reply_to, m.body_text, m.attachment_count, m.removed
+             FROM nodes n JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.mkey = ?",
+        )
+        .bind(list_id)
+        .bind(mkey)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    /// The original bytes of a message.
+    pub async fn raw_message(&self, id: i64) -> anyhow::Result<Option<Vec<u8>>> {
+        let z: Option<Vec<u8>> = sqlx::query_scalar("SELECT raw FROM messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match z {
+            Some(z) => Some(inflate(&z)?),
+            None => None,
+        })
+    }
+
+    pub async fn recent_threads(&self, list_id: i64, limit: i64) -> Result<Vec<ThreadSummary>> {
+        sqlx::query_as::<_, ThreadSummary>(
+            "SELECT thread_no, root_mkey, subject, first_date, last_date, message_count
+             FROM threads WHERE list_id = ? ORDER BY last_date DESC LIMIT ?",
+        )
+        .bind(list_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+    }
+
+    /// Every message of one thread, oldest first.
+    pub async fn thread_messages(&self, list_id: i64, thread_no: i64) -> Result<Vec<MessageItem>> {
+        sqlx::query_as::<_, MessageItem>(
+            "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+             FROM nodes n JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date, n.seq",
+        )
+        .bind(list_id)
+        .bind(thread_no)
+        .fetch_all(self.pool())
+        .await
+    }
+
+    /// All nodes (ghosts included) of a thread, for building its tree.
+    pub async fn thread_nodes(
+        &self,
+        list_id: i64,
+        thread_no: i64,
+    ) -> Result<Vec<crate::ingest::thread::NodeRow>> {
+        let rows = sqlx::query(
+            "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq
+             FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date IS NULL, m.date, n.seq",
+        )
+        .bind(list_id)
+        .bind(thread_no)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| crate::ingest::thread::NodeRow {
+                key: r.get(0),
+                parent: r.get(1),
+                thread: r.get(2),
+                real: r.get(3),
+                via_subject: r.get(4),
+                seq: r.get(5),
+            })
+            .collect())
+    }
+
+    /// Thread number of a message in a list.
+    pub async fn thread_of(&self, list_id: i64, mkey: &str) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?")
+            .bind(list_id)
+            .bind(mkey)
+            .fetch_optional(self.pool())
+            .await
+    }
+
+    /// The message key a pipermail article number maps to.
+    pub async fn pipermail_number(&self, list_id: i64, number: i64) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT m.mkey FROM pipermail_numbers p JOIN messages m ON m.id = p.message_id
+             WHERE p.list_id = ? AND p.number = ?",
+        )
+        .bind(list_id)
+        .bind(number)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    /// Every (number, Message-ID) of a list, for checks against pipermail's pages.
+    pub async fn pipermail_numbers(&self, list_id: i64) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT p.number, m.message_id FROM pipermail_numbers p JOIN messages m ON m.id = p.message_id
+             WHERE p.list_id = ? ORDER BY p.number",
+        )
+        .bind(list_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// (Message-ID, parent Message-ID) for every real message of a list, the parent being
+    /// the nearest real ancestor; for comparing trees with other archivers.
+    pub async fn parent_links(&self, list_id: i64) -> Result<Vec<(String, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT m.message_id, pm.message_id
+             FROM nodes n JOIN messages m ON m.id = n.message_id
+             LEFT JOIN nodes pn ON pn.list_id = n.list_id AND pn.mkey = n.parent
+             LEFT JOIN messages pm ON pm.id = pn.message_id
+             WHERE n.list_id = ?",
+        )
+        .bind(list_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Sender addresses and dates of a list's messages (for sanity checks and stats).
+    pub async fn senders_and_dates(&self, list_id: i64) -> Result<Vec<(String, Option<i64>, i64)>> {
+        let rows = sqlx::query(
+            "SELECT m.from_addr, m.date, m.date_source FROM nodes n JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ?",
+        )
+        .bind(list_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    /// A canonical text dump of a list's archive state (messages, tree, threads, numbers),
+    /// independent of row ids: two imports that end in the same state dump identically.
+    pub async fn dump_list(&self, list_id: i64) -> Result<String> {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let rows = sqlx::query(
+            "SELECT n.mkey, n.parent, n.thread_no, n.seq, n.via_subject, m.content_hash, m.date, m.from_addr, m.subject
+             FROM nodes n LEFT JOIN messages m ON m.id = n.message_id WHERE n.list_id = ? ORDER BY n.mkey",
+        )
+        .bind(list_id)
+        .fetch_all(self.pool())
+        .await?;
+        for r in rows {
+            let hash: Option<Vec<u8>> = r.get(5);
+            let _ = writeln!(
+                out,
+                "node {} parent={:?} thread={} seq={:?} subj={} hash={} date={:?} from={} subject={}",
+                r.get::<String, _>(0),
+                r.get::<Option<String>, _>(1),
+                r.get::<i64, _>(2),
+                r.get::<Option<i64>, _>(3),
+                r.get::<bool, _>(4),
+                hash.map(hex::encode).unwrap_or_default(),
+                r.get::<Option<i64>, _>(6),
+                r.get::<Option<String>, _>(7).unwrap_or_default(),
+                r.get::<Option<String>, _>(8).unwrap_or_default(),
+            );
+        }
+        let rows = sqlx::query(
+            "SELECT thread_no, root_mkey, subject, first_date, last_date, message_count FROM threads
+             WHERE list_id = ? ORDER BY thread_no",
+        )
+        .bind(list_id)
+        .fetch_all(self.pool())
+        .await?;
+        for r in rows {
+            let _ = writeln!(
+                out,
+                "thread {} root={} subject={} first={:?} last={:?} count={}",
+                r.get::<i64, _>(0),
+                r.get::<String, _>(1),
+                r.get::<String, _>(2),
+                r.get::<Option<i64>, _>(3),
+                r.get::<Option<i64>, _>(4),
+                r.get::<i64, _>(5)
+            );
+        }
+        for (num, id) in self.pipermail_numbers(list_id).await? {
+            let _ = writeln!(out, "number {num} {id}");
+        }
+        let next: i64 = sqlx::query_scalar("SELECT next_thread FROM lists WHERE id = ?")
+            .bind(list_id)
+            .fetch_one(self.pool())
+            .await?;
+        let _ = writeln!(out, "next_thread {next}");
+        Ok(out)
+    }
+}
