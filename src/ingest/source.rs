@@ -155,7 +155,7 @@ enum Kind {
     NotMail(&'static str),
 }
 
-fn sniff(head: &[u8]) -> Kind {
+fn sniff(head: &[u8], mail_name: bool) -> Kind {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
     if is_envelope(first) || first.starts_with(b"From -") {
@@ -164,15 +164,15 @@ fn sniff(head: &[u8]) -> Kind {
     if head.is_empty() {
         return Kind::NotMail("empty file");
     }
-    // A header line: printable name without spaces, then a colon.
-    let colon = first.iter().position(|&b| b == b':');
-    let looks_header = colon.is_some_and(|c| {
-        c > 0
-            && first[..c]
-                .iter()
-                .all(|&b| b.is_ascii_graphic() && b != b':')
-    });
-    if looks_header {
+    // A header line among the first few: a printable name (broken mail may have a space
+    // in it), then a colon.
+    let looks_header = |line: &[u8]| {
+        line.iter().position(|&b| b == b':').is_some_and(|c| {
+            c > 0 && c < 80 && line[..c].iter().all(|&b| b.is_ascii_graphic() || b == b' ')
+        })
+    };
+    let lines = if mail_name { 5 } else { 1 };
+    if head.split(|&b| b == b'\n').take(lines).any(looks_header) {
         Kind::Message
     } else if head.contains(&0) {
         Kind::NotMail("binary file")
@@ -204,11 +204,16 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
         Ok(r) => r,
         Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
     };
+    let in_maildir = p
+        .parent()
+        .and_then(|d| d.file_name())
+        .is_some_and(|n| n == "cur" || n == "new");
     let kind = match format {
+        Format::Auto if in_maildir => Kind::Message,
         Format::Mbox | Format::Pipermail => Kind::Mbox,
         Format::Message | Format::Maildir => Kind::Message,
         Format::Auto => match reader.fill_buf() {
-            Ok(head) => sniff(head),
+            Ok(head) => sniff(head, lower.ends_with(".eml") || lower.ends_with(".msg")),
             Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
         },
     };

@@ -17,6 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 const NONE: u32 = u32::MAX;
+const UNASSIGNED: i64 = 0;
 const SUBJECT_WINDOW: i64 = 30 * 86_400;
 
 #[derive(Debug, Clone)]
@@ -103,6 +104,7 @@ impl Threader {
         }
     }
 
+    /// Index of a key, creating a ghost with no thread yet (`UNASSIGNED`) when new.
     fn intern(&mut self, key: &str) -> u32 {
         if let Some(&i) = self.index.get(key) {
             return i;
@@ -111,18 +113,40 @@ impl Threader {
         let b: Box<str> = key.into();
         self.keys.push(b.clone());
         self.index.insert(b, i);
-        let thread = self.next_thread;
-        self.next_thread += 1;
-        self.nodes.push(Node {
-            parent: NONE,
-            thread,
-            real: false,
-            via_subject: false,
-            seq: None,
-        });
+        self.nodes.push(Node { parent: NONE, thread: UNASSIGNED, real: false, via_subject: false, seq: None });
         self.dirty.insert(i);
-        self.dirty_threads.insert(thread);
         i
+    }
+
+    /// Puts all `members` in one thread: the lowest existing one, or a new one; nodes
+    /// without a thread join it directly, so fresh ghosts cause no merges.
+    fn unite(&mut self, members: &[u32]) -> i64 {
+        let existing: Vec<i64> = members
+            .iter()
+            .map(|&m| self.nodes[m as usize].thread)
+            .filter(|&t| t != UNASSIGNED)
+            .map(|t| self.find(t))
+            .collect();
+        let target = match existing.iter().min() {
+            Some(&t) => t,
+            None => {
+                let t = self.next_thread;
+                self.next_thread += 1;
+                t
+            }
+        };
+        for t in existing {
+            self.union(target, t);
+        }
+        let target = self.find(target);
+        for &m in members {
+            if self.nodes[m as usize].thread == UNASSIGNED {
+                self.nodes[m as usize].thread = target;
+                self.dirty.insert(m);
+            }
+        }
+        self.dirty_threads.insert(target);
+        target
     }
 
     fn find(&self, mut t: i64) -> i64 {
@@ -167,11 +191,6 @@ impl Threader {
             self.nodes[child as usize].parent = parent;
             self.dirty.insert(child);
         }
-    }
-
-    fn join(&mut self, a: u32, b: u32) {
-        let (ta, tb) = (self.nodes[a as usize].thread, self.nodes[b as usize].thread);
-        self.union(ta, tb);
     }
 
     fn note_subject(&mut self, key: &str, idx: u32, date: i64) {
@@ -228,7 +247,6 @@ impl Threader {
         // Ancestry among ghosts, oldest first.
         for w in chain.windows(2) {
             let (a, b) = (w[0], w[1]);
-            self.join(a, b);
             let nb = &self.nodes[b as usize];
             if !nb.real && nb.parent == NONE && !self.would_loop(b, a) {
                 self.set_parent(b, a);
@@ -263,28 +281,22 @@ impl Threader {
             None => None,
         };
         match parent {
-            Some(p) if p != k && !self.would_loop(k, p) => {
-                self.set_parent(k, p);
-                self.join(k, p);
-            }
-            Some(p) => {
-                // A loop: keep the message a root but in the same thread.
-                self.set_parent(k, NONE);
-                self.join(k, p);
-            }
-            None => self.set_parent(k, NONE),
+            Some(p) if p != k && !self.would_loop(k, p) => self.set_parent(k, p),
+            // A loop: the message stays a root, in the same thread.
+            _ => self.set_parent(k, NONE),
         }
         if self.nodes[k as usize].via_subject != via_subject {
             self.nodes[k as usize].via_subject = via_subject;
         }
-        if let Some(&c) = chain.first() {
-            self.join(k, c);
+        let mut members = chain;
+        members.push(k);
+        if let Some(p) = parent {
+            members.push(p);
         }
+        self.unite(&members);
         if let Some(d) = m.date {
             self.note_subject(m.subject_key, k, d);
         }
-        let t = self.find(self.nodes[k as usize].thread);
-        self.dirty_threads.insert(t);
         let p = self.nodes[k as usize].parent;
         (p != NONE).then(|| self.keys[p as usize].to_string())
     }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{ConnectOptions, Row, SqliteConnection, SqlitePool};
 
 use crate::ingest::normalize::Normalized;
 use crate::ingest::thread::{Changes, NodeRow, Threader};
@@ -62,7 +62,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts)
@@ -300,7 +302,7 @@ impl Batch {
         members: &std::collections::HashMap<String, i64>,
     ) -> Result<()> {
         for (from, to) in &changes.merges {
-            sqlx::query("UPDATE nodes SET thread_no = ? WHERE list_id = ? AND thread_no = ?")
+            sqlx::query("UPDATE nodes INDEXED BY nodes_thread SET thread_no = ? WHERE list_id = ? AND thread_no = ?")
                 .bind(to)
                 .bind(list_id)
                 .bind(from)
@@ -335,7 +337,7 @@ impl Batch {
             // Summary of a thread: its earliest message stands for it.
             let agg = sqlx::query(
                 "SELECT MIN(m.date), MAX(m.date), COUNT(*)
-                 FROM nodes n JOIN messages m ON m.id = n.message_id
+                 FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.thread_no = ?",
             )
             .bind(list_id)
@@ -352,7 +354,7 @@ impl Batch {
                 continue;
             }
             let root = sqlx::query(
-                "SELECT n.mkey, m.subject FROM nodes n JOIN messages m ON m.id = n.message_id
+                "SELECT n.mkey, m.subject FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.thread_no = ?
                  ORDER BY m.date IS NULL, m.date, n.seq LIMIT 1",
             )

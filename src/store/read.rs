@@ -140,7 +140,7 @@ impl Store {
     pub async fn thread_messages(&self, list_id: i64, thread_no: i64) -> Result<Vec<MessageItem>> {
         sqlx::query_as::<_, MessageItem>(
             "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
-             FROM nodes n JOIN messages m ON m.id = n.message_id
+             FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
              WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date, n.seq",
         )
         .bind(list_id)
@@ -157,7 +157,7 @@ impl Store {
     ) -> Result<Vec<crate::ingest::thread::NodeRow>> {
         let rows = sqlx::query(
             "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq
-             FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
+             FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id
              WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date IS NULL, m.date, n.seq",
         )
         .bind(list_id)
