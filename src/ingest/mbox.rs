@@ -225,7 +225,21 @@ impl<R: BufRead> MboxReader<R> {
         let mut pending_blank: Option<Line> = None;
         loop {
             let Some(l) = self.peek_line(0)? else { break };
-            if prev_blank && sep(pm, &l.bytes) {
+            let is_sep = sep(pm, &l.bytes);
+            if is_sep && prev_blank {
+                break;
+            }
+            // Some writers put no blank line before the next envelope; accept one there only
+            // when a header line follows it, and give the line break before it to the
+            // separator.
+            if is_sep && !pm && self.peek_line(1)?.is_some_and(|n| is_header_line(&n.bytes)) {
+                let eol = if data.ends_with(b"\r\n") {
+                    2
+                } else {
+                    usize::from(data.ends_with(b"\n"))
+                };
+                data.truncate(data.len() - eol);
+                end_offset -= eol as u64;
                 break;
             }
             let Some(line) = self.next_line()? else { break };
@@ -275,6 +289,13 @@ fn push_unescaped(out: &mut Vec<u8>, line: &[u8]) {
     } else {
         out.extend_from_slice(line);
     }
+}
+
+/// `Name: value` with a name of printable characters and no spaces.
+fn is_header_line(line: &[u8]) -> bool {
+    line.iter()
+        .position(|&b| b == b':')
+        .is_some_and(|c| c > 0 && line[..c].iter().all(|&b| b.is_ascii_graphic()))
 }
 
 fn sep(pipermail: bool, line: &[u8]) -> bool {

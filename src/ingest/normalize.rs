@@ -70,6 +70,8 @@ pub enum NormalizeError {
     Empty,
     #[error("no header could be parsed")]
     NoHeaders,
+    #[error("the MIME parser failed on this message")]
+    Panicked,
 }
 
 /// Earliest date taken at face value (before it, a date is a broken clock).

@@ -113,7 +113,13 @@ impl Threader {
         let b: Box<str> = key.into();
         self.keys.push(b.clone());
         self.index.insert(b, i);
-        self.nodes.push(Node { parent: NONE, thread: UNASSIGNED, real: false, via_subject: false, seq: None });
+        self.nodes.push(Node {
+            parent: NONE,
+            thread: UNASSIGNED,
+            real: false,
+            via_subject: false,
+            seq: None,
+        });
         self.dirty.insert(i);
         i
     }
@@ -337,8 +343,9 @@ impl Threader {
 }
 
 /// A thread as a forest for display: ghosts with one child are elided (the child takes
-/// their place), and when a thread ends up with several roots and exactly one of them is a
-/// real message that replies to nothing, the other roots are shown under it.
+/// their place), childless ghosts vanish, ghosts with several children stay as "not in
+/// the archive" placeholders. Several roots in one thread are shown side by side, as
+/// notmuch does, rather than guessing which one they answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeNode {
     pub key: String,
@@ -346,8 +353,8 @@ pub struct TreeNode {
     pub children: Vec<TreeNode>,
 }
 
-/// Builds the display forest of one thread from its stored nodes, children in `order`
-/// (the caller sorts rows by date so siblings read chronologically).
+/// Builds the display forest of one thread from its stored nodes; siblings keep the order
+/// of `rows` (the store sorts them by date, so they read chronologically).
 pub fn build_tree(rows: &[NodeRow]) -> Vec<TreeNode> {
     let keys: HashMap<&str, usize> = rows
         .iter()
@@ -362,57 +369,46 @@ pub fn build_tree(rows: &[NodeRow]) -> Vec<TreeNode> {
             None => roots.push(i),
         }
     }
+    /// A subtree and its place among siblings: a real message sits where its row is, a
+    /// ghost where its earliest descendant is.
     fn build(
         i: usize,
         rows: &[NodeRow],
         children: &[Vec<usize>],
         depth: usize,
-    ) -> Option<TreeNode> {
+    ) -> Option<(usize, TreeNode)> {
         if depth > 10_000 {
             return None;
         }
-        let kids: Vec<TreeNode> = children[i]
+        let mut kids: Vec<(usize, TreeNode)> = children[i]
             .iter()
             .filter_map(|&c| build(c, rows, children, depth + 1))
             .collect();
+        kids.sort_by_key(|(k, _)| *k);
         if !rows[i].real {
             match kids.len() {
                 0 => return None,
-                1 => return kids.into_iter().next(),
+                1 => return kids.pop(),
                 _ => {}
             }
         }
-        Some(TreeNode {
-            key: rows[i].key.clone(),
-            real: rows[i].real,
-            children: kids,
-        })
+        let key = if rows[i].real { i } else { kids[0].0 };
+        let children = kids.into_iter().map(|(_, t)| t).collect();
+        Some((
+            key,
+            TreeNode {
+                key: rows[i].key.clone(),
+                real: rows[i].real,
+                children,
+            },
+        ))
     }
-    let mut forest: Vec<TreeNode> = roots
+    let mut forest: Vec<(usize, TreeNode)> = roots
         .into_iter()
         .filter_map(|r| build(r, rows, &children, 0))
         .collect();
-    // Ghost roots with several children become top-level siblings when the thread has
-    // a single real starter: show them under it rather than as a detached fragment.
-    let starters: Vec<usize> = forest
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.real && rows[keys[t.key.as_str()]].parent.is_none())
-        .map(|(i, _)| i)
-        .collect();
-    if forest.len() > 1 && starters.len() == 1 {
-        let s = starters[0];
-        let mut starter = forest.remove(s);
-        for t in forest.drain(..) {
-            if t.real {
-                starter.children.push(t);
-            } else {
-                starter.children.extend(t.children);
-            }
-        }
-        forest.push(starter);
-    }
-    forest
+    forest.sort_by_key(|(k, _)| *k);
+    forest.into_iter().map(|(_, t)| t).collect()
 }
 
 #[cfg(test)]

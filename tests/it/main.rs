@@ -1,1 +1,10 @@
+//! Integration tests: one binary, modules per area. Tests that need the real corpora read
+//! them through `LARCH_CORPORA` and skip, saying so, when it is unset.
 
+mod common;
+mod corpora;
+mod crash;
+mod fuzz;
+mod mbox_offsets;
+mod pipermail;
+mod threading;
