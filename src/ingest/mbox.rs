@@ -223,8 +223,7 @@ impl<R: BufRead> MboxReader<R> {
 
         let mut prev_blank = !in_headers;
         let mut pending_blank: Option<Line> = None;
-        loop {
-            let Some(l) = self.peek_line(0)? else { break };
+        while let Some(l) = self.peek_line(0)? {
             let is_sep = sep(pm, &l.bytes);
             if is_sep && prev_blank {
                 break;
@@ -397,11 +396,12 @@ pub fn envelope_date(envelope: &str) -> Option<i64> {
     let mut tz_minutes = 0i64;
     for tok in tail.split_whitespace() {
         let lower = tok.to_ascii_lowercase();
-        if month.is_none() && lower.len() >= 3 {
-            if let Some(m) = MONTHS.iter().position(|m| lower.starts_with(m)) {
-                month = Some(m as u32 + 1);
-                continue;
-            }
+        if month.is_none()
+            && lower.len() >= 3
+            && let Some(m) = MONTHS.iter().position(|m| lower.starts_with(m))
+        {
+            month = Some(m as u32 + 1);
+            continue;
         }
         if tok.contains(':') && hms.is_none() {
             let parts: Vec<u32> = tok.split(':').filter_map(|p| p.parse().ok()).collect();

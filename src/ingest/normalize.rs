@@ -409,7 +409,7 @@ fn pick_date(
     let sane = |t: i64| (MIN_SANE..MAX_SANE).contains(&t);
     let mut absurd: Option<(i64, i32)> = None;
     if let Some(d) = msg.date() {
-        let mut d = d.clone();
+        let mut d = *d;
         let repaired = match d.year {
             0..=49 => {
                 d.year += 2000;

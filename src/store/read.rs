@@ -214,16 +214,38 @@ impl Store {
     /// the nearest real ancestor; for comparing trees with other archivers.
     pub async fn parent_links(&self, list_id: i64) -> Result<Vec<(String, Option<String>)>> {
         let rows = sqlx::query(
-            "SELECT m.message_id, pm.message_id
-             FROM nodes n JOIN messages m ON m.id = n.message_id
-             LEFT JOIN nodes pn ON pn.list_id = n.list_id AND pn.mkey = n.parent
-             LEFT JOIN messages pm ON pm.id = pn.message_id
-             WHERE n.list_id = ?",
+            "SELECT n.mkey, n.parent, m.message_id
+             FROM nodes n LEFT JOIN messages m ON m.id = n.message_id WHERE n.list_id = ?",
         )
         .bind(list_id)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        let nodes: std::collections::HashMap<String, (Option<String>, Option<String>)> = rows
+            .into_iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        let mut out = Vec::new();
+        for (parent, message_id) in nodes.values() {
+            let Some(message_id) = message_id else {
+                continue;
+            };
+            let mut cur = parent.clone();
+            let mut found = None;
+            let mut steps = 0;
+            while let Some(k) = cur {
+                steps += 1;
+                match nodes.get(&k) {
+                    Some((_, Some(mid))) => {
+                        found = Some(mid.clone());
+                        break;
+                    }
+                    Some((p, None)) if steps < 10_000 => cur = p.clone(),
+                    _ => break,
+                }
+            }
+            out.push((message_id.clone(), found));
+        }
+        Ok(out)
     }
 
     /// Sender addresses and dates of a list's messages (for sanity checks and stats).

@@ -11,44 +11,23 @@ fn page_message_id(html: &str) -> Option<String> {
     let start = html.find("In-Reply-To=")? + "In-Reply-To=".len();
     let rest = &html[start..];
     let end = rest.find(['"', '&', '\n']).unwrap_or(rest.len());
-    let mut bytes = Vec::new();
-    let raw = rest[..end].as_bytes();
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'%' && i + 2 < raw.len() + 1 {
-            if let Ok(b) =
-                u8::from_str_radix(std::str::from_utf8(&raw[i + 1..i + 3]).unwrap_or("zz"), 16)
-            {
-                bytes.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        bytes.push(raw[i]);
-        i += 1;
-    }
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&rest[..end]).collect();
     let s = String::from_utf8_lossy(&bytes);
     Some(s.trim_start_matches('<').trim_end_matches('>').to_string())
 }
 
 /// (number -> Message-ID) of every article page, and (number -> parent number) from each
 /// month's `thread.html` thread keys (`<!--1 0120705.3315-0120709.3317- -->`).
-fn pipermail_oracle(
-    root: &Path,
-) -> (
-    HashMap<i64, String>,
-    HashMap<i64, (i64, String)>,
-    Vec<String>,
-) {
+type Oracle = (HashMap<i64, String>, HashMap<i64, (i64, String)>);
+
+fn pipermail_oracle(root: &Path) -> Oracle {
     let mut ids = HashMap::new();
     let mut parents = HashMap::new();
-    let mut months = Vec::new();
     for e in std::fs::read_dir(root).unwrap().flatten() {
         if !e.path().is_dir() {
             continue;
         }
         let month = e.file_name().to_string_lossy().into_owned();
-        months.push(month.clone());
         for p in std::fs::read_dir(e.path()).unwrap().flatten() {
             let name = p.file_name().to_string_lossy().into_owned();
             if let Some(n) = name
@@ -78,7 +57,7 @@ fn pipermail_oracle(
             }
         }
     }
-    (ids, parents, months)
+    (ids, parents)
 }
 
 #[tokio::test]
@@ -90,7 +69,7 @@ async fn linux_uvc_devel_matches_pipermail() {
     let s = import(&store, "linux-uvc-devel", std::slice::from_ref(&root)).await;
     eprintln!("linux-uvc-devel: {s}");
     let id = list_id(&store, "linux-uvc-devel").await;
-    let (pages, parents, _months) = pipermail_oracle(&root);
+    let (pages, parents) = pipermail_oracle(&root);
 
     // Every page's number is recorded against the Message-ID the page names.
     let ours: HashMap<i64, String> = store
