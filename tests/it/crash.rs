@@ -109,3 +109,21 @@ async fn linux_mips_reimport_and_sigkill_resume() {
         panic!("state after kill + resume differs from an uninterrupted import: {diff:#?}");
     }
 }
+
+#[test]
+fn unreadable_path_fails_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(LARCH)
+        .arg("--data")
+        .arg(dir.path())
+        .args(["import", "--list", "x", "/nonexistent/archive.mbox"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot read /nonexistent/archive.mbox"),
+        "{err}"
+    );
+}
