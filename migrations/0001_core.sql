@@ -70,10 +70,17 @@ CREATE TABLE nodes (
     thread_no INTEGER NOT NULL,
     seq INTEGER,                 -- arrival order in the list, 0-based
     via_subject INTEGER NOT NULL DEFAULT 0,
+    -- Copied from the message so per-list date and month listings are index range scans.
+    date INTEGER,
+    -- Archive month as YYYY*100+MM: the pipermail month file a message came from, else
+    -- the UTC month of its date. NULL for ghosts and undated messages.
+    month INTEGER,
     PRIMARY KEY (list_id, mkey)
 ) WITHOUT ROWID;
 CREATE INDEX nodes_thread ON nodes(list_id, thread_no);
 CREATE INDEX nodes_message ON nodes(message_id, list_id);
+CREATE INDEX nodes_date ON nodes(list_id, date, seq);
+CREATE INDEX nodes_month ON nodes(list_id, month, date, seq);
 
 CREATE TABLE threads (
     list_id INTEGER NOT NULL REFERENCES lists(id),

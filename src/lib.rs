@@ -5,5 +5,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod render;
 pub mod store;
 pub mod web;

@@ -21,7 +21,7 @@ use normalize::{Normalized, Origin};
 use source::{Event, Format, RawItem};
 use thread::{Incoming, Threader};
 
-use crate::store::{Batch, ListRow, NewMessage, Store};
+use crate::store::{Batch, ListRow, Member, NewMessage, Store};
 
 /// Messages per transaction: large enough to amortize commits, small enough to keep a
 /// batch's memory and a crash's lost work small.
@@ -71,6 +71,7 @@ enum Parsed {
         raw_z: Vec<u8>,
         raw_size: usize,
         number: Numbering,
+        month: Option<i64>,
     },
     Reject {
         source: Arc<str>,
@@ -100,6 +101,13 @@ fn compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
     e.finish()
 }
 
+/// YYYY*100+MM of a timestamp, in UTC.
+pub fn utc_month(t: i64) -> Option<i64> {
+    use chrono::Datelike;
+    let d = chrono::DateTime::from_timestamp(t, 0)?;
+    Some(d.year() as i64 * 100 + d.month() as i64)
+}
+
 fn parse_item(item: RawItem) -> Parsed {
     let origin = Origin {
         envelope: item.envelope.as_deref(),
@@ -114,6 +122,7 @@ fn parse_item(item: RawItem) -> Parsed {
                         .map_or(Numbering::Unknown, Numbering::Html),
                     None => Numbering::Position,
                 };
+                let month = item.month.or_else(|| n.date.and_then(utc_month));
                 Parsed::Message {
                     source: item.source,
                     offset: item.offset,
@@ -121,6 +130,7 @@ fn parse_item(item: RawItem) -> Parsed {
                     raw_size: item.data.len(),
                     raw_z,
                     number,
+                    month,
                 }
             }
             Err(e) => Parsed::Reject {
@@ -216,11 +226,11 @@ async fn store_one(
     list: &ListRow,
     threader: &mut Threader,
     next_number: &mut i64,
-    members: &mut HashMap<String, i64>,
+    members: &mut HashMap<String, Member>,
     summary: &mut Summary,
     p: Parsed,
 ) -> anyhow::Result<()> {
-    let (source, offset, n, raw_z, raw_size, number) = match p {
+    let (source, offset, n, raw_z, raw_size, number, month) = match p {
         Parsed::Skipped(path, why) => {
             summary.skipped_files.push((path, why));
             return Ok(());
@@ -245,7 +255,8 @@ async fn store_one(
             raw_z,
             raw_size,
             number,
-        } => (source, offset, n, raw_z, raw_size, number),
+            month,
+        } => (source, offset, n, raw_z, raw_size, number, month),
     };
     summary.read += 1;
     let existing = batch.find_by_message_id(&n.message_id).await?;
@@ -302,7 +313,14 @@ async fn store_one(
             subject_key: &n.subject_key,
             date: n.date,
         });
-        members.insert(mkey, pk);
+        members.insert(
+            mkey,
+            Member {
+                id: pk,
+                date: n.date,
+                month,
+            },
+        );
     }
     match number {
         Numbering::Html(num) => {

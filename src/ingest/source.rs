@@ -31,6 +31,8 @@ pub struct RawItem {
     pub pipermail: bool,
     /// pipermail's own article number and Message-ID for this position, from the HTML.
     pub html_slot: Option<pipermail::Slot>,
+    /// The archive month (YYYY*100+MM) a pipermail month file files this message under.
+    pub month: Option<i64>,
 }
 
 /// What the walker reports besides messages.
@@ -240,6 +242,7 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
                 envelope: None,
                 pipermail: false,
                 html_slot: None,
+                month: None,
             }))
         }
         Kind::Mbox => {
@@ -251,6 +254,9 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
             if is_pipermail && numbers.is_none() && !emit(Event::NumbersByPosition) {
                 return false;
             }
+            let file_month = pipermail::month_of_file(&name)
+                .filter(|_| is_pipermail)
+                .map(|(y, m)| y as i64 * 100 + m as i64);
             let reader = if is_pipermail {
                 MboxReader::pipermail(reader)
             } else {
@@ -267,6 +273,7 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
                             envelope: m.envelope,
                             pipermail: is_pipermail,
                             html_slot,
+                            month: file_month,
                         });
                         if !emit(ev) {
                             return false;

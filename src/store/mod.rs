@@ -2,7 +2,9 @@
 //! of the program never sees SQL and another backend (PostgreSQL for multi-node setups) can
 //! be added by reimplementing this module alone.
 
+mod browse;
 mod read;
+pub use browse::*;
 pub use read::*;
 
 use std::path::Path;
@@ -144,6 +146,14 @@ impl Store {
                 .await?;
         Ok(n.map_or(0, |n| n + 1))
     }
+}
+
+/// A message joining a list in the current batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Member {
+    pub id: i64,
+    pub date: Option<i64>,
+    pub month: Option<i64>,
 }
 
 /// An open write transaction for one batch of imported messages.
@@ -299,7 +309,7 @@ impl Batch {
         &mut self,
         list_id: i64,
         changes: &Changes,
-        members: &std::collections::HashMap<String, i64>,
+        members: &std::collections::HashMap<String, Member>,
     ) -> Result<()> {
         for (from, to) in &changes.merges {
             sqlx::query("UPDATE nodes INDEXED BY nodes_thread SET thread_no = ? WHERE list_id = ? AND thread_no = ?")
@@ -316,20 +326,25 @@ impl Batch {
         }
         for n in &changes.nodes {
             sqlx::query(
-                "INSERT INTO nodes (list_id, mkey, message_id, parent, thread_no, seq, via_subject)
-                 VALUES (?,?,?,?,?,?,?)
+                "INSERT INTO nodes (list_id, mkey, message_id, parent, thread_no, seq, via_subject,
+                    date, month)
+                 VALUES (?,?,?,?,?,?,?,?,?)
                  ON CONFLICT (list_id, mkey) DO UPDATE SET
                     message_id = COALESCE(excluded.message_id, nodes.message_id),
+                    date = COALESCE(excluded.date, nodes.date),
+                    month = COALESCE(excluded.month, nodes.month),
                     parent = excluded.parent, thread_no = excluded.thread_no,
                     seq = excluded.seq, via_subject = excluded.via_subject",
             )
             .bind(list_id)
             .bind(&n.key)
-            .bind(members.get(&n.key))
+            .bind(members.get(&n.key).map(|m| m.id))
             .bind(&n.parent)
             .bind(n.thread)
             .bind(n.seq)
             .bind(n.via_subject)
+            .bind(members.get(&n.key).and_then(|m| m.date))
+            .bind(members.get(&n.key).and_then(|m| m.month))
             .execute(&mut self.conn)
             .await?;
         }

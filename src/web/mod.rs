@@ -1,27 +1,46 @@
-//! The web archive: router, shared state, and the error type every handler returns.
+//! The web archive: router, shared state, the error type every handler returns, and the
+//! HTTP behaviour common to all pages (compression, caching validators, security headers,
+//! timeouts, request logs).
 
-mod pages;
+mod browse;
+mod chart;
+mod export;
+mod http;
+mod pipermail;
+pub mod util;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
-use crate::store::Store;
+use crate::store::{ListRow, Store};
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
 }
 
-/// One error type for all handlers, mapped to HTTP statuses; internals are logged,
-/// never shown.
+/// One error type for all handlers, mapped to HTTP statuses; internals are logged, never
+/// shown to the reader.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("not found")]
     NotFound,
+    /// Not found, with a hint for the reader (what was asked, where to look instead).
+    #[error("not found: {0}")]
+    NotFoundHint(String),
+    #[error("gone")]
+    Gone,
+    #[error("bad request: {0}")]
+    BadRequest(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -35,26 +54,91 @@ impl From<sqlx::Error> for WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
-            WebError::NotFound => pages::error_page(StatusCode::NOT_FOUND, "Not found"),
+            WebError::NotFound => browse::error_page(StatusCode::NOT_FOUND, "Not found", ""),
+            WebError::NotFoundHint(h) => browse::error_page(StatusCode::NOT_FOUND, "Not found", &h),
+            WebError::Gone => browse::error_page(
+                StatusCode::GONE,
+                "Removed",
+                "This message was removed from the archive.",
+            ),
+            WebError::BadRequest(h) => {
+                browse::error_page(StatusCode::BAD_REQUEST, "Bad request", &h)
+            }
             WebError::Internal(e) => {
                 tracing::error!("internal error: {e:#}");
-                pages::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
+                browse::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "")
             }
         }
     }
 }
 
+/// The one visibility rule every list and message lookup goes through. Private lists are
+/// not served until access control exists; making them readable to some users is a change
+/// here and nowhere else.
+pub async fn visible_list(st: &AppState, name: &str) -> Result<ListRow, WebError> {
+    match st.store.list_by_name(name).await? {
+        Some(l) if !l.private => Ok(l),
+        _ => Err(WebError::NotFoundHint(format!(
+            "There is no public list named “{name}”. All lists are on the front page."
+        ))),
+    }
+}
+
+pub fn is_visible(private: bool) -> bool {
+    !private
+}
+
+const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
+                   form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 pub fn router(store: Store) -> Router {
     let state = Arc::new(AppState { store });
     Router::new()
-        .route("/", get(pages::index))
+        .route("/", get(browse::index))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/static/style.css", get(pages::stylesheet))
-        .route("/{list}/", get(pages::list_page))
-        .route("/{list}/m/{mkey}/", get(pages::message_page))
-        .route("/{list}/m/{mkey}/raw", get(pages::raw_message))
-        .route("/{list}/t/{mkey}/", get(pages::thread_page))
+        .route("/static/{file}", get(browse::static_file))
+        .route("/r/{id}", get(browse::resolve))
+        .route("/{list}", get(browse::list_redirect))
+        .route("/{list}/", get(browse::list_page))
+        .route("/{list}/mbox.gz", get(export::list_mbox))
+        .route("/{list}/new.atom", get(export::list_atom))
+        .route("/{list}/{year}/{month}/", get(browse::month_thread))
+        .route(
+            "/{list}/{year}/{month}/{order}/",
+            get(browse::month_ordered),
+        )
+        .route("/{list}/{year}/{month}/mbox.gz", get(export::month_mbox))
+        .route("/{list}/m/{mkey}/", get(browse::message_page))
+        .route("/{list}/m/{mkey}", get(browse::message_redirect))
+        .route("/{list}/m/{mkey}/raw", get(browse::raw_message))
+        .route("/{list}/m/{mkey}/att/{idx}/{name}", get(browse::attachment))
+        .route("/{list}/t/{mkey}/", get(browse::thread_page))
+        .route("/{list}/t/{mkey}/mbox.gz", get(export::thread_mbox))
+        .route("/{list}/t/{mkey}/atom", get(export::thread_atom))
+        .route("/pipermail/{list}", get(pipermail::list_root))
+        .route("/pipermail/{list}/", get(pipermail::list_root))
+        .route("/pipermail/{list}/{*rest}", get(pipermail::path))
+        .fallback(|| async { WebError::NotFound })
         .with_state(state)
+        .layer(axum::middleware::from_fn(http::validators))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
 }
 
 /// Serves until Ctrl-C.
@@ -69,4 +153,17 @@ pub async fn serve(store: Store, listen: &str) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// A 301 (pipermail links and old URL forms move for good; 308 confuses old clients).
+pub fn moved(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(v) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, v)]).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The fragment id of a message on its thread page.
+pub fn browse_anchor(key: &str) -> String {
+    browse::anchor(key)
 }

@@ -1,0 +1,336 @@
+//! Queries behind the browsing pages: months, orderings, neighbours, attachments, exports.
+
+use futures::{Stream, StreamExt};
+use sqlx::Row;
+
+use super::{MessageItem, Result, Store};
+
+/// Messages of one archive month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthCount {
+    pub month: i64,
+    pub count: i64,
+}
+
+/// The order of a month listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Date,
+    Author,
+    Subject,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttachmentInfo {
+    pub idx: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttachmentData {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// A message found by the resolver: the lists that hold it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Placement {
+    pub list: String,
+    pub mkey: String,
+    pub private: bool,
+}
+
+/// A message of a thread page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BodyRow {
+    pub mkey: String,
+    pub from_name: String,
+    pub from_addr: String,
+    pub date: Option<i64>,
+    pub subject: String,
+    pub body_text: String,
+    pub removed: bool,
+}
+
+/// A message's stored fields for exports (mbox, Atom, pipermail text).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    pub id: i64,
+    pub mkey: String,
+    pub message_id: String,
+    pub from_name: String,
+    pub from_addr: String,
+    pub date: Option<i64>,
+    pub subject: String,
+    pub in_reply_to: Option<String>,
+    pub refs: String,
+    pub body_text: String,
+    pub raw: Vec<u8>,
+}
+
+impl Store {
+    /// Message counts per archive month, oldest first.
+    pub async fn month_counts(&self, list_id: i64) -> Result<Vec<MonthCount>> {
+        let rows = sqlx::query(
+            "SELECT month, COUNT(*) FROM nodes INDEXED BY nodes_month
+             WHERE list_id = ? AND month IS NOT NULL AND message_id IS NOT NULL
+             GROUP BY month ORDER BY month",
+        )
+        .bind(list_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| MonthCount {
+                month: r.get(0),
+                count: r.get(1),
+            })
+            .collect())
+    }
+
+    /// Number of messages of a list in one month.
+    pub async fn month_count(&self, list_id: i64, month: i64) -> Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM nodes INDEXED BY nodes_month
+             WHERE list_id = ? AND month = ? AND message_id IS NOT NULL",
+        )
+        .bind(list_id)
+        .bind(month)
+        .fetch_one(self.pool())
+        .await
+    }
+
+    /// One page of a month in the given order.
+    pub async fn month_messages(
+        &self,
+        list_id: i64,
+        month: i64,
+        order: Order,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<MessageItem>> {
+        let sql: &'static str = match order {
+            Order::Date => {
+                "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+                 FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.month = ? ORDER BY n.date, n.seq LIMIT ? OFFSET ?"
+            }
+            Order::Author => {
+                "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+                 FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.month = ?
+                 ORDER BY lower(CASE WHEN m.from_name = '' THEN m.from_addr ELSE m.from_name END),
+                          n.date, n.seq LIMIT ? OFFSET ?"
+            }
+            Order::Subject => {
+                "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+                 FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.month = ? ORDER BY m.subject_key, n.date, n.seq
+                 LIMIT ? OFFSET ?"
+            }
+        };
+        sqlx::query_as::<_, MessageItem>(sql)
+            .bind(list_id)
+            .bind(month)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.pool())
+            .await
+    }
+
+    /// Threads with messages in a month, each with its first date in the month, ordered
+    /// by that date (pipermail's thread.html order).
+    pub async fn month_threads(&self, list_id: i64, month: i64) -> Result<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT thread_no FROM nodes INDEXED BY nodes_month
+             WHERE list_id = ? AND month = ? AND message_id IS NOT NULL
+             GROUP BY thread_no ORDER BY MIN(date), MIN(seq)",
+        )
+        .bind(list_id)
+        .bind(month)
+        .fetch_all(self.pool())
+        .await
+    }
+
+    /// Keys of a month's messages (for filtering thread trees to the month).
+    pub async fn month_keys(&self, list_id: i64, month: i64) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT mkey FROM nodes INDEXED BY nodes_month
+             WHERE list_id = ? AND month = ? AND message_id IS NOT NULL",
+        )
+        .bind(list_id)
+        .bind(month)
+        .fetch_all(self.pool())
+        .await
+    }
+
+    /// The message before or after one, by date, in a list.
+    pub async fn neighbour_by_date(
+        &self,
+        list_id: i64,
+        mkey: &str,
+        after: bool,
+    ) -> Result<Option<MessageItem>> {
+        let sql: &'static str = if after {
+            "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+             FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
+             WHERE o.list_id = ? AND o.mkey = ? AND n.list_id = o.list_id AND n.message_id IS NOT NULL
+               AND (n.date, n.seq) > (o.date, o.seq)
+             ORDER BY n.date, n.seq LIMIT 1"
+        } else {
+            "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+             FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
+             WHERE o.list_id = ? AND o.mkey = ? AND n.list_id = o.list_id AND n.message_id IS NOT NULL
+               AND (n.date, n.seq) < (o.date, o.seq)
+             ORDER BY n.date DESC, n.seq DESC LIMIT 1"
+        };
+        sqlx::query_as::<_, MessageItem>(sql)
+            .bind(list_id)
+            .bind(mkey)
+            .fetch_optional(self.pool())
+            .await
+    }
+
+    /// Bodies of a thread's messages, by key.
+    pub async fn thread_bodies(
+        &self,
+        list_id: i64,
+        thread_no: i64,
+    ) -> Result<std::collections::HashMap<String, BodyRow>> {
+        let rows = sqlx::query_as::<_, BodyRow>(
+            "SELECT n.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text, m.removed
+             FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.thread_no = ?",
+        )
+        .bind(list_id)
+        .bind(thread_no)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.mkey.clone(), r)).collect())
+    }
+
+    /// The lists (names) a message belongs to.
+    pub async fn lists_of_message(&self, message_id: i64) -> Result<Vec<(String, bool)>> {
+        let rows = sqlx::query(
+            "SELECT l.name, l.private FROM nodes n JOIN lists l ON l.id = n.list_id
+             WHERE n.message_id = ? ORDER BY l.name",
+        )
+        .bind(message_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    pub async fn attachments(&self, message_id: i64) -> Result<Vec<AttachmentInfo>> {
+        sqlx::query_as::<_, AttachmentInfo>(
+            "SELECT idx, filename, content_type, size FROM attachments WHERE message_id = ? ORDER BY idx",
+        )
+        .bind(message_id)
+        .fetch_all(self.pool())
+        .await
+    }
+
+    pub async fn attachment(&self, message_id: i64, idx: i64) -> Result<Option<AttachmentData>> {
+        sqlx::query_as::<_, AttachmentData>(
+            "SELECT filename, content_type, data FROM attachments WHERE message_id = ? AND idx = ?",
+        )
+        .bind(message_id)
+        .bind(idx)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    /// Where a Message-ID (or message key) is archived.
+    pub async fn placements(&self, id: &str) -> Result<Vec<Placement>> {
+        sqlx::query_as::<_, Placement>(
+            "SELECT l.name AS list, m.mkey, l.private FROM messages m
+             JOIN nodes n ON n.message_id = m.id JOIN lists l ON l.id = n.list_id
+             WHERE m.message_id = ? OR m.mkey = ? ORDER BY l.name, m.id",
+        )
+        .bind(id)
+        .bind(id)
+        .fetch_all(self.pool())
+        .await
+    }
+
+    /// The newest messages of a list (for its Atom feed).
+    pub async fn latest_messages(&self, list_id: i64, limit: i64) -> Result<Vec<ExportRow>> {
+        sqlx::query_as::<_, ExportRow>(
+            "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
+                    m.in_reply_to, m.refs, m.body_text, x'' AS raw
+             FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.message_id IS NOT NULL AND m.removed = 0
+             ORDER BY n.date DESC, n.seq DESC LIMIT ?",
+        )
+        .bind(list_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+    }
+
+    /// Streams messages with their raw bytes: a month, a thread, or the whole list, oldest
+    /// first. Rows come one at a time so an export never holds more than one message.
+    pub fn export_stream(
+        &self,
+        list_id: i64,
+        scope: ExportScope,
+    ) -> impl Stream<Item = Result<ExportRow>> + Send + 'static {
+        let pool = self.pool().clone();
+        async_stream(pool, list_id, scope)
+    }
+}
+
+/// Which messages an export covers.
+#[derive(Debug, Clone, Copy)]
+pub enum ExportScope {
+    Month(i64),
+    Thread(i64),
+    List,
+}
+
+fn async_stream(
+    pool: sqlx::SqlitePool,
+    list_id: i64,
+    scope: ExportScope,
+) -> impl Stream<Item = Result<ExportRow>> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<ExportRow>>(16);
+    tokio::spawn(async move {
+        let (sql, arg): (&'static str, i64) = match scope {
+            ExportScope::Month(m) => (
+                "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
+                        m.in_reply_to, m.refs, m.body_text, m.raw
+                 FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.month = ? AND m.removed = 0 ORDER BY n.date, n.seq",
+                m,
+            ),
+            ExportScope::Thread(t) => (
+                "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
+                        m.in_reply_to, m.refs, m.body_text, m.raw
+                 FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.thread_no = ? AND m.removed = 0 ORDER BY n.date, n.seq",
+                t,
+            ),
+            ExportScope::List => (
+                "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
+                        m.in_reply_to, m.refs, m.body_text, m.raw
+                 FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND ? = 0 AND n.message_id IS NOT NULL AND m.removed = 0
+                 ORDER BY n.date, n.seq",
+                0,
+            ),
+        };
+        let mut rows = sqlx::query_as::<_, ExportRow>(sql)
+            .bind(list_id)
+            .bind(arg)
+            .fetch(&pool);
+        while let Some(r) = rows.next().await {
+            if tx.send(r).await.is_err() {
+                break; // the client went away
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
+}

@@ -1,0 +1,768 @@
+//! Browsing pages: the lists, a list's overview, a month in four orderings, a thread, a
+//! message, its raw bytes and attachments, and the Message-ID resolver.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::util::{self, enc, esc, fmt_date, month_name, month_url, sender};
+use super::{AppState, WebError, chart, visible_list};
+use crate::ingest::thread::{NodeRow, TreeNode, build_tree};
+use crate::store::{AttachmentInfo, ListRow, MessageItem, MessageView, Order, ThreadSummary};
+
+type St = State<Arc<AppState>>;
+
+/// Messages per page in the date, author and subject orderings.
+const PAGE: i64 = 300;
+/// Threads per page in the thread ordering.
+const THREAD_PAGE: usize = 150;
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+impl PageQuery {
+    fn page(&self) -> i64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<i64>().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
+    }
+}
+
+// ---- front page -------------------------------------------------------------------
+
+struct IndexRow {
+    name: String,
+    description: String,
+    messages: i64,
+    threads: i64,
+    first: Option<i64>,
+    last: Option<i64>,
+    chart: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage {
+    lists: Vec<IndexRow>,
+}
+
+pub async fn index(State(st): St) -> Result<impl IntoResponse, WebError> {
+    let mut lists = Vec::new();
+    for l in st.store.list_summaries().await? {
+        if !super::is_visible(l.private) {
+            continue;
+        }
+        let Some(row) = st.store.list_by_name(&l.name).await? else {
+            continue;
+        };
+        let months = st.store.month_counts(row.id).await?;
+        lists.push(IndexRow {
+            chart: chart::bars(&last_months(&months, 24), 120, 24),
+            name: l.name,
+            description: l.description,
+            messages: l.messages,
+            threads: l.threads,
+            first: l.first_date,
+            last: l.last_date,
+        });
+    }
+    Ok(IndexPage { lists })
+}
+
+/// Counts of the last `n` months up to the newest one that has mail, zeros included.
+fn last_months(months: &[crate::store::MonthCount], n: usize) -> Vec<(String, i64)> {
+    let Some(last) = months.last().map(|m| m.month) else {
+        return Vec::new();
+    };
+    let counts: HashMap<i64, i64> = months.iter().map(|m| (m.month, m.count)).collect();
+    let mut out = Vec::new();
+    let mut m = last;
+    for _ in 0..n {
+        out.push((month_name(m), counts.get(&m).copied().unwrap_or(0)));
+        m = util::month_step(m, false);
+    }
+    out.reverse();
+    out
+}
+
+// ---- list overview ----------------------------------------------------------------
+
+struct YearRow {
+    year: i64,
+    total: i64,
+    /// (count, url) per calendar month; count 0 = no link.
+    months: Vec<(i64, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "list.html")]
+struct ListPage {
+    name: String,
+    title: String,
+    description: String,
+    total: i64,
+    years: Vec<YearRow>,
+    threads: Vec<ThreadSummary>,
+    chart: String,
+}
+
+pub async fn list_redirect(Path(list): Path<String>) -> Response {
+    super::moved(&format!("/{}/", enc(&list)))
+}
+
+pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    if l.name != list {
+        return Ok(super::moved(&format!("/{}/", enc(&l.name))));
+    }
+    let months = st.store.month_counts(l.id).await?;
+    let mut years: Vec<YearRow> = Vec::new();
+    for m in months.iter().rev() {
+        let y = m.month / 100;
+        if years.last().is_none_or(|r| r.year != y) {
+            years.push(YearRow {
+                year: y,
+                total: 0,
+                months: vec![(0, String::new()); 12],
+            });
+        }
+        if let Some(row) = years.last_mut() {
+            let idx = ((m.month % 100) - 1).clamp(0, 11) as usize;
+            row.months[idx] = (m.count, month_url(&l.name, m.month));
+            row.total += m.count;
+        }
+    }
+    let total = months.iter().map(|m| m.count).sum();
+    let threads = st.store.recent_threads(l.id, 30).await?;
+    let chart = chart::bars(&last_months(&months, 60), 600, 60);
+    Ok(ListPage {
+        title: list_title(&l),
+        name: l.name,
+        description: l.description,
+        total,
+        years,
+        threads,
+        chart,
+    }
+    .into_response())
+}
+
+fn list_title(l: &ListRow) -> String {
+    if l.title.is_empty() {
+        l.name.clone()
+    } else {
+        l.title.clone()
+    }
+}
+
+// ---- month ------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "month.html")]
+struct MonthPage {
+    list: String,
+    label: String,
+    base: String,
+    order: &'static str,
+    total: i64,
+    body: String,
+    prev_month: Option<String>,
+    next_month: Option<String>,
+    page: i64,
+    pages: i64,
+}
+
+fn parse_month(year: &str, month: &str) -> Result<i64, WebError> {
+    let y: i64 = year.parse().map_err(|_| WebError::NotFound)?;
+    let m: i64 = month.parse().map_err(|_| WebError::NotFound)?;
+    if !(1..=12).contains(&m) || !(1000..=9999).contains(&y) || month.len() != 2 {
+        return Err(WebError::NotFound);
+    }
+    Ok(y * 100 + m)
+}
+
+async fn month_neighbours(
+    st: &AppState,
+    list_id: i64,
+    ym: i64,
+) -> Result<(Option<i64>, Option<i64>), WebError> {
+    let months = st.store.month_counts(list_id).await?;
+    let prev = months.iter().rev().find(|m| m.month < ym).map(|m| m.month);
+    let next = months.iter().find(|m| m.month > ym).map(|m| m.month);
+    Ok((prev, next))
+}
+
+fn item_html(list: &str, i: &MessageItem, with_date: bool) -> String {
+    let mut s = format!(
+        "<a href=\"/{}/m/{}/\">{}</a> <span class=\"who\">{}</span>",
+        enc(list),
+        enc(&i.mkey),
+        esc(if i.subject.is_empty() {
+            "(no subject)"
+        } else {
+            &i.subject
+        }),
+        esc(&sender(&i.from_name, &i.from_addr)),
+    );
+    if with_date {
+        s.push_str(&format!(" <time>{}</time>", esc(&fmt_date(&i.date))));
+    }
+    s
+}
+
+/// Pre-order (depth, key) of a forest, keeping only `keep` keys; a dropped node's
+/// children move up to its depth.
+fn flatten(
+    nodes: &[TreeNode],
+    depth: usize,
+    keep: &dyn Fn(&TreeNode) -> bool,
+    out: &mut Vec<(usize, String)>,
+) {
+    for n in nodes {
+        if keep(n) {
+            out.push((depth, n.key.clone()));
+            flatten(&n.children, depth + 1, keep, out);
+        } else {
+            flatten(&n.children, depth, keep, out);
+        }
+    }
+}
+
+pub async fn month_thread(
+    State(st): St,
+    Path((list, year, month)): Path<(String, String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let ym = parse_month(&year, &month)?;
+    let total = st.store.month_count(l.id, ym).await?;
+    if total == 0 {
+        return Err(empty_month(&l, ym));
+    }
+    let threads = st.store.month_threads(l.id, ym).await?;
+    let pages = threads.len().div_ceil(THREAD_PAGE).max(1) as i64;
+    let page = q.page().min(pages);
+    let in_month: HashSet<String> = st.store.month_keys(l.id, ym).await?.into_iter().collect();
+    let mut rows: Vec<(usize, String)> = Vec::new();
+    for &t in threads
+        .iter()
+        .skip((page - 1) as usize * THREAD_PAGE)
+        .take(THREAD_PAGE)
+    {
+        let nodes = st.store.thread_nodes(l.id, t).await?;
+        let items: HashMap<String, MessageItem> = st
+            .store
+            .thread_messages(l.id, t)
+            .await?
+            .into_iter()
+            .map(|m| (m.mkey.clone(), m))
+            .collect();
+        let mut keys = Vec::new();
+        flatten(
+            &build_tree(&nodes),
+            0,
+            &|n: &TreeNode| n.real && in_month.contains(&n.key),
+            &mut keys,
+        );
+        for (d, k) in keys {
+            if let Some(i) = items.get(&k) {
+                rows.push((d, item_html(&l.name, i, false)));
+            }
+        }
+    }
+    let (prev, next) = month_neighbours(&st, l.id, ym).await?;
+    Ok(MonthPage {
+        label: month_name(ym),
+        base: month_url(&l.name, ym),
+        list: l.name.clone(),
+        order: "thread",
+        total,
+        body: util::nested_list(&rows, "tree"),
+        prev_month: prev.map(|m| month_url(&l.name, m)),
+        next_month: next.map(|m| month_url(&l.name, m)),
+        page,
+        pages,
+    }
+    .into_response())
+}
+
+fn empty_month(l: &ListRow, ym: i64) -> WebError {
+    WebError::NotFoundHint(format!(
+        "{} has no messages in {}. See the list's overview for the months it has.",
+        l.name,
+        month_name(ym)
+    ))
+}
+
+pub async fn month_ordered(
+    State(st): St,
+    Path((list, year, month, order)): Path<(String, String, String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let ym = parse_month(&year, &month)?;
+    let (order, name) = match order.as_str() {
+        "date" => (Order::Date, "date"),
+        "author" => (Order::Author, "author"),
+        "subject" => (Order::Subject, "subject"),
+        "thread" => return Ok(super::moved(&month_url(&l.name, ym))),
+        _ => return Err(WebError::NotFound),
+    };
+    let total = st.store.month_count(l.id, ym).await?;
+    if total == 0 {
+        return Err(empty_month(&l, ym));
+    }
+    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let page = q.page().min(pages);
+    let items = st
+        .store
+        .month_messages(l.id, ym, order, PAGE, (page - 1) * PAGE)
+        .await?;
+    let mut rows: Vec<(usize, String)> = Vec::new();
+    let mut group = String::new();
+    for i in &items {
+        // Author and subject orderings read as groups, like pipermail's pages.
+        let g = match order {
+            Order::Author => sender(&i.from_name, &i.from_addr),
+            Order::Subject => crate::ingest::normalize::subject_key(&i.subject).0,
+            Order::Date => String::new(),
+        };
+        if order != Order::Date && g != group {
+            rows.push((
+                0,
+                format!(
+                    "<strong>{}</strong>",
+                    esc(if g.is_empty() { "(none)" } else { &g })
+                ),
+            ));
+            group = g;
+        }
+        rows.push((
+            usize::from(order != Order::Date),
+            item_html(&l.name, i, true),
+        ));
+    }
+    let (prev, next) = month_neighbours(&st, l.id, ym).await?;
+    Ok(MonthPage {
+        label: month_name(ym),
+        base: month_url(&l.name, ym),
+        list: l.name.clone(),
+        order: name,
+        total,
+        body: util::nested_list(&rows, "flat"),
+        prev_month: prev.map(|m| format!("{}{name}/", month_url(&l.name, m))),
+        next_month: next.map(|m| format!("{}{name}/", month_url(&l.name, m))),
+        page,
+        pages,
+    }
+    .into_response())
+}
+
+// ---- thread -----------------------------------------------------------------------
+
+struct ThreadMsg {
+    depth: usize,
+    key: String,
+    anchor: String,
+    from: String,
+    date: Option<i64>,
+    subject: String,
+    body: String,
+    marked: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "thread.html")]
+struct ThreadPage {
+    list: String,
+    subject: String,
+    root: String,
+    messages: Vec<ThreadMsg>,
+}
+
+/// The display order of a thread: (depth, key) in pre-order, real messages only.
+async fn thread_order(
+    st: &AppState,
+    list_id: i64,
+    thread: i64,
+) -> Result<(Vec<NodeRow>, Vec<(usize, String)>), WebError> {
+    let nodes = st.store.thread_nodes(list_id, thread).await?;
+    let mut order = Vec::new();
+    flatten(&build_tree(&nodes), 0, &|n: &TreeNode| n.real, &mut order);
+    Ok((nodes, order))
+}
+
+pub fn anchor(key: &str) -> String {
+    format!("m-{}", hex::encode(sha2_short(key)))
+}
+
+fn sha2_short(key: &str) -> [u8; 6] {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(key.as_bytes());
+    let mut out = [0u8; 6];
+    out.copy_from_slice(&d[..6]);
+    out
+}
+
+pub async fn thread_page(
+    State(st): St,
+    Path((list, mkey)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let t = st
+        .store
+        .thread_of(l.id, &mkey)
+        .await?
+        .ok_or_else(|| not_archived(&l, &mkey))?;
+    let (_, order) = thread_order(&st, l.id, t).await?;
+    let bodies = st.store.thread_bodies(l.id, t).await?;
+    let mut messages = Vec::new();
+    for (depth, key) in order {
+        let Some(b) = bodies.get(&key) else { continue };
+        messages.push(ThreadMsg {
+            depth: depth.min(12),
+            anchor: anchor(&key),
+            marked: key == mkey,
+            from: sender(&b.from_name, &b.from_addr),
+            date: b.date,
+            subject: b.subject.clone(),
+            body: if b.removed {
+                "<em>This message was removed.</em>".into()
+            } else {
+                crate::render::text_body(&b.body_text)
+            },
+            key,
+        });
+    }
+    let root = messages.first().map(|m| m.key.clone()).unwrap_or_default();
+    let subject = messages
+        .first()
+        .map(|m| m.subject.clone())
+        .unwrap_or_default();
+    Ok(ThreadPage {
+        list: l.name,
+        subject,
+        root,
+        messages,
+    }
+    .into_response())
+}
+
+fn not_archived(l: &ListRow, key: &str) -> WebError {
+    WebError::NotFoundHint(format!(
+        "The message <{key}> is not in the archive of {}.",
+        l.name
+    ))
+}
+
+// ---- message ----------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+struct MessagePage {
+    list: String,
+    m: MessageView,
+    key_enc: String,
+    lists: Vec<String>,
+    body: String,
+    attachments: Vec<AttachmentInfo>,
+    prev_date: Option<MessageItem>,
+    next_date: Option<MessageItem>,
+    prev_thread: Option<String>,
+    next_thread: Option<String>,
+    outline: String,
+    thread_root: String,
+    reply: String,
+    local_date: String,
+    thread_size: usize,
+    month_link: Option<(String, String)>,
+}
+
+pub async fn message_redirect(Path((list, mkey)): Path<(String, String)>) -> Response {
+    super::moved(&format!("/{}/m/{}/", enc(&list), enc(&mkey)))
+}
+
+pub async fn message_page(
+    State(st): St,
+    Path((list, mkey)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    if l.name != list {
+        return Ok(super::moved(&format!(
+            "/{}/m/{}/",
+            enc(&l.name),
+            enc(&mkey)
+        )));
+    }
+    let m = st
+        .store
+        .message_in_list(l.id, &mkey)
+        .await?
+        .ok_or_else(|| not_archived(&l, &mkey))?;
+    if m.removed {
+        return Err(WebError::Gone);
+    }
+    let lists = st
+        .store
+        .lists_of_message(m.id)
+        .await?
+        .into_iter()
+        .filter(|(_, private)| super::is_visible(*private))
+        .map(|(n, _)| n)
+        .collect();
+    let attachments = st.store.attachments(m.id).await?;
+    let prev_date = st.store.neighbour_by_date(l.id, &mkey, false).await?;
+    let next_date = st.store.neighbour_by_date(l.id, &mkey, true).await?;
+    let t = st.store.thread_of(l.id, &mkey).await?.unwrap_or(0);
+    let (_, order) = thread_order(&st, l.id, t).await?;
+    let items: HashMap<String, MessageItem> = st
+        .store
+        .thread_messages(l.id, t)
+        .await?
+        .into_iter()
+        .map(|m| (m.mkey.clone(), m))
+        .collect();
+    let pos = order.iter().position(|(_, k)| *k == mkey);
+    let prev_thread = pos
+        .and_then(|p| p.checked_sub(1))
+        .and_then(|p| order.get(p))
+        .map(|(_, k)| k.clone());
+    let next_thread = pos.and_then(|p| order.get(p + 1)).map(|(_, k)| k.clone());
+    let rows: Vec<(usize, String)> = order
+        .iter()
+        .take(400)
+        .filter_map(|(d, k)| {
+            let i = items.get(k)?;
+            let html = if *k == mkey {
+                format!(
+                    "<strong aria-current=\"page\">{}</strong> <span class=\"who\">{}</span>",
+                    esc(&i.subject),
+                    esc(&sender(&i.from_name, &i.from_addr))
+                )
+            } else {
+                item_html(&l.name, i, false)
+            };
+            Some((*d, html))
+        })
+        .collect();
+    let subject = if m.subject.to_ascii_lowercase().starts_with("re:") {
+        m.subject.clone()
+    } else {
+        format!("Re: {}", m.subject)
+    };
+    let reply = format!(
+        "mailto:{}?subject={}&In-Reply-To={}",
+        util::enc_query(&reply_address(&l, &m)),
+        util::enc_query(&subject),
+        util::enc_query(&format!("<{}>", m.message_id))
+    );
+    Ok(MessagePage {
+        key_enc: enc(&m.mkey),
+        body: crate::render::text_body(&m.body_text),
+        local_date: util::fmt_local(&m.date, m.tz_offset),
+        list: l.name.clone(),
+        lists,
+        attachments,
+        prev_date,
+        next_date,
+        prev_thread: prev_thread.map(|k| enc(&k)),
+        next_thread: next_thread.map(|k| enc(&k)),
+        outline: util::nested_list(&rows, "tree"),
+        thread_root: order.first().map(|(_, k)| enc(k)).unwrap_or_default(),
+        thread_size: order.len(),
+        month_link: m
+            .date
+            .and_then(crate::ingest::utc_month)
+            .map(|mo| (month_url(&l.name, mo), month_name(mo))),
+        reply,
+        m,
+    }
+    .into_response())
+}
+
+/// The list's posting address is not stored yet, so the reply leaves the recipient to the
+/// reader's mail client; Subject and In-Reply-To keep the thread together.
+fn reply_address(_l: &ListRow, _m: &MessageView) -> String {
+    String::new()
+}
+
+pub async fn raw_message(
+    State(st): St,
+    Path((list, mkey)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let m = st
+        .store
+        .message_in_list(l.id, &mkey)
+        .await?
+        .ok_or_else(|| not_archived(&l, &mkey))?;
+    if m.removed {
+        return Err(WebError::Gone);
+    }
+    let raw = st
+        .store
+        .raw_message(m.id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        raw,
+    )
+        .into_response())
+}
+
+/// Attachments are always downloads, with a type that cannot run in the page's origin.
+pub async fn attachment(
+    State(st): St,
+    Path((list, mkey, idx, _name)): Path<(String, String, String, String)>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let m = st
+        .store
+        .message_in_list(l.id, &mkey)
+        .await?
+        .ok_or_else(|| not_archived(&l, &mkey))?;
+    if m.removed {
+        return Err(WebError::Gone);
+    }
+    let idx: i64 = idx.parse().map_err(|_| WebError::NotFound)?;
+    let a = st
+        .store
+        .attachment(m.id, idx)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let safe_type = match a.content_type.as_str() {
+        t if t.starts_with("image/") && t != "image/svg+xml" => a.content_type.clone(),
+        "application/pdf" | "application/zip" | "application/gzip" => a.content_type.clone(),
+        t if t.starts_with("text/") => "text/plain; charset=utf-8".to_string(),
+        _ => "application/octet-stream".to_string(),
+    };
+    let fallback: String = a
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let fallback = if fallback.is_empty() {
+        format!("attachment-{idx}")
+    } else {
+        fallback
+    };
+    let disposition = format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        util::enc_query(if a.filename.is_empty() {
+            &fallback
+        } else {
+            &a.filename
+        })
+    );
+    let mut res = a.data.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        safe_type.parse().map_err(|_| WebError::NotFound)?,
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        disposition.parse().map_err(|_| WebError::NotFound)?,
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; sandbox"
+            .parse()
+            .map_err(|_| WebError::NotFound)?,
+    );
+    Ok(res)
+}
+
+// ---- resolver ---------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "choice.html")]
+struct ChoicePage {
+    id: String,
+    places: Vec<(String, String)>,
+}
+
+pub async fn resolve(State(st): St, Path(id): Path<String>) -> Result<Response, WebError> {
+    let id = id.trim_start_matches('<').trim_end_matches('>').to_string();
+    let places: Vec<(String, String)> = st
+        .store
+        .placements(&id)
+        .await?
+        .into_iter()
+        .filter(|p| super::is_visible(p.private))
+        .map(|p| (p.list, p.mkey))
+        .collect();
+    match places.len() {
+        0 => Err(WebError::NotFoundHint(format!(
+            "No list archives the message <{id}>."
+        ))),
+        1 => Ok(
+            Redirect::to(&format!("/{}/m/{}/", enc(&places[0].0), enc(&places[0].1)))
+                .into_response(),
+        ),
+        _ => Ok(ChoicePage { id, places }.into_response()),
+    }
+}
+
+// ---- errors and static files ------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    hint: &'a str,
+}
+
+pub fn error_page(status: StatusCode, title: &str, hint: &str) -> Response {
+    let body = ErrorPage { title, hint }
+        .render()
+        .unwrap_or_else(|_| title.to_string());
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn static_file(Path(file): Path<String>) -> Result<Response, WebError> {
+    let (body, ctype): (&'static str, &'static str) = match file.as_str() {
+        "style.css" => (
+            include_str!("../../static/style.css"),
+            "text/css; charset=utf-8",
+        ),
+        "nav.js" => (
+            include_str!("../../static/nav.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return Err(WebError::NotFound),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response())
+}

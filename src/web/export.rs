@@ -1,0 +1,291 @@
+//! Downloads and feeds: mbox.gz per month, thread and list (streamed: one message in
+//! memory at a time), and Atom feeds of new messages per list and per thread.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
+use super::util::{enc, rfc3339, sender};
+use super::{AppState, WebError, visible_list};
+use crate::store::{ExportRow, ExportScope};
+
+type St = State<Arc<AppState>>;
+
+/// Appends one message to an mboxrd stream: envelope, `>From ` escaping, blank line.
+pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow, raw: &[u8]) {
+    let _ = writeln!(out, "From mboxrd@z Thu Jan  1 00:00:00 1970");
+    let _ = row;
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        let gts = line.iter().take_while(|&&b| b == b'>').count();
+        if line[gts..].starts_with(b"From ") {
+            out.push(b'>');
+        }
+        out.extend_from_slice(line);
+    }
+    if !raw.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out.push(b'\n');
+}
+
+/// Gzips a stream of export rows into a streamed body, flushing after each message.
+pub fn gz_body<S, F>(rows: S, entry: F) -> Body
+where
+    S: Stream<Item = sqlx::Result<ExportRow>> + Send + 'static,
+    F: Fn(&mut Vec<u8>, &ExportRow, &[u8]) + Copy + Send + Sync + 'static,
+{
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let stream = futures::stream::unfold(
+        (Box::pin(rows), Some(encoder)),
+        move |(mut rows, mut enc)| async move {
+            let e = enc.as_mut()?;
+            match rows.next().await {
+                Some(Ok(row)) => {
+                    let raw = crate::store::inflate(&row.raw).unwrap_or_default();
+                    let mut buf = Vec::with_capacity(raw.len() + 64);
+                    entry(&mut buf, &row, &raw);
+                    if e.write_all(&buf).and_then(|_| e.flush()).is_err() {
+                        return None;
+                    }
+                    let chunk = std::mem::take(e.get_mut());
+                    Some((Ok::<Bytes, std::io::Error>(Bytes::from(chunk)), (rows, enc)))
+                }
+                Some(Err(err)) => {
+                    tracing::error!("export failed: {err}");
+                    None
+                }
+                None => {
+                    let done = enc.take()?.finish().ok()?;
+                    Some((Ok(Bytes::from(done)), (rows, enc)))
+                }
+            }
+        },
+    );
+    Body::from_stream(stream)
+}
+
+fn mbox_response(body: Body, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/gzip".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "public, max-age=300".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn list_mbox(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let body = gz_body(
+        st.store.export_stream(l.id, ExportScope::List),
+        mboxrd_entry,
+    );
+    Ok(mbox_response(
+        body,
+        &format!("{}.mbox.gz", safe_name(&l.name)),
+    ))
+}
+
+pub async fn month_mbox(
+    State(st): St,
+    Path((list, year, month)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let (Ok(y), Ok(m)) = (year.parse::<i64>(), month.parse::<i64>()) else {
+        return Err(WebError::NotFound);
+    };
+    if !(1..=12).contains(&m) {
+        return Err(WebError::NotFound);
+    }
+    let body = gz_body(
+        st.store
+            .export_stream(l.id, ExportScope::Month(y * 100 + m)),
+        mboxrd_entry,
+    );
+    Ok(mbox_response(
+        body,
+        &format!("{}-{y:04}-{m:02}.mbox.gz", safe_name(&l.name)),
+    ))
+}
+
+pub async fn thread_mbox(
+    State(st): St,
+    Path((list, mkey)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let t = st
+        .store
+        .thread_of(l.id, &mkey)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let body = gz_body(
+        st.store.export_stream(l.id, ExportScope::Thread(t)),
+        mboxrd_entry,
+    );
+    Ok(mbox_response(
+        body,
+        &format!("{}-thread.mbox.gz", safe_name(&l.name)),
+    ))
+}
+
+fn safe_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+// ---- Atom -------------------------------------------------------------------------
+
+struct Entry {
+    id: String,
+    url: String,
+    title: String,
+    author: String,
+    updated: String,
+    summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "feed.xml")]
+struct Feed {
+    id: String,
+    title: String,
+    self_url: String,
+    alt_url: String,
+    updated: String,
+    entries: Vec<Entry>,
+}
+
+/// Absolute URLs in feeds come from the request's Host (an operator behind a proxy sets it).
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn entries(base: &str, list: &str, rows: &[ExportRow]) -> Vec<Entry> {
+    rows.iter()
+        .map(|r| {
+            let url = format!("{base}/{}/m/{}/", enc(list), enc(&r.mkey));
+            let summary: String = xml_text(&r.body_text).chars().take(2000).collect();
+            Entry {
+                id: url.clone(),
+                url,
+                title: if r.subject.is_empty() {
+                    "(no subject)".into()
+                } else {
+                    xml_text(&r.subject)
+                },
+                author: xml_text(&sender(&r.from_name, &r.from_addr)),
+                updated: rfc3339(&r.date),
+                summary,
+            }
+        })
+        .collect()
+}
+
+/// XML 1.0 forbids most control characters even when escaped; mail has them.
+fn xml_text(s: &str) -> String {
+    s.chars()
+        .filter(|&c| {
+            c == '\t' || c == '\n' || c == '\r' || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+        })
+        .collect()
+}
+
+fn atom(feed: Feed) -> Result<Response, WebError> {
+    let xml = feed.render().map_err(|e| WebError::Internal(e.into()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response())
+}
+
+pub async fn list_atom(
+    State(st): St,
+    headers: HeaderMap,
+    Path(list): Path<String>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let base = base_url(&headers);
+    let rows = st.store.latest_messages(l.id, 50).await?;
+    let alt_url = format!("{base}/{}/", enc(&l.name));
+    atom(Feed {
+        id: alt_url.clone(),
+        title: format!("{}: new messages", l.name),
+        self_url: format!("{alt_url}new.atom"),
+        updated: rows
+            .first()
+            .map(|r| rfc3339(&r.date))
+            .unwrap_or_else(|| rfc3339(&None)),
+        entries: entries(&base, &l.name, &rows),
+        alt_url,
+    })
+}
+
+pub async fn thread_atom(
+    State(st): St,
+    headers: HeaderMap,
+    Path((list, mkey)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    let t = st
+        .store
+        .thread_of(l.id, &mkey)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let base = base_url(&headers);
+    let mut rows: Vec<ExportRow> = st
+        .store
+        .export_stream(l.id, ExportScope::Thread(t))
+        .filter_map(|r| async move { r.ok() })
+        .map(|mut r| {
+            r.raw = Vec::new();
+            r
+        })
+        .collect()
+        .await;
+    rows.reverse();
+    rows.truncate(50);
+    let alt_url = format!("{base}/{}/t/{}/", enc(&l.name), enc(&mkey));
+    atom(Feed {
+        id: alt_url.clone(),
+        title: format!(
+            "{}: {}",
+            l.name,
+            rows.last().map(|r| r.subject.clone()).unwrap_or_default()
+        ),
+        self_url: format!("{alt_url}atom"),
+        updated: rows
+            .first()
+            .map(|r| rfc3339(&r.date))
+            .unwrap_or_else(|| rfc3339(&None)),
+        entries: entries(&base, &l.name, &rows),
+        alt_url,
+    })
+}

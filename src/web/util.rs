@@ -1,0 +1,196 @@
+//! Small helpers shared by pages and templates: escaping, URL segments, dates, addresses.
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike, FixedOffset};
+
+/// Message keys are percent-encoded as one path segment so that `/`, `%`, `+`, `#`, `?`,
+/// spaces and non-ASCII survive the round trip.
+pub fn enc(key: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'@')
+        .remove(b'$')
+        .remove(b'!')
+        .remove(b'=');
+    percent_encoding::utf8_percent_encode(key, SET).to_string()
+}
+
+/// Percent-encoding for a query-string value (mailto fields).
+pub fn enc_query(v: &str) -> String {
+    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn fmt_date(t: &Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "(no date)".into())
+}
+
+pub fn fmt_day(t: &Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The date as the sender's clock showed it (`+0200`).
+pub fn fmt_local(t: &Option<i64>, offset_minutes: i64) -> String {
+    let Some(d) = t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)) else {
+        return String::new();
+    };
+    let Some(tz) = FixedOffset::east_opt((offset_minutes * 60) as i32) else {
+        return String::new();
+    };
+    d.with_timezone(&tz)
+        .format("%a, %d %b %Y %H:%M %z")
+        .to_string()
+}
+
+/// RFC 3339 for Atom and `<time datetime>`.
+pub fn rfc3339(t: &Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+/// `jane@example.org` -> `jane at example.org`, as pipermail showed addresses.
+pub fn obfuscate(addr: &str) -> String {
+    addr.replace('@', " at ")
+}
+
+/// A sender for listings: the name, or the obfuscated address when there is none.
+pub fn sender(name: &str, addr: &str) -> String {
+    if name.is_empty() {
+        obfuscate(addr)
+    } else {
+        name.to_string()
+    }
+}
+
+pub const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// YYYYMM -> "April 2008".
+pub fn month_name(m: i64) -> String {
+    let idx = (m % 100 - 1).clamp(0, 11) as usize;
+    format!("{} {}", MONTHS[idx], m / 100)
+}
+
+/// YYYYMM -> "/list/2008/04/".
+pub fn month_url(list: &str, m: i64) -> String {
+    format!("/{}/{:04}/{:02}/", enc(list), m / 100, m % 100)
+}
+
+/// The month after / before YYYYMM.
+pub fn month_step(m: i64, forward: bool) -> i64 {
+    let (y, mo) = (m / 100, m % 100);
+    match (forward, mo) {
+        (true, 12) => (y + 1) * 100 + 1,
+        (true, _) => m + 1,
+        (false, 1) => (y - 1) * 100 + 12,
+        (false, _) => m - 1,
+    }
+}
+
+/// Current year, for "this year" summaries.
+pub fn this_year() -> i64 {
+    chrono::Utc::now().year() as i64
+}
+
+/// Renders a pre-order list of (depth, html) rows as nested `<ul>` lists. Each row's HTML
+/// must already be escaped.
+pub fn nested_list(rows: &[(usize, String)], class: &str) -> String {
+    let mut out = String::new();
+    let mut depth: isize = -1;
+    for (d, html) in rows {
+        let d = *d as isize;
+        if d > depth {
+            for i in depth..d {
+                if i == -1 {
+                    let _ = write!(out, "<ul class=\"{class}\">");
+                } else {
+                    out.push_str("<ul>");
+                }
+                if i + 1 < d {
+                    out.push_str("<li class=\"gap\">");
+                }
+            }
+            out.push_str("<li>");
+        } else {
+            out.push_str("</li>");
+            for _ in d..depth {
+                out.push_str("</ul></li>");
+            }
+            out.push_str("<li>");
+        }
+        out.push_str(html);
+        depth = d;
+    }
+    if depth >= 0 {
+        out.push_str("</li>");
+        for _ in 0..depth {
+            out.push_str("</ul></li>");
+        }
+        out.push_str("</ul>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_in_one_segment() {
+        for k in ["a/b%c+d#e?f g@h", "ünïcødé@例え.jp", "x@y"] {
+            let e = enc(k);
+            assert!(!e.contains('/') && !e.contains('?') && !e.contains('#') && !e.contains(' '));
+            let back = percent_encoding::percent_decode_str(&e)
+                .decode_utf8()
+                .unwrap();
+            assert_eq!(back, k);
+        }
+    }
+
+    #[test]
+    fn nested_lists_balance() {
+        let rows = vec![
+            (0, "a".into()),
+            (1, "b".into()),
+            (2, "c".into()),
+            (0, "d".into()),
+        ];
+        let html = nested_list(&rows, "t");
+        assert_eq!(html.matches("<ul").count(), html.matches("</ul>").count());
+        assert_eq!(html.matches("<li").count(), html.matches("</li>").count());
+    }
+}
