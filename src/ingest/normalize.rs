@@ -190,8 +190,10 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
     })
 }
 
+/// Message-IDs are kept as written (spaces and non-ASCII included, as real mail has them);
+/// only empty, oversized or control-character ids are replaced.
 fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 500 && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+    !id.is_empty() && id.len() <= 500 && !id.chars().any(|c| c.is_control())
 }
 
 /// Offset just past the blank line ending the header block (or the whole input).

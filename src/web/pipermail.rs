@@ -63,6 +63,9 @@ pub async fn path(
     let (y, m) = parse_month(month_part).ok_or_else(|| not_here(&rest))?;
     let ym = y as i64 * 100 + m as i64;
     let base = month_url(&l.name, ym);
+    if st.store.month_count(l.id, ym).await? == 0 {
+        return Err(not_here(&rest));
+    }
     match page {
         "" | "index.html" | "thread.html" => moved(&base),
         "date.html" => moved(&format!("{base}date/")),

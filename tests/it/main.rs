@@ -9,3 +9,4 @@ mod fuzz;
 mod mbox_offsets;
 mod pipermail;
 mod threading;
+mod web;

@@ -1,0 +1,466 @@
+//! The real server on a loopback port over archives imported from the real corpora:
+//! pipermail links, page contents, downloads, feeds and HTTP behaviour.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use futures::StreamExt;
+use larch::store::Store;
+use larch::web::util::enc;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+use crate::common::*;
+
+/// Starts the real router on 127.0.0.1:0 and returns its base URL.
+async fn serve(store: Store) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, larch::web::router(store)).await;
+    });
+    format!("http://{addr}")
+}
+
+fn client(follow: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(if follow {
+            Policy::limited(5)
+        } else {
+            Policy::none()
+        })
+        .build()
+        .unwrap()
+}
+
+fn pct_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Message keys linked from a page (`/list/m/KEY/`).
+fn linked_keys(html: &str, list: &str) -> Vec<String> {
+    let needle = format!("href=\"/{list}/m/");
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(&needle) {
+        rest = &rest[i + needle.len()..];
+        if let Some(end) = rest.find('"')
+            && let Some(key) = rest[..end].strip_suffix('/')
+        {
+            out.push(pct_decode(key));
+        }
+    }
+    out
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// Message-ID named by a pipermail article page.
+fn page_message_id(html: &str) -> Option<String> {
+    let start = html.find("In-Reply-To=")? + "In-Reply-To=".len();
+    let rest = &html[start..];
+    let end = rest.find(['"', '&', '\n']).unwrap_or(rest.len());
+    Some(
+        pct_decode(&rest[..end])
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_string(),
+    )
+}
+
+struct Pipermail {
+    /// month dir name -> [(number, Message-ID)]
+    months: HashMap<String, Vec<(i64, String)>>,
+    /// month dir name -> numbers linked from thread.html
+    thread_numbers: HashMap<String, HashSet<i64>>,
+}
+
+fn read_pipermail(root: &Path) -> Pipermail {
+    let mut months: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    let mut thread_numbers = HashMap::new();
+    for e in std::fs::read_dir(root).unwrap().flatten() {
+        if !e.path().is_dir() {
+            continue;
+        }
+        let month = e.file_name().to_string_lossy().into_owned();
+        let mut pages = Vec::new();
+        for p in std::fs::read_dir(e.path()).unwrap().flatten() {
+            let name = p.file_name().to_string_lossy().into_owned();
+            if let Some(n) = name
+                .strip_suffix(".html")
+                .and_then(|n| n.parse::<i64>().ok())
+            {
+                let html = String::from_utf8_lossy(&std::fs::read(p.path()).unwrap()).into_owned();
+                pages.push((n, page_message_id(&html).unwrap()));
+            }
+        }
+        let thread = String::from_utf8_lossy(&std::fs::read(e.path().join("thread.html")).unwrap())
+            .into_owned();
+        let nums: HashSet<i64> = thread
+            .split("HREF=\"")
+            .skip(1)
+            .filter_map(|s| s.get(..6)?.parse().ok())
+            .collect();
+        thread_numbers.insert(month.clone(), nums);
+        months.insert(month, pages);
+    }
+    Pipermail {
+        months,
+        thread_numbers,
+    }
+}
+
+#[tokio::test]
+async fn pipermail_links_pages_and_downloads() {
+    let Some(c) = corpora() else { return };
+    let root = c.join("pipermail/linux-uvc-devel");
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    import(&store, "linux-uvc-devel", std::slice::from_ref(&root)).await;
+    let base = serve(store.clone()).await;
+    let pm = read_pipermail(&root);
+    let follow = client(true);
+    let nofollow = client(false);
+
+    // Every article page redirects to the page of the message it names.
+    let mut jobs = Vec::new();
+    for (month, pages) in &pm.months {
+        for (n, mid) in pages {
+            jobs.push((
+                format!("{base}/pipermail/linux-uvc-devel/{month}/{n:06}.html"),
+                mid.clone(),
+            ));
+        }
+    }
+    let total = jobs.len();
+    let failures: Vec<String> = futures::stream::iter(jobs)
+        .map(|(url, mid)| {
+            let follow = follow.clone();
+            async move {
+                let res = follow.get(&url).send().await.unwrap();
+                let final_url = res.url().to_string();
+                let status = res.status();
+                let body = res.text().await.unwrap();
+                let shown = body
+                    .split("<dd class=\"mid\">")
+                    .nth(1)
+                    .and_then(|s| s.split("</dd>").next())
+                    .map(html_unescape);
+                if status != StatusCode::OK || shown.as_deref() != Some(mid.as_str()) {
+                    Some(format!(
+                        "{url} -> {final_url} {status} shows {shown:?}, wanted {mid}"
+                    ))
+                } else {
+                    None
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .filter_map(|x| async move { x })
+        .collect()
+        .await;
+    assert!(
+        failures.is_empty(),
+        "{} of {total} article links fail, e.g. {:#?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    eprintln!("{total} pipermail article links land on their message");
+
+    // Each month's four index pages and its text archives answer 200 or 301.
+    for month in pm.months.keys() {
+        for page in [
+            "thread.html",
+            "date.html",
+            "author.html",
+            "subject.html",
+            "",
+            "index.html",
+        ] {
+            let url = format!("{base}/pipermail/linux-uvc-devel/{month}/{page}");
+            let s = nofollow.get(&url).send().await.unwrap().status();
+            assert!(
+                s == StatusCode::MOVED_PERMANENTLY || s == StatusCode::OK,
+                "{url}: {s}"
+            );
+            assert_eq!(
+                follow.get(&url).send().await.unwrap().status(),
+                StatusCode::OK,
+                "{url} after redirects"
+            );
+        }
+        for ext in ["txt", "txt.gz"] {
+            let url = format!("{base}/pipermail/linux-uvc-devel/{month}.{ext}");
+            let s = nofollow.get(&url).send().await.unwrap().status();
+            assert!(
+                s == StatusCode::MOVED_PERMANENTLY || s == StatusCode::OK,
+                "{url}: {s}"
+            );
+        }
+    }
+    // Unknown numbers and months: a helpful 404, never a 500.
+    for p in [
+        "2008-April/999999.html",
+        "2099-April/thread.html",
+        "attachments/x/y.bin",
+        "nonsense",
+        "2008-April/../../etc",
+    ] {
+        let res = nofollow
+            .get(format!("{base}/pipermail/linux-uvc-devel/{p}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{p}");
+        assert!(
+            res.text().await.unwrap().contains("search"),
+            "{p}: the 404 points to search"
+        );
+    }
+
+    // The month by thread shows the same messages as pipermail's thread.html.
+    let id = list_id(&store, "linux-uvc-devel").await;
+    let numbers: HashMap<i64, String> = store
+        .pipermail_numbers(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let key_to_mid: HashMap<String, String> = store
+        .parent_links(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, _)| (m.clone(), m))
+        .collect();
+    let mut months_checked = 0;
+    for (month, nums) in &pm.thread_numbers {
+        let (y, m) = larch::ingest::pipermail::parse_month(month).unwrap();
+        let want: HashSet<String> = nums.iter().map(|n| numbers[n].clone()).collect();
+        let mut got: HashSet<String> = HashSet::new();
+        let mut page = 1;
+        loop {
+            let url = format!("{base}/linux-uvc-devel/{y:04}/{m:02}/?page={page}");
+            let html = follow.get(&url).send().await.unwrap().text().await.unwrap();
+            got.extend(
+                linked_keys(&html, "linux-uvc-devel")
+                    .into_iter()
+                    .map(|k| key_to_mid.get(&k).cloned().unwrap_or(k)),
+            );
+            if !html.contains(&format!("?page={}\"", page + 1)) {
+                break;
+            }
+            page += 1;
+        }
+        // A message reusing a Message-ID with other content is shown too; pipermail hid it.
+        let extra: Vec<_> = got.difference(&want).filter(|k| !k.contains('#')).collect();
+        let missing: Vec<_> = want.difference(&got).collect();
+        assert!(
+            extra.is_empty() && missing.is_empty(),
+            "{month}: extra {extra:?} missing {missing:?}"
+        );
+        months_checked += 1;
+    }
+    eprintln!("{months_checked} month thread pages match pipermail's thread.html");
+
+    // The thread page holds every message of the thread: check the largest threads.
+    let mut threads = store.recent_threads(id, 100_000).await.unwrap();
+    threads.sort_by_key(|t| -t.message_count);
+    for t in threads.iter().take(5) {
+        let url = format!("{base}/linux-uvc-devel/t/{}/", enc(&t.root_mkey));
+        let html = follow.get(&url).send().await.unwrap().text().await.unwrap();
+        let members: HashSet<String> = store
+            .thread_messages(id, t.thread_no)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.mkey)
+            .collect();
+        let shown: HashSet<String> = linked_keys(&html, "linux-uvc-devel").into_iter().collect();
+        assert_eq!(
+            shown, members,
+            "thread page of {} ({} messages)",
+            t.root_mkey, t.message_count
+        );
+    }
+
+    // A month's mbox.gz re-imports to the same Message-IDs.
+    let bytes = follow
+        .get(format!("{base}/linux-uvc-devel/2008/04/mbox.gz"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let file = other.path().join("2008-04.mbox.gz");
+    std::fs::write(&file, &bytes).unwrap();
+    let store2 = crate::common::store(&other.path().join("data")).await;
+    let s = import(&store2, "copy", &[file]).await;
+    let id2 = list_id(&store2, "copy").await;
+    let want: HashSet<String> = store
+        .month_keys(id, 200804)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let got: HashSet<String> = store2
+        .parent_links(id2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    let want_ids: HashSet<String> = want
+        .iter()
+        .map(|k| k.split('#').next().unwrap_or(k).to_string())
+        .collect();
+    assert_eq!(got, want_ids, "re-imported month: {s}");
+}
+
+#[tokio::test]
+async fn http_behaviour_and_odd_message_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let ids = [
+        "a/b@x",
+        "per%cent+plus@x",
+        "hash#q?uery@x",
+        "sp ace@x",
+        "ünï@例え.jp",
+    ];
+    let mut mbox = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        mbox.push_str(&format!(
+            "From x@y Mon Jan  1 00:00:00 2024\nFrom: A <a@example.org>\nSubject: odd {i} <script>alert(1)</script>\n\
+             Date: Mon, 1 Jan 2024 0{i}:00:00 +0000\nMessage-ID: <{id}>\n{}\nhello {i}\n\n",
+            if i > 0 { format!("In-Reply-To: <{}>\n", ids[0]) } else { String::new() }
+        ));
+    }
+    let f = dir.path().join("odd.mbox");
+    std::fs::write(&f, mbox).unwrap();
+    import(&store, "odd", &[f]).await;
+    let base = serve(store).await;
+    let follow = client(true);
+    let nofollow = client(false);
+    for id in ids {
+        // The resolver and every URL form round-trip the id.
+        let res = follow
+            .get(format!("{base}/r/{}", enc(id)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{id}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&larch::web::util::esc(id)),
+            "{id} shown on its page"
+        );
+        assert!(!html.contains("<script>alert"), "subjects are escaped");
+        let raw = follow
+            .get(format!("{base}/odd/m/{}/raw", enc(id)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), StatusCode::OK);
+        assert!(raw.text().await.unwrap().contains(&format!("<{id}>")));
+        let t = follow
+            .get(format!("{base}/odd/t/{}/", enc(id)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let keys: HashSet<String> = linked_keys(&t, "odd").into_iter().collect();
+        assert_eq!(keys.len(), ids.len(), "the thread page has every message");
+    }
+    // Validators: the same page twice gives the same ETag and a 304.
+    let url = format!("{base}/odd/");
+    let res = nofollow.get(&url).send().await.unwrap();
+    let etag = res.headers()["etag"].clone();
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let again = nofollow
+        .get(&url)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    // HEAD, compression.
+    assert_eq!(
+        nofollow.head(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let gz = nofollow
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    // Feeds are well-formed Atom.
+    for feed in ["/odd/new.atom", &format!("/odd/t/{}/atom", enc(ids[0]))] {
+        let res = follow.get(format!("{base}{feed}")).send().await.unwrap();
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/atom+xml; charset=utf-8"
+        );
+        let xml = res.text().await.unwrap();
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        let mut entries = 0;
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Start(e)) if e.name().as_ref() == b"entry" => {
+                    entries += 1
+                }
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{feed} is not well-formed XML: {e}"),
+            }
+        }
+        assert!(xml.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+        assert_eq!(entries, ids.len(), "{feed}");
+    }
+    // Errors are pages, never 500s.
+    for p in [
+        "/nope/",
+        "/odd/m/missing@x/",
+        "/odd/2024/13/",
+        "/odd/9999/01/date/",
+        "/odd/m/%FF%FE/",
+        "/r/%00",
+    ] {
+        let s = follow
+            .get(format!("{base}{p}"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(
+            s == StatusCode::NOT_FOUND || s == StatusCode::BAD_REQUEST,
+            "{p}: {s}"
+        );
+    }
+}
