@@ -116,8 +116,9 @@ struct ListPage {
     chart: String,
 }
 
-pub async fn list_redirect(Path(list): Path<String>) -> Response {
-    super::moved(&format!("/{}/", enc(&list)))
+pub async fn list_redirect(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    Ok(super::moved(&format!("/{}/", enc(&l.name))))
 }
 
 pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
