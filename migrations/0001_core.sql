@@ -82,6 +82,22 @@ CREATE INDEX nodes_message ON nodes(message_id, list_id);
 CREATE INDEX nodes_date ON nodes(list_id, date, seq);
 CREATE INDEX nodes_month ON nodes(list_id, month, date, seq);
 
+-- Messages per list and archive month, kept by the importer in the same transaction as
+-- the messages, so overview pages never count the whole list.
+CREATE TABLE months (
+    list_id INTEGER NOT NULL REFERENCES lists(id),
+    month INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (list_id, month)
+) WITHOUT ROWID;
+
+-- Bumped by every committed write batch; the server's page cache compares it.
+CREATE TABLE generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO generation (id, value) VALUES (1, 0);
+
 CREATE TABLE threads (
     list_id INTEGER NOT NULL REFERENCES lists(id),
     thread_no INTEGER NOT NULL,

@@ -75,9 +75,7 @@ impl Store {
     /// Message counts per archive month, oldest first.
     pub async fn month_counts(&self, list_id: i64) -> Result<Vec<MonthCount>> {
         let rows = sqlx::query(
-            "SELECT month, COUNT(*) FROM nodes INDEXED BY nodes_month
-             WHERE list_id = ? AND month IS NOT NULL AND message_id IS NOT NULL
-             GROUP BY month ORDER BY month",
+            "SELECT month, count FROM months WHERE list_id = ? AND count > 0 ORDER BY month",
         )
         .bind(list_id)
         .fetch_all(self.pool())
@@ -89,6 +87,80 @@ impl Store {
                 count: r.get(1),
             })
             .collect())
+    }
+
+    /// The nearest month with messages before or after `month`.
+    pub async fn month_beside(&self, list_id: i64, month: i64, after: bool) -> Result<Option<i64>> {
+        let sql: &'static str = if after {
+            "SELECT MIN(month) FROM months WHERE list_id = ? AND month > ? AND count > 0"
+        } else {
+            "SELECT MAX(month) FROM months WHERE list_id = ? AND month < ? AND count > 0"
+        };
+        sqlx::query_scalar(sql)
+            .bind(list_id)
+            .bind(month)
+            .fetch_one(self.pool())
+            .await
+    }
+
+    /// The store's write generation: changes whenever an import batch commits.
+    pub async fn generation(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT value FROM generation WHERE id = 1")
+            .fetch_one(self.pool())
+            .await
+    }
+
+    /// All nodes and message items of the threads touching a month, in two queries.
+    pub async fn month_thread_data(
+        &self,
+        list_id: i64,
+        threads: &[i64],
+    ) -> Result<(Vec<crate::ingest::thread::NodeRow>, Vec<MessageItem>)> {
+        let mut nodes = Vec::new();
+        let mut items = Vec::new();
+        // SQLite caps bound parameters; threads come in chunks.
+        for chunk in threads.chunks(500) {
+            let ids = chunk
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let sql = format!(
+                "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq,
+                        m.from_name, m.from_addr, m.date, m.subject
+                 FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.thread_no IN ({ids})
+                 ORDER BY n.thread_no, m.date IS NULL, m.date, n.seq"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(list_id)
+                .fetch_all(self.pool())
+                .await?;
+            for r in rows {
+                let real: bool = r.get(3);
+                let key: String = r.get(0);
+                if real {
+                    items.push(MessageItem {
+                        mkey: key.clone(),
+                        parent: r.get(1),
+                        thread_no: r.get(2),
+                        from_name: r.get(6),
+                        from_addr: r.get(7),
+                        date: r.get(8),
+                        subject: r.get(9),
+                    });
+                }
+                nodes.push(crate::ingest::thread::NodeRow {
+                    key,
+                    parent: r.get(1),
+                    thread: r.get(2),
+                    real,
+                    via_subject: r.get(4),
+                    seq: r.get(5),
+                });
+            }
+        }
+        Ok((nodes, items))
     }
 
     /// Number of messages of a list in one month.

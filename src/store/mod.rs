@@ -392,6 +392,26 @@ impl Batch {
             .execute(&mut self.conn)
             .await?;
         }
+        let mut per_month: std::collections::BTreeMap<i64, i64> = Default::default();
+        for m in members.values() {
+            if let Some(month) = m.month {
+                *per_month.entry(month).or_default() += 1;
+            }
+        }
+        for (month, count) in per_month {
+            sqlx::query(
+                "INSERT INTO months (list_id, month, count) VALUES (?,?,?)
+                 ON CONFLICT (list_id, month) DO UPDATE SET count = count + excluded.count",
+            )
+            .bind(list_id)
+            .bind(month)
+            .bind(count)
+            .execute(&mut self.conn)
+            .await?;
+        }
+        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
+            .execute(&mut self.conn)
+            .await?;
         sqlx::query("UPDATE lists SET next_thread = ? WHERE id = ?")
             .bind(changes.next_thread)
             .bind(list_id)

@@ -3,6 +3,7 @@
 //! timeouts, request logs).
 
 mod browse;
+mod cache;
 mod chart;
 mod export;
 mod http;
@@ -23,9 +24,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::store::{ListRow, Store};
 
-#[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub cache: cache::PageCache,
 }
 
 /// One error type for all handlers, mapped to HTTP statuses; internals are logged, never
@@ -92,7 +93,10 @@ const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub fn router(store: Store) -> Router {
-    let state = Arc::new(AppState { store });
+    let state = Arc::new(AppState {
+        store,
+        cache: cache::PageCache::default(),
+    });
     Router::new()
         .route("/", get(browse::index))
         .route("/healthz", get(|| async { "ok" }))
@@ -119,6 +123,10 @@ pub fn router(store: Store) -> Router {
         .route("/pipermail/{list}/", get(pipermail::list_root))
         .route("/pipermail/{list}/{*rest}", get(pipermail::path))
         .fallback(|| async { WebError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::cached,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(http::validators))
         .layer(CompressionLayer::new())
