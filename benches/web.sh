@@ -10,11 +10,9 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 cargo build --release -q
 DATA=$(mktemp -d)
 PORT=${PORT:-18080}
-trap 'kill $PID 2>/dev/null; rm -rf "$DATA"' EXIT
+PID=""
+trap '[[ -n $PID ]] && kill $PID 2>/dev/null; rm -rf "$DATA"' EXIT
 ./target/release/larch --data "$DATA" import --list linux-mips "$LARCH_CORPORA/mbox/linux-mips-2019-2026.mbox.gz" >/dev/null 2>&1
-./target/release/larch --data "$DATA" serve --listen 127.0.0.1:$PORT 2>/dev/null &
-PID=$!
-for _ in $(seq 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
 read -r MSG THREAD THREADN MONTH < <(python3 - "$DATA/larch.db" <<'PY'
 import sqlite3, sys, urllib.parse
 db = sqlite3.connect(sys.argv[1])
@@ -25,6 +23,13 @@ root, n = db.execute("SELECT root_mkey, message_count FROM threads ORDER BY mess
 print(q(msg), q(root), n, "%04d/%02d" % (month // 100, month % 100))
 PY
 )
+run() {
+LARCH_PAGE_CACHE=$1 ./target/release/larch --data "$DATA" serve --listen 127.0.0.1:$PORT 2>/dev/null &
+PID=$!
+for _ in $(seq 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+echo
+echo "page cache: $2"
+echo
 echo "| page | requests/s | p50 | p99 | server RSS after |"
 echo "|---|---|---|---|---|"
 for spec in "message:/linux-mips/m/$MSG/" "thread ($THREADN messages):/linux-mips/t/$THREAD/" "month $MONTH (first page):/linux-mips/$MONTH/"; do
@@ -38,3 +43,7 @@ for spec in "message:/linux-mips/m/$MSG/" "thread ($THREADN messages):/linux-mip
 done
 echo
 echo "peak server RSS: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$PID/status)"
+kill $PID; wait $PID 2>/dev/null || true
+}
+run 0 "off (every request renders)"
+run 1 "on (repeated requests are served from memory)"

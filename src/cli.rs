@@ -33,6 +33,20 @@ enum Command {
     },
     /// Show each list with its counts and date range.
     Lists,
+    /// Change a list's settings (creating the list if it is new).
+    ListSet {
+        name: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// A private list is never served (access control is not built yet).
+        #[arg(long)]
+        private: Option<bool>,
+        /// Another name the list answers to, e.g. its old pipermail name (repeatable).
+        #[arg(long)]
+        alias: Vec<String>,
+    },
     /// Serve the web archive.
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -136,6 +150,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     fmt_date(l.last_date)
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ListSet {
+            name,
+            title,
+            description,
+            private,
+            alias,
+        } => {
+            let _lock = WriteLock::acquire(&data)?;
+            let store = Store::open(&data).await?;
+            let list = store.ensure_list(&name).await?;
+            store
+                .update_list(list.id, title.as_deref(), description.as_deref(), private)
+                .await?;
+            for a in &alias {
+                store.add_alias(list.id, a).await?;
+            }
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { listen } => {

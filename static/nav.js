@@ -10,3 +10,12 @@ document.addEventListener("keydown", function (e) {
     window.location.href = link.href;
   }
 });
+
+// On a thread page opened for one message, bring that message into view.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.location.hash) return;
+  var marked = document.querySelector("article.marked");
+  if (marked && marked.previousElementSibling && marked.previousElementSibling.tagName === "ARTICLE") {
+    marked.scrollIntoView();
+  }
+});

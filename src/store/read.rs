@@ -88,6 +88,46 @@ impl Store {
         .await
     }
 
+    /// Changes a list's settings; `None` leaves a setting as it is.
+    pub async fn update_list(
+        &self,
+        list_id: i64,
+        title: Option<&str>,
+        description: Option<&str>,
+        private: Option<bool>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE lists SET title = COALESCE(?, title), description = COALESCE(?, description),
+                private = COALESCE(?, private) WHERE id = ?",
+        )
+        .bind(title)
+        .bind(description)
+        .bind(private)
+        .bind(list_id)
+        .execute(self.pool())
+        .await?;
+        self.bump_generation().await
+    }
+
+    /// Tells page caches that what they hold may be stale.
+    pub async fn bump_generation(&self) -> Result<()> {
+        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Another name the list answers to (an old pipermail name); an alias can point at one
+    /// list only, the last one given.
+    pub async fn add_alias(&self, list_id: i64, alias: &str) -> Result<()> {
+        sqlx::query("INSERT OR REPLACE INTO list_aliases (alias, list_id) VALUES (?, ?)")
+            .bind(alias)
+            .bind(list_id)
+            .execute(self.pool())
+            .await?;
+        self.bump_generation().await
+    }
+
     pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
         sqlx::query_as::<_, super::ListRow>(
             "SELECT id, name, title, description, private, next_thread FROM lists

@@ -746,6 +746,15 @@ pub fn error_page(status: StatusCode, title: &str, hint: &str) -> Response {
         .into_response()
 }
 
+/// Crawlers may read pages but not fetch every raw message and download.
+pub async fn robots() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "User-agent: *\nDisallow: /*/raw\nDisallow: /*mbox.gz\nDisallow: /*/att/\nDisallow: /search\nDisallow: /*/search\nDisallow: /r/\n",
+    )
+        .into_response()
+}
+
 pub async fn static_file(Path(file): Path<String>) -> Result<Response, WebError> {
     let (body, ctype): (&'static str, &'static str) = match file.as_str() {
         "style.css" => (

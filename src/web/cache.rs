@@ -22,6 +22,8 @@ const RECHECK: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 pub struct PageCache {
+    /// Off with `LARCH_PAGE_CACHE=0` (benchmarks measure rendering that way).
+    disabled: bool,
     entries: Mutex<HashMap<String, (i64, HeaderValue, Bytes)>>,
     generation: AtomicI64,
     /// Milliseconds since `epoch` of the last generation check.
@@ -30,6 +32,14 @@ pub struct PageCache {
 }
 
 impl PageCache {
+    pub fn from_env() -> Self {
+        let disabled = std::env::var("LARCH_PAGE_CACHE").is_ok_and(|v| v == "0");
+        PageCache {
+            disabled,
+            ..Default::default()
+        }
+    }
+
     async fn current_generation(&self, st: &AppState) -> i64 {
         let epoch = *self.epoch.get_or_init(Instant::now);
         let now = epoch.elapsed().as_millis() as u64;
@@ -45,7 +55,7 @@ impl PageCache {
 }
 
 pub async fn cached(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    if req.method() != Method::GET {
+    if req.method() != Method::GET || st.cache.disabled {
         return next.run(req).await;
     }
     let key = req.uri().to_string();

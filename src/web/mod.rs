@@ -95,11 +95,12 @@ const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-
 pub fn router(store: Store) -> Router {
     let state = Arc::new(AppState {
         store,
-        cache: cache::PageCache::default(),
+        cache: cache::PageCache::from_env(),
     });
     Router::new()
         .route("/", get(browse::index))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/robots.txt", get(browse::robots))
         .route("/static/{file}", get(browse::static_file))
         .route("/r/{id}", get(browse::resolve))
         .route("/{list}", get(browse::list_redirect))
@@ -146,7 +147,15 @@ pub fn router(store: Store) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(
+                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+                )
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
+        )
 }
 
 /// Serves until Ctrl-C.

@@ -350,9 +350,72 @@ async fn http_behaviour_and_odd_message_ids() {
     let f = dir.path().join("odd.mbox");
     std::fs::write(&f, mbox).unwrap();
     import(&store, "odd", &[f]).await;
-    let base = serve(store).await;
+    let odd = list_id(&store, "odd").await;
+    store.add_alias(odd, "odd_old.example.org").await.unwrap();
+    store
+        .update_list(odd, None, Some("Odd ids <b>escaped</b>"), None)
+        .await
+        .unwrap();
+    let base = serve(store.clone()).await;
     let follow = client(true);
     let nofollow = client(false);
+    // An alias (an old pipermail name) redirects to the list's own URLs.
+    let res = nofollow
+        .get(format!("{base}/pipermail/odd_old.example.org/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(res.headers()["location"], "/odd/");
+    let front = follow
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        front.contains("Odd ids &#60;b&#62;escaped&#60;/b&#62;")
+            || front.contains("Odd ids &lt;b&gt;"),
+        "descriptions are escaped"
+    );
+    // A private list is not served anywhere, also not from the page cache.
+    assert_eq!(
+        nofollow
+            .get(format!("{base}/odd/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    store
+        .update_list(odd, None, None, Some(true))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let hidden = nofollow
+        .get(format!("{base}/odd/"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(hidden, StatusCode::NOT_FOUND);
+    assert_eq!(
+        nofollow
+            .get(format!("{base}/r/{}", enc(ids[0])))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    store
+        .update_list(odd, None, None, Some(false))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     for id in ids {
         // The resolver and every URL form round-trip the id.
         let res = follow
