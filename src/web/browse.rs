@@ -459,6 +459,19 @@ pub async fn thread_page(
     .into_response())
 }
 
+/// A message of a visible list, or the 404 / 410 a reader should see instead.
+async fn visible_message(st: &AppState, l: &ListRow, mkey: &str) -> Result<MessageView, WebError> {
+    let m = st
+        .store
+        .message_in_list(l.id, mkey)
+        .await?
+        .ok_or_else(|| not_archived(l, mkey))?;
+    if m.removed {
+        return Err(WebError::Gone);
+    }
+    Ok(m)
+}
+
 fn not_archived(l: &ListRow, key: &str) -> WebError {
     WebError::NotFoundHint(format!(
         "The message <{key}> is not in the archive of {}.",
@@ -505,14 +518,7 @@ pub async fn message_page(
             enc(&mkey)
         )));
     }
-    let m = st
-        .store
-        .message_in_list(l.id, &mkey)
-        .await?
-        .ok_or_else(|| not_archived(&l, &mkey))?;
-    if m.removed {
-        return Err(WebError::Gone);
-    }
+    let m = visible_message(&st, &l, &mkey).await?;
     let lists = st
         .store
         .lists_of_message(m.id)
@@ -602,14 +608,7 @@ pub async fn raw_message(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let m = st
-        .store
-        .message_in_list(l.id, &mkey)
-        .await?
-        .ok_or_else(|| not_archived(&l, &mkey))?;
-    if m.removed {
-        return Err(WebError::Gone);
-    }
+    let m = visible_message(&st, &l, &mkey).await?;
     let raw = st
         .store
         .raw_message(m.id)
@@ -631,14 +630,7 @@ pub async fn attachment(
     Path((list, mkey, idx, _name)): Path<(String, String, String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let m = st
-        .store
-        .message_in_list(l.id, &mkey)
-        .await?
-        .ok_or_else(|| not_archived(&l, &mkey))?;
-    if m.removed {
-        return Err(WebError::Gone);
-    }
+    let m = visible_message(&st, &l, &mkey).await?;
     let idx: i64 = idx.parse().map_err(|_| WebError::NotFound)?;
     let a = st
         .store

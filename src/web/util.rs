@@ -84,20 +84,7 @@ pub fn sender(name: &str, addr: &str) -> String {
     }
 }
 
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+pub use crate::ingest::pipermail::MONTH_NAMES as MONTHS;
 
 /// YYYYMM -> "April 2008".
 pub fn month_name(m: i64) -> String {
