@@ -263,15 +263,15 @@ async fn store_one(
     let same = existing
         .iter()
         .find(|e| e.content_hash == n.content_hash[..]);
-    let (pk, mkey, is_new_member) = match same {
+    let (pk, mkey, is_new_member, inserted) = match same {
         Some(e) if threader.contains(&e.mkey) => {
             summary.duplicate += 1;
-            (e.id, e.mkey.clone(), false)
+            (e.id, e.mkey.clone(), false, false)
         }
         Some(e) => {
             summary.new += 1;
             summary.cross_posted += 1;
-            (e.id, e.mkey.clone(), true)
+            (e.id, e.mkey.clone(), true, false)
         }
         None => {
             let mut mkey = n.message_id.clone();
@@ -279,7 +279,10 @@ async fn store_one(
                 summary.variants += 1;
                 mkey = format!("{}#{}", n.message_id, hex::encode(&n.content_hash[..6]));
             }
-            if batch.mkey_taken(&mkey).await? {
+            // Only a key with `#` can meet a variant's key; a plain id with no stored
+            // message of that id is free, which spares a query per message.
+            let may_collide = !existing.is_empty() || mkey.contains('#');
+            if may_collide && batch.mkey_taken(&mkey).await? {
                 mkey = format!("{}#{}", n.message_id, hex::encode(n.content_hash));
                 if batch.mkey_taken(&mkey).await? {
                     summary.rejected += 1;
@@ -301,7 +304,7 @@ async fn store_one(
             };
             let pk = batch.insert_message(&m).await?;
             summary.new += 1;
-            (pk, mkey, true)
+            (pk, mkey, true, true)
         }
     };
     if is_new_member {
@@ -329,7 +332,8 @@ async fn store_one(
         }
         Numbering::Unknown => {}
         Numbering::Position => {
-            if !batch.has_pipermail_number(list.id, pk).await? {
+            // A message stored just now has no number yet; only older ones need a look.
+            if inserted || !batch.has_pipermail_number(list.id, pk).await? {
                 batch
                     .set_pipermail_number(list.id, *next_number, pk, false)
                     .await?;
