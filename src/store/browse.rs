@@ -110,8 +110,9 @@ impl Store {
             .await
     }
 
-    /// All nodes and message items of the threads touching a month, in two queries.
-    pub async fn month_thread_data(
+    /// All nodes (ghosts included) and message items of some threads, in one query per
+    /// 500 threads: what every tree on a page is built from.
+    pub async fn threads_data(
         &self,
         list_id: i64,
         threads: &[i64],
@@ -137,27 +138,19 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?;
             for r in rows {
-                let real: bool = r.get(3);
-                let key: String = r.get(0);
-                if real {
+                let node = super::node_row(&r);
+                if node.real {
                     items.push(MessageItem {
-                        mkey: key.clone(),
-                        parent: r.get(1),
-                        thread_no: r.get(2),
+                        mkey: node.key.clone(),
+                        parent: node.parent.clone(),
+                        thread_no: node.thread,
                         from_name: r.get(6),
                         from_addr: r.get(7),
                         date: r.get(8),
                         subject: r.get(9),
                     });
                 }
-                nodes.push(crate::ingest::thread::NodeRow {
-                    key,
-                    parent: r.get(1),
-                    thread: r.get(2),
-                    real,
-                    via_subject: r.get(4),
-                    seq: r.get(5),
-                });
+                nodes.push(node);
             }
         }
         Ok((nodes, items))

@@ -45,6 +45,19 @@ pub struct Existing {
     pub content_hash: Vec<u8>,
 }
 
+/// A node from a row whose first six columns are
+/// `mkey, parent, thread_no, message_id IS NOT NULL, via_subject, seq`.
+fn node_row(r: &sqlx::sqlite::SqliteRow) -> NodeRow {
+    NodeRow {
+        key: r.get(0),
+        parent: r.get(1),
+        thread: r.get(2),
+        real: r.get(3),
+        via_subject: r.get(4),
+        seq: r.get(5),
+    }
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -113,14 +126,7 @@ impl Store {
         while let Some(r) = rows.try_next().await? {
             let subject_key: Option<String> = r.get(6);
             let date: Option<i64> = r.get(7);
-            let row = NodeRow {
-                key: r.get(0),
-                parent: r.get(1),
-                thread: r.get(2),
-                real: r.get(3),
-                via_subject: r.get(4),
-                seq: r.get(5),
-            };
+            let row = node_row(&r);
             let subj = match (&subject_key, date) {
                 (Some(k), Some(d)) => Some((k.as_str(), d)),
                 _ => None,

@@ -204,17 +204,7 @@ impl Store {
         .bind(thread_no)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| crate::ingest::thread::NodeRow {
-                key: r.get(0),
-                parent: r.get(1),
-                thread: r.get(2),
-                real: r.get(3),
-                via_subject: r.get(4),
-                seq: r.get(5),
-            })
-            .collect())
+        Ok(rows.iter().map(super::node_row).collect())
     }
 
     /// Thread number of a message in a list.

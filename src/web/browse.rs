@@ -254,29 +254,32 @@ pub async fn month_thread(
     let pages = threads.len().div_ceil(THREAD_PAGE).max(1) as i64;
     let page = q.page().min(pages);
     let in_month: HashSet<String> = st.store.month_keys(l.id, ym).await?.into_iter().collect();
-    let mut rows: Vec<(usize, String)> = Vec::new();
-    for &t in threads
+    let shown: Vec<i64> = threads
         .iter()
         .skip((page - 1) as usize * THREAD_PAGE)
         .take(THREAD_PAGE)
-    {
-        let nodes = st.store.thread_nodes(l.id, t).await?;
-        let items: HashMap<String, MessageItem> = st
-            .store
-            .thread_messages(l.id, t)
-            .await?
-            .into_iter()
-            .map(|m| (m.mkey.clone(), m))
-            .collect();
+        .copied()
+        .collect();
+    let (nodes, items) = st.store.threads_data(l.id, &shown).await?;
+    let items: HashMap<&str, &MessageItem> = items.iter().map(|m| (m.mkey.as_str(), m)).collect();
+    let mut by_thread: HashMap<i64, Vec<NodeRow>> = HashMap::new();
+    for n in nodes {
+        by_thread.entry(n.thread).or_default().push(n);
+    }
+    let mut rows: Vec<(usize, String)> = Vec::new();
+    for t in &shown {
+        let Some(nodes) = by_thread.get(t) else {
+            continue;
+        };
         let mut keys = Vec::new();
         flatten(
-            &build_tree(&nodes),
+            &build_tree(nodes),
             0,
             &|n: &TreeNode| n.real && in_month.contains(&n.key),
             &mut keys,
         );
         for (d, k) in keys {
-            if let Some(i) = items.get(&k) {
+            if let Some(i) = items.get(k.as_str()) {
                 rows.push((d, item_html(&l.name, i, false)));
             }
         }
@@ -391,16 +394,20 @@ struct ThreadPage {
     messages: Vec<ThreadMsg>,
 }
 
-/// The display order of a thread: (depth, key) in pre-order, real messages only.
+/// The display order of a thread, (depth, key) in pre-order over real messages, and its
+/// messages by key.
 async fn thread_order(
     st: &AppState,
     list_id: i64,
     thread: i64,
-) -> Result<(Vec<NodeRow>, Vec<(usize, String)>), WebError> {
-    let nodes = st.store.thread_nodes(list_id, thread).await?;
+) -> Result<(Vec<(usize, String)>, HashMap<String, MessageItem>), WebError> {
+    let (nodes, items) = st.store.threads_data(list_id, &[thread]).await?;
     let mut order = Vec::new();
     flatten(&build_tree(&nodes), 0, &|n: &TreeNode| n.real, &mut order);
-    Ok((nodes, order))
+    Ok((
+        order,
+        items.into_iter().map(|m| (m.mkey.clone(), m)).collect(),
+    ))
 }
 
 pub fn anchor(key: &str) -> String {
@@ -420,12 +427,8 @@ pub async fn thread_page(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let t = st
-        .store
-        .thread_of(l.id, &mkey)
-        .await?
-        .ok_or_else(|| not_archived(&l, &mkey))?;
-    let (_, order) = thread_order(&st, l.id, t).await?;
+    let t = thread_of_message(&st, &l, &mkey).await?;
+    let (order, _) = thread_order(&st, l.id, t).await?;
     let bodies = st.store.thread_bodies(l.id, t).await?;
     let mut messages = Vec::new();
     for (depth, key) in order {
@@ -457,6 +460,18 @@ pub async fn thread_page(
         messages,
     }
     .into_response())
+}
+
+/// The thread of a message of a visible list, or the reader's 404.
+pub(super) async fn thread_of_message(
+    st: &AppState,
+    l: &ListRow,
+    mkey: &str,
+) -> Result<i64, WebError> {
+    st.store
+        .thread_of(l.id, mkey)
+        .await?
+        .ok_or_else(|| not_archived(l, mkey))
 }
 
 /// A message of a visible list, or the 404 / 410 a reader should see instead.
@@ -531,14 +546,7 @@ pub async fn message_page(
     let prev_date = st.store.neighbour_by_date(l.id, &mkey, false).await?;
     let next_date = st.store.neighbour_by_date(l.id, &mkey, true).await?;
     let t = st.store.thread_of(l.id, &mkey).await?.unwrap_or(0);
-    let (_, order) = thread_order(&st, l.id, t).await?;
-    let items: HashMap<String, MessageItem> = st
-        .store
-        .thread_messages(l.id, t)
-        .await?
-        .into_iter()
-        .map(|m| (m.mkey.clone(), m))
-        .collect();
+    let (order, items) = thread_order(&st, l.id, t).await?;
     let pos = order.iter().position(|(_, k)| *k == mkey);
     let prev_thread = pos
         .and_then(|p| p.checked_sub(1))

@@ -19,9 +19,10 @@ use crate::store::{ExportRow, ExportScope};
 type St = State<Arc<AppState>>;
 
 /// Appends one message to an mboxrd stream: envelope, `>From ` escaping, blank line.
-pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow, raw: &[u8]) {
+pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow) {
+    let raw = crate::store::inflate(&row.raw).unwrap_or_default();
+    let raw = raw.as_slice();
     let _ = writeln!(out, "From mboxrd@z Thu Jan  1 00:00:00 1970");
-    let _ = row;
     for line in raw.split_inclusive(|&b| b == b'\n') {
         let gts = line.iter().take_while(|&&b| b == b'>').count();
         if line[gts..].starts_with(b"From ") {
@@ -39,7 +40,7 @@ pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow, raw: &[u8]) {
 pub fn gz_body<S, F>(rows: S, entry: F) -> Body
 where
     S: Stream<Item = sqlx::Result<ExportRow>> + Send + 'static,
-    F: Fn(&mut Vec<u8>, &ExportRow, &[u8]) + Copy + Send + Sync + 'static,
+    F: Fn(&mut Vec<u8>, &ExportRow) + Copy + Send + Sync + 'static,
 {
     let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let stream = futures::stream::unfold(
@@ -48,9 +49,8 @@ where
             let e = enc.as_mut()?;
             match rows.next().await {
                 Some(Ok(row)) => {
-                    let raw = crate::store::inflate(&row.raw).unwrap_or_default();
-                    let mut buf = Vec::with_capacity(raw.len() + 64);
-                    entry(&mut buf, &row, &raw);
+                    let mut buf = Vec::with_capacity(row.raw.len() * 3 + 64);
+                    entry(&mut buf, &row);
                     if e.write_all(&buf).and_then(|_| e.flush()).is_err() {
                         return None;
                     }
@@ -125,11 +125,7 @@ pub async fn thread_mbox(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let t = st
-        .store
-        .thread_of(l.id, &mkey)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let t = super::browse::thread_of_message(&st, &l, &mkey).await?;
     let body = gz_body(
         st.store.export_stream(l.id, ExportScope::Thread(t)),
         mboxrd_entry,
@@ -254,11 +250,7 @@ pub async fn thread_atom(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let t = st
-        .store
-        .thread_of(l.id, &mkey)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let t = super::browse::thread_of_message(&st, &l, &mkey).await?;
     let base = base_url(&headers);
     let mut rows: Vec<ExportRow> = st
         .store

@@ -99,7 +99,7 @@ fn rfc2822(t: Option<i64>) -> String {
 }
 
 /// One message in pipermail's text-archive form.
-fn text_entry(out: &mut Vec<u8>, r: &ExportRow, _raw: &[u8]) {
+fn text_entry(out: &mut Vec<u8>, r: &ExportRow) {
     let addr = super::util::obfuscate(&r.from_addr);
     let one_line = |s: &str| s.replace(['\r', '\n'], " ");
     let _ = writeln!(out, "From {addr}  {}", asctime(r.date));
@@ -148,7 +148,7 @@ fn month_text(st: &AppState, list_id: i64, ym: i64, gz: bool, name: &str) -> Res
     let stream = rows.map(|r| match r {
         Ok(r) => {
             let mut buf = Vec::new();
-            text_entry(&mut buf, &r, &[]);
+            text_entry(&mut buf, &r);
             Ok::<bytes::Bytes, std::io::Error>(bytes::Bytes::from(buf))
         }
         Err(e) => Err(std::io::Error::other(e.to_string())),

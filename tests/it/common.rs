@@ -38,3 +38,15 @@ pub async fn list_id(store: &Store, name: &str) -> i64 {
         .expect("list exists")
         .id
 }
+
+/// Message-ID named by a pipermail article page's reply link (`In-Reply-To=%3C…%3E`), read
+/// independently of larch's own parser.
+pub fn page_message_id(html: &str) -> Option<String> {
+    let start = html.find("In-Reply-To=")? + "In-Reply-To=".len();
+    let rest = &html[start..];
+    let end = rest.find(['"', '&', '\n']).unwrap_or(rest.len());
+    let id = percent_encoding::percent_decode_str(&rest[..end])
+        .decode_utf8_lossy()
+        .into_owned();
+    Some(id.trim_start_matches('<').trim_end_matches('>').to_string())
+}

@@ -6,16 +6,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// Message-ID named by an article page's reply link, read independently of larch's code.
-fn page_message_id(html: &str) -> Option<String> {
-    let start = html.find("In-Reply-To=")? + "In-Reply-To=".len();
-    let rest = &html[start..];
-    let end = rest.find(['"', '&', '\n']).unwrap_or(rest.len());
-    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&rest[..end]).collect();
-    let s = String::from_utf8_lossy(&bytes);
-    Some(s.trim_start_matches('<').trim_end_matches('>').to_string())
-}
-
 /// (number -> Message-ID) of every article page, and (number -> parent number) from each
 /// month's `thread.html` thread keys (`<!--1 0120705.3315-0120709.3317- -->`).
 type Oracle = (HashMap<i64, String>, HashMap<i64, (i64, String)>);

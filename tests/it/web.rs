@@ -64,19 +64,6 @@ fn html_unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Message-ID named by a pipermail article page.
-fn page_message_id(html: &str) -> Option<String> {
-    let start = html.find("In-Reply-To=")? + "In-Reply-To=".len();
-    let rest = &html[start..];
-    let end = rest.find(['"', '&', '\n']).unwrap_or(rest.len());
-    Some(
-        pct_decode(&rest[..end])
-            .trim_start_matches('<')
-            .trim_end_matches('>')
-            .to_string(),
-    )
-}
-
 struct Pipermail {
     /// month dir name -> [(number, Message-ID)]
     months: HashMap<String, Vec<(i64, String)>>,
@@ -235,13 +222,6 @@ async fn pipermail_links_pages_and_downloads() {
         .unwrap()
         .into_iter()
         .collect();
-    let key_to_mid: HashMap<String, String> = store
-        .parent_links(id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(m, _)| (m.clone(), m))
-        .collect();
     let mut months_checked = 0;
     for (month, nums) in &pm.thread_numbers {
         let (y, m) = larch::ingest::pipermail::parse_month(month).unwrap();
@@ -251,11 +231,9 @@ async fn pipermail_links_pages_and_downloads() {
         loop {
             let url = format!("{base}/linux-uvc-devel/{y:04}/{m:02}/?page={page}");
             let html = follow.get(&url).send().await.unwrap().text().await.unwrap();
-            got.extend(
-                linked_keys(&html, "linux-uvc-devel")
-                    .into_iter()
-                    .map(|k| key_to_mid.get(&k).cloned().unwrap_or(k)),
-            );
+            // A message's key is its Message-ID, but for a message reusing an id with
+            // other content (`id#hash`).
+            got.extend(linked_keys(&html, "linux-uvc-devel"));
             if !html.contains(&format!("?page={}\"", page + 1)) {
                 break;
             }
