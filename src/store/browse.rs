@@ -232,31 +232,48 @@ impl Store {
         .await
     }
 
-    /// The message before or after one, by date, in a list.
-    pub async fn neighbour_by_date(
+    /// The messages just before and just after one, by date, in a list (one query).
+    pub async fn neighbours_by_date(
         &self,
         list_id: i64,
         mkey: &str,
-        after: bool,
-    ) -> Result<Option<MessageItem>> {
-        let sql: &'static str = if after {
-            "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
-             FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
-             WHERE o.list_id = ? AND o.mkey = ? AND n.list_id = o.list_id AND n.message_id IS NOT NULL
-               AND (n.date, n.seq) > (o.date, o.seq)
-             ORDER BY n.date, n.seq LIMIT 1"
-        } else {
-            "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
-             FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
-             WHERE o.list_id = ? AND o.mkey = ? AND n.list_id = o.list_id AND n.message_id IS NOT NULL
-               AND (n.date, n.seq) < (o.date, o.seq)
-             ORDER BY n.date DESC, n.seq DESC LIMIT 1"
-        };
-        sqlx::query_as::<_, MessageItem>(sql)
-            .bind(list_id)
-            .bind(mkey)
-            .fetch_optional(self.pool())
-            .await
+    ) -> Result<(Option<MessageItem>, Option<MessageItem>)> {
+        let rows = sqlx::query(
+            "SELECT * FROM (
+               SELECT 0, n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+               FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
+               WHERE o.list_id = ?1 AND o.mkey = ?2 AND n.list_id = o.list_id
+                 AND n.message_id IS NOT NULL AND (n.date, n.seq) < (o.date, o.seq)
+               ORDER BY n.date DESC, n.seq DESC LIMIT 1)
+             UNION ALL SELECT * FROM (
+               SELECT 1, n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+               FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
+               WHERE o.list_id = ?1 AND o.mkey = ?2 AND n.list_id = o.list_id
+                 AND n.message_id IS NOT NULL AND (n.date, n.seq) > (o.date, o.seq)
+               ORDER BY n.date, n.seq LIMIT 1)",
+        )
+        .bind(list_id)
+        .bind(mkey)
+        .fetch_all(self.pool())
+        .await?;
+        let (mut prev, mut next) = (None, None);
+        for r in rows {
+            let item = MessageItem {
+                mkey: r.get(1),
+                parent: r.get(2),
+                thread_no: r.get(3),
+                from_name: r.get(4),
+                from_addr: r.get(5),
+                date: r.get(6),
+                subject: r.get(7),
+            };
+            if r.get::<i64, _>(0) == 0 {
+                prev = Some(item);
+            } else {
+                next = Some(item);
+            }
+        }
+        Ok((prev, next))
     }
 
     /// Bodies of a thread's messages, by key.
@@ -275,18 +292,6 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(|r| (r.mkey.clone(), r)).collect())
-    }
-
-    /// The lists (names) a message belongs to.
-    pub async fn lists_of_message(&self, message_id: i64) -> Result<Vec<(String, bool)>> {
-        let rows = sqlx::query(
-            "SELECT l.name, l.private FROM nodes n JOIN lists l ON l.id = n.list_id
-             WHERE n.message_id = ? ORDER BY l.name",
-        )
-        .bind(message_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     pub async fn attachments(&self, message_id: i64) -> Result<Vec<AttachmentInfo>> {

@@ -42,6 +42,24 @@ pub struct MessageView {
     pub body_text: String,
     pub attachment_count: i64,
     pub removed: bool,
+    /// The message's thread in the list it was looked up in.
+    pub thread_no: i64,
+    /// Every list holding the message, as `name US private RS …` (one query for the page).
+    lists_packed: String,
+}
+
+impl MessageView {
+    /// (list name, private) of every list holding the message, by name.
+    pub fn lists(&self) -> Vec<(String, bool)> {
+        let mut out: Vec<(String, bool)> = self
+            .lists_packed
+            .split('\u{1e}')
+            .filter_map(|e| e.split_once('\u{1f}'))
+            .map(|(n, p)| (n.to_string(), p == "1"))
+            .collect();
+        out.sort();
+        out
+    }
 }
 
 /// A message in a listing (thread, month, recent).
@@ -143,7 +161,11 @@ impl Store {
     pub async fn message_in_list(&self, list_id: i64, mkey: &str) -> Result<Option<MessageView>> {
         sqlx::query_as::<_, MessageView>(
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
-                    m.subject, m.in_reply_to, m.body_text, m.attachment_count, m.removed
+                    m.subject, m.in_reply_to, m.body_text, m.attachment_count, m.removed,
+                    n.thread_no,
+                    (SELECT group_concat(l.name || char(31) || l.private, char(30))
+                     FROM nodes n2 JOIN lists l ON l.id = n2.list_id
+                     WHERE n2.message_id = m.id) AS lists_packed
              FROM nodes n JOIN messages m ON m.id = n.message_id
              WHERE n.list_id = ? AND n.mkey = ?",
         )

@@ -534,19 +534,19 @@ pub async fn message_page(
         )));
     }
     let m = visible_message(&st, &l, &mkey).await?;
-    let lists = st
-        .store
-        .lists_of_message(m.id)
-        .await?
+    let lists = m
+        .lists()
         .into_iter()
         .filter(|(_, private)| super::is_visible(*private))
         .map(|(n, _)| n)
         .collect();
-    let attachments = st.store.attachments(m.id).await?;
-    let prev_date = st.store.neighbour_by_date(l.id, &mkey, false).await?;
-    let next_date = st.store.neighbour_by_date(l.id, &mkey, true).await?;
-    let t = st.store.thread_of(l.id, &mkey).await?.unwrap_or(0);
-    let (order, items) = thread_order(&st, l.id, t).await?;
+    let attachments = if m.attachment_count > 0 {
+        st.store.attachments(m.id).await?
+    } else {
+        Vec::new()
+    };
+    let (prev_date, next_date) = st.store.neighbours_by_date(l.id, &mkey).await?;
+    let (order, items) = thread_order(&st, l.id, m.thread_no).await?;
     let pos = order.iter().position(|(_, k)| *k == mkey);
     let prev_thread = pos
         .and_then(|p| p.checked_sub(1))

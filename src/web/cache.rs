@@ -40,7 +40,7 @@ impl PageCache {
         }
     }
 
-    async fn current_generation(&self, st: &AppState) -> i64 {
+    pub(super) async fn current_generation(&self, st: &AppState) -> i64 {
         let epoch = *self.epoch.get_or_init(Instant::now);
         let now = epoch.elapsed().as_millis() as u64;
         let last = self.checked_ms.load(Ordering::Relaxed);

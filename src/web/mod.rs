@@ -27,6 +27,9 @@ use crate::store::{ListRow, Store};
 pub struct AppState {
     pub store: Store,
     pub cache: cache::PageCache,
+    /// List rows by requested name, with the write generation they were read at: every
+    /// request looks its list up, and lists change only through writes.
+    lists: std::sync::Mutex<std::collections::HashMap<String, (i64, Option<ListRow>)>>,
 }
 
 /// One error type for all handlers, mapped to HTTP statuses; internals are logged, never
@@ -77,7 +80,26 @@ impl IntoResponse for WebError {
 /// not served until access control exists; making them readable to some users is a change
 /// here and nowhere else.
 pub async fn visible_list(st: &AppState, name: &str) -> Result<ListRow, WebError> {
-    match st.store.list_by_name(name).await? {
+    let generation = st.cache.current_generation(st).await;
+    let cached = st.lists.lock().ok().and_then(|m| {
+        m.get(name)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, l)| l.clone())
+    });
+    let row = match cached {
+        Some(row) => row,
+        None => {
+            let row = st.store.list_by_name(name).await?;
+            if let Ok(mut m) = st.lists.lock() {
+                if m.len() > 10_000 {
+                    m.clear();
+                }
+                m.insert(name.to_string(), (generation, row.clone()));
+            }
+            row
+        }
+    };
+    match row {
         Some(l) if !l.private => Ok(l),
         _ => Err(WebError::NotFoundHint(format!(
             "There is no public list named “{name}”. All lists are on the front page."
@@ -96,6 +118,7 @@ pub fn router(store: Store) -> Router {
     let state = Arc::new(AppState {
         store,
         cache: cache::PageCache::from_env(),
+        lists: Default::default(),
     });
     Router::new()
         .route("/", get(browse::index))
