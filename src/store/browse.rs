@@ -158,14 +158,13 @@ impl Store {
 
     /// Number of messages of a list in one month.
     pub async fn month_count(&self, list_id: i64, month: i64) -> Result<i64> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM nodes INDEXED BY nodes_month
-             WHERE list_id = ? AND month = ? AND message_id IS NOT NULL",
-        )
-        .bind(list_id)
-        .bind(month)
-        .fetch_one(self.pool())
-        .await
+        let n: Option<i64> =
+            sqlx::query_scalar("SELECT count FROM months WHERE list_id = ? AND month = ?")
+                .bind(list_id)
+                .bind(month)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(n.unwrap_or(0))
     }
 
     /// One page of a month in the given order.

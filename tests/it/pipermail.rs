@@ -85,6 +85,11 @@ async fn linux_uvc_devel_matches_pipermail() {
     // that reuse a page's Message-ID with other content.
     assert_eq!(s.new, pages.len() as u64 + s.variants, "{s}");
 
+    // The per-month counts the pages use add up to the archive, month by pipermail month.
+    let months = store.month_counts(id).await.unwrap();
+    assert_eq!(months.iter().map(|m| m.count).sum::<i64>() as u64, s.new);
+    assert_eq!(months.len(), 74, "one entry per pipermail month file");
+
     // Senders de-obfuscated, dates sane.
     let rows = store.senders_and_dates(id).await.unwrap();
     let obfuscated: Vec<_> = rows
