@@ -37,6 +37,9 @@ CREATE TABLE messages (
     list_id_header TEXT,
     body_text TEXT NOT NULL,
     body_html TEXT,
+    text_from_html INTEGER NOT NULL DEFAULT 0,
+    -- format=flowed: 0 no, 1 flowed, 2 flowed with DelSp=yes.
+    flowed INTEGER NOT NULL DEFAULT 0,
     attachment_count INTEGER NOT NULL DEFAULT 0,
     raw BLOB NOT NULL,          -- deflate-compressed original bytes
     raw_size INTEGER NOT NULL,

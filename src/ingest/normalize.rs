@@ -49,6 +49,10 @@ pub struct Normalized {
     pub list_id: Option<String>,
     pub body_text: String,
     pub body_html: Option<String>,
+    /// The text body was derived from the HTML part (the message had no text part).
+    pub text_from_html: bool,
+    /// The text part is format=flowed (RFC 3676), and whether DelSp=yes.
+    pub flowed: (bool, bool),
     pub attachments: Vec<Attachment>,
     /// Identity of the content, to tell a duplicate from a different message reusing an id.
     pub content_hash: [u8; 32],
@@ -124,9 +128,14 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
     }
     .filter(|s| !s.is_empty());
 
+    // Text parts only: for HTML-only mail mail-parser lists the HTML part among the text
+    // bodies, and its markup is not text.
     let mut body_text = String::new();
-    for (i, part) in msg.text_bodies().enumerate() {
-        if i > 0 {
+    for part in msg
+        .text_bodies()
+        .filter(|p| matches!(p.body, PartType::Text(_)))
+    {
+        if !body_text.is_empty() {
             body_text.push_str("\n\n");
         }
         body_text.push_str(&decode_text_part(&msg, part));
@@ -135,6 +144,25 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
         .html_bodies()
         .find(|p| matches!(p.body, PartType::Html(_)))
         .map(|p| decode_text_part(&msg, p));
+    // HTML-only mail still gets a text body (for search and feeds), marked as derived.
+    let text_from_html = body_text.trim().is_empty() && body_html.is_some();
+    if text_from_html && let Some(h) = &body_html {
+        body_text = mail_parser::decoders::html::html_to_text(h);
+    }
+    let flowed = msg
+        .text_bodies()
+        .find(|p| matches!(p.body, PartType::Text(_)))
+        .and_then(|p| p.content_type())
+        .map(|ct| {
+            let f = ct
+                .attribute("format")
+                .is_some_and(|v| v.eq_ignore_ascii_case("flowed"));
+            let d = ct
+                .attribute("delsp")
+                .is_some_and(|v| v.eq_ignore_ascii_case("yes"));
+            (f, d)
+        })
+        .unwrap_or((false, false));
 
     let mut attachments = Vec::new();
     for part in msg.attachments() {
@@ -185,6 +213,8 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
         list_id,
         body_text,
         body_html,
+        text_from_html,
+        flowed,
         attachments,
         content_hash: hash,
     })
@@ -282,14 +312,10 @@ fn decode_text_part(msg: &mail_parser::Message<'_>, part: &mail_parser::MessageP
     if !text.contains('\u{FFFD}') {
         return text.to_string();
     }
-    let declared_known = part
+    let declared = part
         .content_type()
         .and_then(|ct| ct.attribute("charset"))
-        .and_then(|c| mail_parser::decoders::charsets::map::charset_decoder(c.as_bytes()))
-        .is_some();
-    if declared_known {
-        return text.to_string();
-    }
+        .map(|c| c.trim().to_ascii_lowercase());
     let raw = msg.raw_message();
     let (start, end) = (
         part.raw_body_offset() as usize,
@@ -308,9 +334,62 @@ fn decode_text_part(msg: &mail_parser::Message<'_>, part: &mail_parser::MessageP
         }
         _ => Some(body.to_vec()),
     };
-    match decoded {
-        Some(b) => decode_guess(&b),
-        None => text.to_string(),
+    let Some(bytes) = decoded else {
+        return text.to_string();
+    };
+    if bytes.windows(3).any(|w| w == "\u{FFFD}".as_bytes()) {
+        return text.to_string(); // the sender's text really has U+FFFD
+    }
+    // Mail labelled UTF-8 (or ASCII) often carries a few Latin-1 bytes: keep the valid
+    // UTF-8 and read the stray bytes as Windows-1252. Unlabelled or other charsets that
+    // failed: detect.
+    let utf8ish = declared.as_deref().is_some_and(|c| {
+        matches!(
+            c,
+            "utf-8"
+                | "utf8"
+                | "us-ascii"
+                | "ascii"
+                | "ansi_x3.4-1968"
+                | "default"
+                | "unknown-8bit"
+                | "x-unknown"
+        )
+    });
+    let candidate = if utf8ish {
+        utf8_or_1252(&bytes)
+    } else {
+        decode_guess(&bytes)
+    };
+    let bad = |s: &str| s.matches('\u{FFFD}').count();
+    if bad(&candidate) < bad(text) {
+        candidate
+    } else {
+        text.to_string()
+    }
+}
+
+/// Valid UTF-8 runs kept as they are; each invalid stretch decoded as Windows-1252.
+pub fn utf8_or_1252(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad_len = e.error_len().unwrap_or(rest.len());
+                out.push_str(
+                    &encoding_rs::WINDOWS_1252
+                        .decode_without_bom_handling(&rest[..bad_len])
+                        .0,
+                );
+                bytes = &rest[bad_len..];
+            }
+        }
     }
 }
 
@@ -353,7 +432,7 @@ fn id_list(v: &HeaderValue<'_>) -> Vec<String> {
 /// Collapses whitespace and drops control characters: header text shown on one line.
 pub fn clean_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in s.split(|c: char| c.is_whitespace() || c.is_control()) {
+    for word in s.split(|c: char| c.is_whitespace() || c.is_control() || is_bidi_control(c)) {
         if word.is_empty() {
             continue;
         }
@@ -363,6 +442,12 @@ pub fn clean_line(s: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// Unicode bidi embedding/override/isolate controls: in a name or subject they could
+/// reorder the page around them.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Strips reply/forward prefixes and `[list]` tags, in any order and repetition.
@@ -536,6 +621,17 @@ mod tests {
         let raw = b"From: a@b\nMessage-ID: <x@y>\n\nca\xe7a \xe0 la fran\xe7aise, tr\xe8s bien\n";
         let n = normalize(raw, Origin::default()).unwrap();
         assert!(n.body_text.contains("française"), "{}", n.body_text);
+    }
+
+    #[test]
+    fn utf8_label_with_latin1_bytes() {
+        let raw = b"From: a@b\nMessage-ID: <x@y>\nContent-Type: text/plain; charset=utf-8\n\nLe jeu. 27 oct. 2022 \xe0 14:57, caf\xc3\xa9\n";
+        let n = normalize(raw, Origin::default()).unwrap();
+        assert!(
+            n.body_text.contains("2022 à 14:57, café"),
+            "{}",
+            n.body_text
+        );
     }
 
     #[test]

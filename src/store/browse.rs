@@ -52,6 +52,9 @@ pub struct BodyRow {
     pub date: Option<i64>,
     pub subject: String,
     pub body_text: String,
+    pub body_html: Option<String>,
+    pub text_from_html: bool,
+    pub flowed: i64,
     pub removed: bool,
 }
 
@@ -275,6 +278,45 @@ impl Store {
         Ok((prev, next))
     }
 
+    /// A page of a list's message bodies in arrival order, after arrival number `after`
+    /// (for whole-archive passes that must not hold the archive in memory).
+    pub async fn bodies_page(
+        &self,
+        list_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, BodyRow)>> {
+        let rows = sqlx::query(
+            "SELECT n.seq, n.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text,
+                    m.body_html, m.text_from_html, m.flowed, m.removed
+             FROM nodes n JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.seq > ? ORDER BY n.seq LIMIT ?",
+        )
+        .bind(list_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let b = BodyRow {
+                    mkey: r.get(1),
+                    from_name: r.get(2),
+                    from_addr: r.get(3),
+                    date: r.get(4),
+                    subject: r.get(5),
+                    body_text: r.get(6),
+                    body_html: r.get(7),
+                    text_from_html: r.get(8),
+                    flowed: r.get(9),
+                    removed: r.get(10),
+                };
+                (r.get(0), b)
+            })
+            .collect())
+    }
+
     /// Bodies of a thread's messages, by key.
     pub async fn thread_bodies(
         &self,
@@ -282,7 +324,8 @@ impl Store {
         thread_no: i64,
     ) -> Result<std::collections::HashMap<String, BodyRow>> {
         let rows = sqlx::query_as::<_, BodyRow>(
-            "SELECT n.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text, m.removed
+            "SELECT n.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text, m.body_html,
+                    m.text_from_html, m.flowed, m.removed
              FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
              WHERE n.list_id = ? AND n.thread_no = ?",
         )

@@ -209,9 +209,9 @@ impl Batch {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO messages (mkey, message_id, msgid_generated, content_hash, from_name,
                 from_addr, date, tz_offset, date_source, subject, subject_key, in_reply_to, refs,
-                list_id_header, body_text, body_html, attachment_count, raw, raw_size, source,
-                source_offset, created_at)
-             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                list_id_header, body_text, body_html, text_from_html, flowed, attachment_count, raw,
+                raw_size, source, source_offset, created_at)
+             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
         )
         .bind(m.mkey)
         .bind(&n.message_id)
@@ -229,6 +229,12 @@ impl Batch {
         .bind(&n.list_id)
         .bind(&n.body_text)
         .bind(&n.body_html)
+        .bind(n.text_from_html)
+        .bind(match n.flowed {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => 2,
+        })
         .bind(n.attachments.len() as i64)
         .bind(m.raw_compressed)
         .bind(m.raw_size as i64)

@@ -40,6 +40,9 @@ pub struct MessageView {
     pub subject: String,
     pub in_reply_to: Option<String>,
     pub body_text: String,
+    pub body_html: Option<String>,
+    pub text_from_html: bool,
+    pub flowed: i64,
     pub attachment_count: i64,
     pub removed: bool,
     /// The message's thread in the list it was looked up in.
@@ -161,8 +164,8 @@ impl Store {
     pub async fn message_in_list(&self, list_id: i64, mkey: &str) -> Result<Option<MessageView>> {
         sqlx::query_as::<_, MessageView>(
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
-                    m.subject, m.in_reply_to, m.body_text, m.attachment_count, m.removed,
-                    n.thread_no,
+                    m.subject, m.in_reply_to, m.body_text, m.body_html, m.text_from_html, m.flowed,
+                    m.attachment_count, m.removed, n.thread_no,
                     (SELECT group_concat(l.name || char(31) || l.private, char(30))
                      FROM nodes n2 JOIN lists l ON l.id = n2.list_id
                      WHERE n2.message_id = m.id) AS lists_packed

@@ -443,7 +443,15 @@ pub async fn thread_page(
             body: if b.removed {
                 "<em>This message was removed.</em>".into()
             } else {
-                crate::render::text_body(&b.body_text)
+                crate::render::body(
+                    &crate::render::Body {
+                        text: &b.body_text,
+                        html: b.body_html.as_deref(),
+                        text_from_html: b.text_from_html,
+                        flowed: b.flowed,
+                    },
+                    crate::render::Options::default(),
+                )
             },
             key,
         });
@@ -583,7 +591,15 @@ pub async fn message_page(
     );
     Ok(MessagePage {
         key_enc: enc(&m.mkey),
-        body: crate::render::text_body(&m.body_text),
+        body: crate::render::body(
+            &crate::render::Body {
+                text: &m.body_text,
+                html: m.body_html.as_deref(),
+                text_from_html: m.text_from_html,
+                flowed: m.flowed,
+            },
+            crate::render::Options::default(),
+        ),
         local_date: util::fmt_local(&m.date, m.tz_offset),
         list: l.name.clone(),
         lists,

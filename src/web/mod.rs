@@ -139,7 +139,7 @@ pub fn router(store: Store) -> Router {
         .route("/{list}/m/{mkey}/", get(browse::message_page))
         .route("/{list}/m/{mkey}", get(browse::message_redirect))
         .route("/{list}/m/{mkey}/raw", get(browse::raw_message))
-        .route("/{list}/m/{mkey}/att/{idx}/{name}", get(browse::attachment))
+        .route("/{list}/m/{mkey}/a/{idx}/{name}", get(browse::attachment))
         .route("/{list}/t/{mkey}/", get(browse::thread_page))
         .route("/{list}/t/{mkey}/mbox.gz", get(export::thread_mbox))
         .route("/{list}/t/{mkey}/atom", get(export::thread_atom))

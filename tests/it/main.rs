@@ -8,5 +8,6 @@ mod crash;
 mod fuzz;
 mod mbox_offsets;
 mod pipermail;
+mod render;
 mod threading;
 mod web;
