@@ -505,3 +505,130 @@ async fn http_behaviour_and_odd_message_ids() {
         );
     }
 }
+
+/// Elements and attributes on a page that could run or load something: anything beyond
+/// the site's own script, stylesheet, search form and empty icon.
+fn page_hazards(page: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(page);
+    let all = scraper::Selector::parse("*").unwrap();
+    let mut bad = Vec::new();
+    for el in doc.select(&all) {
+        let v = el.value();
+        let name = v.name();
+        match name {
+            "script" if v.attr("src") == Some("/static/nav.js") => {}
+            "link"
+                if v.attr("href")
+                    .is_some_and(|h| h.starts_with('/') || h == "data:,") => {}
+            "form" if v.attr("action").is_some_and(|a| a.starts_with('/')) => {}
+            "svg" if v.attr("class") == Some("chart") => {} // the activity chart
+            "script" | "img" | "svg" | "iframe" | "object" | "embed" | "style" | "link"
+            | "form" | "base" => bad.push(format!("<{name}>")),
+            _ => {}
+        }
+        for (a, val) in v.attrs() {
+            let l = val.trim().to_ascii_lowercase();
+            if a.starts_with("on")
+                || a == "style"
+                || l.starts_with("javascript:")
+                || (l.starts_with("data:") && l != "data:,")
+            {
+                bad.push(format!("{name} {a}={val}"));
+            }
+        }
+    }
+    bad
+}
+
+/// Hostile headers, filenames and parts, through the real pages; attachments come back
+/// byte for byte with download headers and a type that cannot run.
+#[tokio::test]
+async fn hostile_mail_through_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let html_att = "<html><body><script>alert(1)</script></body></html>";
+    let mut parts = String::new();
+    for i in 0..2000 {
+        parts.push_str(&format!("--b\nContent-Type: text/plain\n\npart {i}\n"));
+    }
+    let mbox = format!(
+        "From x@y Mon Jan  1 00:00:00 2024\n\
+         From: \"<img src=x onerror=alert(1)>\" <evil@example.org>\n\
+         Subject: =?utf-8?b?4oCuZXZpbCA8c2NyaXB0PmFsZXJ0KDEpPC9zY3JpcHQ+?=\n\
+         Date: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <hostile@x>\n\
+         MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"a\"\n\n\
+         --a\nContent-Type: text/html\n\n<svg onload=alert(1)><a href=\"javascript:alert(1)\">x</a><p style=\"position:fixed\">y</p>\n\
+         --a\nContent-Type: text/html; name=\"../../<script>.html\"\nContent-Disposition: attachment; filename=\"../../<script>.html\"\n\n{html_att}\n\
+         --a--\n\n\
+         From x@y Mon Jan  1 00:00:00 2024\nFrom: many@example.org\nSubject: many parts\n\
+         Date: Mon, 1 Jan 2024 01:00:00 +0000\nMessage-ID: <many@x>\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\n\n{parts}--b--\n"
+    );
+    let f = dir.path().join("hostile.mbox");
+    std::fs::write(&f, mbox).unwrap();
+    let s = import(&store, "h", &[f]).await;
+    assert_eq!(s.new, 2, "{s}");
+    let base = serve(store).await;
+    let http = client(true);
+    for path in [
+        "/".to_string(),
+        "/h/".to_string(),
+        "/h/2024/01/".to_string(),
+        "/h/2024/01/author/".to_string(),
+        "/h/m/hostile@x/".to_string(),
+        "/h/t/hostile@x/".to_string(),
+        "/h/new.atom".to_string(),
+        "/h/m/many@x/".to_string(),
+    ] {
+        let res = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let page = res.text().await.unwrap();
+        assert!(
+            !page.contains('\u{202E}'),
+            "{path}: a bidi override reached the page"
+        );
+        if path.ends_with(".atom") {
+            for tag in ["<script", "<svg", "<img", "<a "] {
+                assert!(!page.contains(tag), "{path}: raw {tag} in the feed");
+            }
+        } else {
+            let bad = page_hazards(&page);
+            assert!(bad.is_empty(), "{path}: {bad:?}");
+        }
+    }
+    // The attachment: listed, and served as a download of the original bytes.
+    let page = http
+        .get(format!("{base}/h/m/hostile@x/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let href = page
+        .split("href=\"a/0/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("attachment link");
+    let res = http
+        .get(format!("{base}/h/m/hostile@x/a/0/{href}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
+    assert!(
+        !disposition.contains('/') || disposition.contains("%2F"),
+        "no path in the name: {disposition}"
+    );
+    assert_eq!(res.text().await.unwrap().trim_end(), html_att);
+}
