@@ -6,6 +6,8 @@ CREATE TABLE lists (
     title TEXT NOT NULL DEFAULT '',
     description TEXT NOT NULL DEFAULT '',
     private INTEGER NOT NULL DEFAULT 0,
+    -- Show addresses as `jane at example.org` (pipermail's default).
+    obfuscate INTEGER NOT NULL DEFAULT 1,
     -- Next thread number to hand out; persisted so an interrupted import resumes identically.
     next_thread INTEGER NOT NULL DEFAULT 1,
     created_at INTEGER NOT NULL

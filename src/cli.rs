@@ -43,6 +43,9 @@ enum Command {
         /// A private list is never served (access control is not built yet).
         #[arg(long)]
         private: Option<bool>,
+        /// Show addresses as `jane at example.org` on pages (default true, as pipermail).
+        #[arg(long)]
+        obfuscate: Option<bool>,
         /// Another name the list answers to, e.g. its old pipermail name (repeatable).
         #[arg(long)]
         alias: Vec<String>,
@@ -157,13 +160,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             title,
             description,
             private,
+            obfuscate,
             alias,
         } => {
             let _lock = WriteLock::acquire(&data)?;
             let store = Store::open(&data).await?;
             let list = store.ensure_list(&name).await?;
             store
-                .update_list(list.id, title.as_deref(), description.as_deref(), private)
+                .update_list(
+                    list.id,
+                    title.as_deref(),
+                    description.as_deref(),
+                    private,
+                    obfuscate,
+                )
                 .await?;
             for a in &alias {
                 store.add_alias(list.id, a).await?;

@@ -34,6 +34,7 @@ pub struct ListRow {
     pub title: String,
     pub description: String,
     pub private: bool,
+    pub obfuscate: bool,
     pub next_thread: i64,
 }
 
@@ -104,7 +105,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         sqlx::query_as::<_, ListRow>(
-            "SELECT id, name, title, description, private, next_thread FROM lists WHERE name = ?",
+            "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists WHERE name = ?",
         )
         .bind(name)
         .fetch_one(&self.pool)

@@ -116,14 +116,16 @@ impl Store {
         title: Option<&str>,
         description: Option<&str>,
         private: Option<bool>,
+        obfuscate: Option<bool>,
     ) -> Result<()> {
         sqlx::query(
             "UPDATE lists SET title = COALESCE(?, title), description = COALESCE(?, description),
-                private = COALESCE(?, private) WHERE id = ?",
+                private = COALESCE(?, private), obfuscate = COALESCE(?, obfuscate) WHERE id = ?",
         )
         .bind(title)
         .bind(description)
         .bind(private)
+        .bind(obfuscate)
         .bind(list_id)
         .execute(self.pool())
         .await?;
@@ -151,7 +153,7 @@ impl Store {
 
     pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
         sqlx::query_as::<_, super::ListRow>(
-            "SELECT id, name, title, description, private, next_thread FROM lists
+            "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists
              WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)",
         )
         .bind(name)

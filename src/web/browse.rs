@@ -450,7 +450,9 @@ pub async fn thread_page(
                         text_from_html: b.text_from_html,
                         flowed: b.flowed,
                     },
-                    crate::render::Options::default(),
+                    crate::render::Options {
+                        obfuscate: l.obfuscate,
+                    },
                 )
             },
             key,
@@ -523,6 +525,8 @@ struct MessagePage {
     local_date: String,
     thread_size: usize,
     month_link: Option<(String, String)>,
+    /// The sender's address as this list shows addresses.
+    from_shown: String,
 }
 
 pub async fn message_redirect(Path((list, mkey)): Path<(String, String)>) -> Response {
@@ -598,7 +602,9 @@ pub async fn message_page(
                 text_from_html: m.text_from_html,
                 flowed: m.flowed,
             },
-            crate::render::Options::default(),
+            crate::render::Options {
+                obfuscate: l.obfuscate,
+            },
         ),
         local_date: util::fmt_local(&m.date, m.tz_offset),
         list: l.name.clone(),
@@ -611,6 +617,11 @@ pub async fn message_page(
         outline: util::nested_list(&rows, "tree"),
         thread_root: order.first().map(|(_, k)| enc(k)).unwrap_or_default(),
         thread_size: order.len(),
+        from_shown: if l.obfuscate {
+            util::obfuscate(&m.from_addr)
+        } else {
+            m.from_addr.clone()
+        },
         month_link: m
             .date
             .and_then(crate::ingest::utc_month)

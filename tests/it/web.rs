@@ -331,7 +331,7 @@ async fn http_behaviour_and_odd_message_ids() {
     let odd = list_id(&store, "odd").await;
     store.add_alias(odd, "odd_old.example.org").await.unwrap();
     store
-        .update_list(odd, None, Some("Odd ids <b>escaped</b>"), None)
+        .update_list(odd, None, Some("Odd ids <b>escaped</b>"), None, None)
         .await
         .unwrap();
     let base = serve(store.clone()).await;
@@ -369,7 +369,7 @@ async fn http_behaviour_and_odd_message_ids() {
         StatusCode::OK
     );
     store
-        .update_list(odd, None, None, Some(true))
+        .update_list(odd, None, None, Some(true), None)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -390,7 +390,7 @@ async fn http_behaviour_and_odd_message_ids() {
         StatusCode::NOT_FOUND
     );
     store
-        .update_list(odd, None, None, Some(false))
+        .update_list(odd, None, None, Some(false), None)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -426,6 +426,35 @@ async fn http_behaviour_and_odd_message_ids() {
         let keys: HashSet<String> = linked_keys(&t, "odd").into_iter().collect();
         assert_eq!(keys.len(), ids.len(), "the thread page has every message");
     }
+    // Addresses are obfuscated by default, and shown when the list says so.
+    let page = |id: &str| format!("{base}/odd/m/{}/", enc(id));
+    let html = follow
+        .get(page(ids[1]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("a at example.org") && !html.contains("a@example.org"));
+    store
+        .update_list(odd, None, None, None, Some(false))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let html = follow
+        .get(page(ids[1]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("a@example.org"),
+        "obfuscation switched off for the list"
+    );
+
     // Validators: the same page twice gives the same ETag and a 304.
     let url = format!("{base}/odd/");
     let res = nofollow.get(&url).send().await.unwrap();
