@@ -192,12 +192,12 @@ fn text_blocks(text: &str, opts: Options) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut plain = String::new();
     let flush = |plain: &mut String, out: &mut String| {
-        if !plain.is_empty() {
+        if !plain.trim().is_empty() {
             out.push_str("<pre class=\"text\">");
             out.push_str(plain);
             out.push_str("</pre>");
-            plain.clear();
         }
+        plain.clear();
     };
     let mut i = 0;
     while i < body_end {

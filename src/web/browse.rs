@@ -527,6 +527,8 @@ struct MessagePage {
     month_link: Option<(String, String)>,
     /// The sender's address as this list shows addresses.
     from_shown: String,
+    /// A PGP or S/MIME signature is attached.
+    signed: bool,
 }
 
 pub async fn message_redirect(Path((list, mkey)): Path<(String, String)>) -> Response {
@@ -593,6 +595,14 @@ pub async fn message_page(
         util::enc_query(&subject),
         util::enc_query(&format!("<{}>", m.message_id))
     );
+    let signed = attachments.iter().any(|a| {
+        matches!(
+            a.content_type.as_str(),
+            "application/pgp-signature"
+                | "application/pkcs7-signature"
+                | "application/x-pkcs7-signature"
+        )
+    });
     Ok(MessagePage {
         key_enc: enc(&m.mkey),
         body: crate::render::body(
@@ -617,6 +627,7 @@ pub async fn message_page(
         outline: util::nested_list(&rows, "tree"),
         thread_root: order.first().map(|(_, k)| enc(k)).unwrap_or_default(),
         thread_size: order.len(),
+        signed,
         from_shown: if l.obfuscate {
             util::obfuscate(&m.from_addr)
         } else {

@@ -9,5 +9,6 @@ mod fuzz;
 mod mbox_offsets;
 mod pipermail;
 mod render;
+mod snapshots;
 mod threading;
 mod web;
