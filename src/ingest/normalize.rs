@@ -172,13 +172,25 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
                 Some(st) => format!("{}/{}", ct.ctype(), st),
                 None => ct.ctype().to_string(),
             })
-            .unwrap_or_else(|| "application/octet-stream".into())
+            .unwrap_or_else(|| {
+                // Digest parts carry no Content-Type: they are messages by definition.
+                if matches!(part.body, PartType::Message(_)) {
+                    "message/rfc822"
+                } else {
+                    "application/octet-stream"
+                }
+                .into()
+            })
             .to_ascii_lowercase();
         let data = match &part.body {
             PartType::Message(m) => m.raw_message().to_vec(),
             _ => part.contents().to_vec(),
         };
-        let filename = part.attachment_name().map(clean_line).unwrap_or_default();
+        // Only the last path segment: a name is never a path.
+        let filename = part
+            .attachment_name()
+            .map(|n| clean_line(n.rsplit(['/', '\\']).next().unwrap_or("")))
+            .unwrap_or_default();
         attachments.push(Attachment {
             filename,
             content_type,

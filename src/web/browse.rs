@@ -529,6 +529,40 @@ struct MessagePage {
     from_shown: String,
     /// A PGP or S/MIME signature is attached.
     signed: bool,
+    /// Attached messages (forwards, digest parts): (subject, from, date, rendered body).
+    embedded: Vec<(String, String, String, String)>,
+    /// Relative URLs of attached raster images, shown inline.
+    images: Vec<String>,
+}
+
+/// An attached message rendered for display inside its parent.
+fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, String) {
+    use crate::ingest::normalize::{Origin, normalize};
+    match normalize(raw, Origin::default()) {
+        Ok(n) => {
+            let html = crate::render::body(
+                &crate::render::Body {
+                    text: &n.body_text,
+                    html: n.body_html.as_deref(),
+                    text_from_html: n.text_from_html,
+                    flowed: i64::from(n.flowed.0) + i64::from(n.flowed.0 && n.flowed.1),
+                },
+                crate::render::Options { obfuscate },
+            );
+            let from = if obfuscate {
+                sender(&n.from_name, &util::obfuscate(&n.from_addr))
+            } else {
+                sender(&n.from_name, &n.from_addr)
+            };
+            (n.subject, from, fmt_date(&n.date), html)
+        }
+        Err(_) => (
+            "(unreadable attached message)".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+    }
 }
 
 pub async fn message_redirect(Path((list, mkey)): Path<(String, String)>) -> Response {
@@ -559,6 +593,29 @@ pub async fn message_page(
     } else {
         Vec::new()
     };
+    // Forwarded messages and digest parts are shown in place, images inline.
+    let mut embedded = Vec::new();
+    let mut images = Vec::new();
+    for a in &attachments {
+        if a.content_type == "message/rfc822" && embedded.len() < 50 {
+            if let Some(data) = st.store.attachment(m.id, a.idx).await? {
+                embedded.push(embedded_message(&data.data, l.obfuscate));
+            }
+        } else if matches!(
+            a.content_type.as_str(),
+            "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+        ) {
+            images.push(format!(
+                "a/{}/{}",
+                a.idx,
+                enc(if a.filename.is_empty() {
+                    "image"
+                } else {
+                    &a.filename
+                })
+            ));
+        }
+    }
     let (prev_date, next_date) = st.store.neighbours_by_date(l.id, &mkey).await?;
     let (order, items) = thread_order(&st, l.id, m.thread_no).await?;
     let pos = order.iter().position(|(_, k)| *k == mkey);
@@ -628,6 +685,8 @@ pub async fn message_page(
         thread_root: order.first().map(|(_, k)| enc(k)).unwrap_or_default(),
         thread_size: order.len(),
         signed,
+        embedded,
+        images,
         from_shown: if l.obfuscate {
             util::obfuscate(&m.from_addr)
         } else {

@@ -661,3 +661,50 @@ async fn hostile_mail_through_the_pages() {
     );
     assert_eq!(res.text().await.unwrap().trim_end(), html_att);
 }
+
+/// A digest shows its messages in place; an attached raster image is shown inline from the
+/// archive's own URL; attachment names lose any path.
+#[tokio::test]
+async fn digests_images_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let mbox = "From x@y Mon Jan  1 00:00:00 2024\nFrom: list-request@example.org\nSubject: Digest, Vol 1, Issue 2\n\
+Date: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <digest@x>\nMIME-Version: 1.0\n\
+Content-Type: multipart/mixed; boundary=\"o\"\n\n--o\nContent-Type: text/plain\n\nToday's topics: two.\n\
+--o\nContent-Type: multipart/digest; boundary=\"d\"\n\n--d\n\nFrom: Ann <ann@example.org>\nSubject: First topic\n\
+Date: Sun, 31 Dec 2023 10:00:00 +0000\n\nFirst body.\n--d\n\nFrom: Ben <ben@example.org>\nSubject: Second topic\n\
+Date: Sun, 31 Dec 2023 11:00:00 +0000\n\nSecond body.\n--d--\n\n--o\nContent-Type: image/png; name=\"../../etc/shot.png\"\n\
+Content-Disposition: attachment; filename=\"../../etc/shot.png\"\nContent-Transfer-Encoding: base64\n\n\
+iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ\n--o--\n";
+    let f = dir.path().join("digest.mbox");
+    std::fs::write(&f, mbox).unwrap();
+    import(&store, "d", &[f]).await;
+    let base = serve(store).await;
+    let page = client(true)
+        .get(format!("{base}/d/m/digest@x/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("<blockquote class=\"embedded\">").count(),
+        2,
+        "both digest messages shown"
+    );
+    assert!(page.contains("First topic") && page.contains("Second body."));
+    assert!(
+        page.contains("<img src=\"a/"),
+        "inline image from the archive"
+    );
+    assert!(
+        page.contains(">shot.png</a>") && !page.contains("etc/shot"),
+        "the name has no path"
+    );
+    assert!(
+        page_hazards(&page).iter().all(|h| h == "<img>"),
+        "{:?}",
+        page_hazards(&page)
+    );
+}
