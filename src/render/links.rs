@@ -2,16 +2,18 @@
 //! URLs (Outlook SafeLinks, Proofpoint URL Defense) are shown and linked as their real
 //! target, since the wrapper hides where a link goes and swamps the text.
 
-use crate::web::util::esc;
+use std::collections::HashSet;
+
+use crate::web::util::{enc, esc};
 
 const SCHEMES: [&str; 3] = ["https://", "http://", "ftp://"];
 
 /// Escaped HTML of a text line with URLs linked and addresses obfuscated (or kept).
-pub fn linkify(line: &str, obfuscate: bool) -> String {
+pub fn linkify(line: &str, obfuscate: bool, known: Option<&HashSet<String>>) -> String {
     let mut out = String::with_capacity(line.len() + 16);
     let mut rest = line;
     while let Some((start, len)) = next_url(rest) {
-        out.push_str(&addresses(&rest[..start], obfuscate));
+        out.push_str(&text_part(&rest[..start], obfuscate, known));
         let raw = &rest[start..start + len];
         let real = unwrap_url(raw);
         match safe_http_url(&real) {
@@ -30,6 +32,41 @@ pub fn linkify(line: &str, obfuscate: bool) -> String {
             None => out.push_str(&esc(raw)),
         }
         rest = &rest[start + len..];
+    }
+    out.push_str(&text_part(rest, obfuscate, known));
+    out
+}
+
+/// Whether `<…>` content is shaped like a Message-ID (not a bare address or tag).
+pub fn looks_like_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 300
+        && s.contains('@')
+        && !s.chars().any(|c| c.is_whitespace() || c == '<')
+}
+
+/// Text between URLs: `<id>` references to archived messages linked, the rest with
+/// addresses obfuscated.
+fn text_part(s: &str, obfuscate: bool, known: Option<&HashSet<String>>) -> String {
+    let Some(known) = known.filter(|k| !k.is_empty()) else {
+        return addresses(s, obfuscate);
+    };
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('<') {
+        let Some(j) = rest[i..].find('>') else { break };
+        let id = &rest[i + 1..i + j];
+        if looks_like_id(id) && known.contains(id) {
+            out.push_str(&addresses(&rest[..i], obfuscate));
+            out.push_str(&format!(
+                "<a href=\"/r/{}\">&lt;{}&gt;</a>",
+                enc(id),
+                esc(id)
+            ));
+        } else {
+            out.push_str(&addresses(&rest[..i + j + 1], obfuscate));
+        }
+        rest = &rest[i + j + 1..];
     }
     out.push_str(&addresses(rest, obfuscate));
     out
@@ -195,6 +232,7 @@ mod tests {
         let h = linkify(
             "see https://example.org/a_(b). and (http://x.org/y), ok",
             true,
+            None,
         );
         assert!(h.contains("<a href=\"https://example.org/a_(b)\""), "{h}");
         assert!(h.contains("<a href=\"http://x.org/y\""), "{h}");
@@ -213,7 +251,7 @@ mod tests {
             unwrap_url("https://urldefense.proofpoint.com/v2/url?u=https-3A__example.com_path&d=x"),
             "https://example.com/path"
         );
-        let h = linkify(s, true);
+        let h = linkify(s, true, None);
         assert!(
             h.contains("href=\"https://www.igf.org/meeting?a=1\""),
             "{h}"
@@ -226,6 +264,7 @@ mod tests {
         let h = linkify(
             "javascript:alert(1) data:text/html,<script> http://x.org/\"onmouseover=\"",
             true,
+            None,
         );
         assert!(!h.contains("href=\"javascript"));
         assert!(!h.contains("<script"));
@@ -237,6 +276,21 @@ mod tests {
             )),
             None
         );
+    }
+
+    #[test]
+    fn archived_message_ids_are_linked() {
+        let known: HashSet<String> = ["a1@x.org".to_string()].into_iter().collect();
+        let h = linkify(
+            "see <a1@x.org> and <b2@x.org>, by <jane@x.org>",
+            true,
+            Some(&known),
+        );
+        assert!(
+            h.contains("<a href=\"/r/a1@x.org\">&lt;a1@x.org&gt;</a>"),
+            "{h}"
+        );
+        assert!(h.contains("&lt;b2 at x.org&gt;"), "{h}");
     }
 
     #[test]

@@ -14,15 +14,38 @@ use crate::web::util::esc;
 
 /// How a body is rendered.
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub struct Options<'a> {
     /// Show addresses as `jane at example.org`.
     pub obfuscate: bool,
+    /// Message-IDs the archive holds: `<id>` references to them become links.
+    pub known_ids: Option<&'a std::collections::HashSet<String>>,
 }
 
-impl Default for Options {
+impl Default for Options<'_> {
     fn default() -> Self {
-        Options { obfuscate: true }
+        Options {
+            obfuscate: true,
+            known_ids: None,
+        }
     }
+}
+
+/// `<id@host>` references in a text, for the caller to look up (at most `limit`).
+pub fn message_id_refs(text: &str, limit: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let Some(j) = rest.find('>') else { break };
+        let cand = &rest[..j];
+        if links::looks_like_id(cand) && !out.iter().any(|o: &String| o == cand) {
+            out.push(cand.to_string());
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// What the store holds of a body.
@@ -39,7 +62,7 @@ pub struct Body<'a> {
 const FOLD_LINES: usize = 12;
 
 /// Renders a message body as an HTML fragment (block elements).
-pub fn body(b: &Body<'_>, opts: Options) -> String {
+pub fn body(b: &Body<'_>, opts: Options<'_>) -> String {
     if b.text_from_html
         && let Some(html) = b.html
     {
@@ -171,11 +194,11 @@ fn is_footer_rule(line: &str) -> bool {
 }
 
 /// The escaped, linked text of one line.
-fn line_html(line: &str, opts: Options) -> String {
-    links::linkify(line, opts.obfuscate)
+fn line_html(line: &str, opts: Options<'_>) -> String {
+    links::linkify(line, opts.obfuscate, opts.known_ids)
 }
 
-fn text_blocks(text: &str, opts: Options) -> String {
+fn text_blocks(text: &str, opts: Options<'_>) -> String {
     let lines: Vec<&str> = text.lines().collect();
     // Where the signature and the list footer start.
     let footer = (0..lines.len()).find(|&i| {

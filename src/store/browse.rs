@@ -106,6 +106,25 @@ impl Store {
             .await
     }
 
+    /// Which of these Message-IDs the archive holds (for linking references).
+    pub async fn known_message_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in ids.chunks(200) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql =
+                format!("SELECT DISTINCT message_id FROM messages WHERE message_id IN ({marks})");
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            out.extend(q.fetch_all(self.pool()).await?);
+        }
+        Ok(out)
+    }
+
     /// The store's write generation: changes whenever an import batch commits.
     pub async fn generation(&self) -> Result<i64> {
         sqlx::query_scalar("SELECT value FROM generation WHERE id = 1")

@@ -430,6 +430,12 @@ pub async fn thread_page(
     let t = thread_of_message(&st, &l, &mkey).await?;
     let (order, _) = thread_order(&st, l.id, t).await?;
     let bodies = st.store.thread_bodies(l.id, t).await?;
+    let refs: Vec<String> = bodies
+        .values()
+        .flat_map(|b| crate::render::message_id_refs(&b.body_text, 50))
+        .take(1000)
+        .collect();
+    let known = st.store.known_message_ids(&refs).await?;
     let mut messages = Vec::new();
     for (depth, key) in order {
         let Some(b) = bodies.get(&key) else { continue };
@@ -452,6 +458,7 @@ pub async fn thread_page(
                     },
                     crate::render::Options {
                         obfuscate: l.obfuscate,
+                        known_ids: Some(&known),
                     },
                 )
             },
@@ -547,7 +554,10 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Str
                     text_from_html: n.text_from_html,
                     flowed: i64::from(n.flowed.0) + i64::from(n.flowed.0 && n.flowed.1),
                 },
-                crate::render::Options { obfuscate },
+                crate::render::Options {
+                    obfuscate,
+                    known_ids: None,
+                },
             );
             let from = if obfuscate {
                 sender(&n.from_name, &util::obfuscate(&n.from_addr))
@@ -660,6 +670,10 @@ pub async fn message_page(
                 | "application/x-pkcs7-signature"
         )
     });
+    let known = st
+        .store
+        .known_message_ids(&crate::render::message_id_refs(&m.body_text, 200))
+        .await?;
     Ok(MessagePage {
         key_enc: enc(&m.mkey),
         body: crate::render::body(
@@ -671,6 +685,7 @@ pub async fn message_page(
             },
             crate::render::Options {
                 obfuscate: l.obfuscate,
+                known_ids: Some(&known),
             },
         ),
         local_date: util::fmt_local(&m.date, m.tz_offset),

@@ -675,7 +675,9 @@ Content-Type: multipart/mixed; boundary=\"o\"\n\n--o\nContent-Type: text/plain\n
 Date: Sun, 31 Dec 2023 10:00:00 +0000\n\nFirst body.\n--d\n\nFrom: Ben <ben@example.org>\nSubject: Second topic\n\
 Date: Sun, 31 Dec 2023 11:00:00 +0000\n\nSecond body.\n--d--\n\n--o\nContent-Type: image/png; name=\"../../etc/shot.png\"\n\
 Content-Disposition: attachment; filename=\"../../etc/shot.png\"\nContent-Transfer-Encoding: base64\n\n\
-iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ\n--o--\n";
+iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ\n--o--\n\n\
+From x@y Mon Jan  1 00:00:00 2024\nFrom: c@example.org\nSubject: refs\nDate: Mon, 1 Jan 2024 02:00:00 +0000\n\
+Message-ID: <refs@x>\n\nAs said in <digest@x>, not in <nowhere@x>.\n";
     let f = dir.path().join("digest.mbox");
     std::fs::write(&f, mbox).unwrap();
     import(&store, "d", &[f]).await;
