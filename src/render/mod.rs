@@ -321,6 +321,7 @@ fn stub_card(s: &Stub) -> String {
 /// HTML mail reduced to a safe subset: formatting and links survive, nothing runs, nothing
 /// loads from elsewhere.
 pub fn sanitize_html(html: &str) -> String {
+    let html = images_as_links(html);
     let mut b = ammonia::Builder::default();
     b.rm_tags(["img"])
         .link_rel(Some("nofollow noopener ugc"))
@@ -328,7 +329,61 @@ pub fn sanitize_html(html: &str) -> String {
         .url_relative(ammonia::UrlRelative::Deny)
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .rm_generic_attributes(["lang"]);
-    b.clean(html).to_string()
+    b.clean(&html).to_string()
+}
+
+/// Remote images would tell the sender who reads and when: each `<img>` becomes a link to
+/// its source (ammonia then keeps it only if it is http(s)).
+fn images_as_links(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len());
+    let mut pos = 0;
+    while let Some(i) = lower[pos..].find("<img") {
+        let start = pos + i;
+        let Some(len) = lower[start..].find('>') else {
+            break;
+        };
+        let end = start + len + 1;
+        let tag = &html[start..end];
+        out.push_str(&html[pos..start]);
+        let src = attr(tag, "src").unwrap_or_default();
+        let alt = attr(tag, "alt")
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| "image".into());
+        match links::safe_http_url(&src) {
+            Some(u) => out.push_str(&format!("<a href=\"{}\">[{}]</a>", esc(&u), esc(&alt))),
+            None => out.push_str(&format!("[{}]", esc(&alt))),
+        }
+        pos = end;
+    }
+    out.push_str(&html[pos..]);
+    out
+}
+
+/// A quoted or bare attribute value from a tag (best effort; ammonia has the last word).
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(name) {
+        let at = from + i;
+        from = at + name.len();
+        let before_ok = at > 0 && lower.as_bytes()[at - 1].is_ascii_whitespace();
+        let rest = lower[from..].trim_start();
+        if !before_ok || !rest.starts_with('=') {
+            continue;
+        }
+        let vstart = tag.len() - rest.len() + 1;
+        let v = tag[vstart..].trim_start();
+        let value = match v.chars().next() {
+            Some(q @ ('"' | '\'')) => v[1..].split(q).next().unwrap_or(""),
+            _ => v
+                .split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or(""),
+        };
+        return Some(value.to_string());
+    }
+    None
 }
 
 #[cfg(test)]
@@ -396,5 +451,15 @@ mod tests {
             assert!(!h.contains(bad), "{bad} in {h}");
         }
         assert!(h.contains("rel=\"nofollow noopener ugc\""));
+        let h = sanitize_html(
+            "<p><IMG SRC='https://t.example/p.gif' alt=\"Logo\"> <img src=javascript:alert(1)></p>",
+        );
+        assert!(
+            h.contains(
+                "<a href=\"https://t.example/p.gif\" rel=\"nofollow noopener ugc\">[Logo]</a>"
+            ),
+            "{h}"
+        );
+        assert!(!h.contains("javascript") && !h.contains("<img"), "{h}");
     }
 }
