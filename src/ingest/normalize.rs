@@ -368,17 +368,26 @@ fn decode_text_part(msg: &mail_parser::Message<'_>, part: &mail_parser::MessageP
                 | "x-unknown"
         )
     });
-    let candidate = if utf8ish {
+    let bad = |s: &str| s.matches('\u{FFFD}').count();
+    let mut best = text.to_string();
+    let mut candidates = vec![if utf8ish {
         utf8_or_1252(&bytes)
     } else {
         decode_guess(&bytes)
-    };
-    let bad = |s: &str| s.matches('\u{FFFD}').count();
-    if bad(&candidate) < bad(text) {
-        candidate
-    } else {
-        text.to_string()
+    }];
+    // encoding_rs knows the WHATWG supersets (gb2312 read as GBK, and so on).
+    if let Some(enc) = declared
+        .as_deref()
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+    {
+        candidates.push(enc.decode_without_bom_handling(&bytes).0.into_owned());
     }
+    for c in candidates {
+        if bad(&c) < bad(&best) {
+            best = c;
+        }
+    }
+    best
 }
 
 /// Valid UTF-8 runs kept as they are; each invalid stretch decoded as Windows-1252.
