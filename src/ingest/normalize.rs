@@ -343,6 +343,7 @@ fn decode_text_part(msg: &mail_parser::Message<'_>, part: &mail_parser::MessageP
         Some(e) if e == "base64" => mail_parser::decoders::base64::base64_decode(body),
         Some(e) if e == "quoted-printable" => {
             mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+                .or_else(|| Some(lenient_qp(body)))
         }
         _ => Some(body.to_vec()),
     };
@@ -382,12 +383,60 @@ fn decode_text_part(msg: &mail_parser::Message<'_>, part: &mail_parser::MessageP
     {
         candidates.push(enc.decode_without_bom_handling(&bytes).0.into_owned());
     }
+    // Unlabelled text the detector misread: a legacy multi-byte encoding that decodes the
+    // bytes without a single error is almost certainly the right one.
+    if declared.is_none() {
+        for enc in [
+            encoding_rs::GB18030,
+            encoding_rs::BIG5,
+            encoding_rs::SHIFT_JIS,
+            encoding_rs::EUC_KR,
+            encoding_rs::EUC_JP,
+        ] {
+            let (t, _, errors) = enc.decode(&bytes);
+            if !errors {
+                candidates.push(t.into_owned());
+                break;
+            }
+        }
+    }
     for c in candidates {
         if bad(&c) < bad(&best) {
             best = c;
         }
     }
     best
+}
+
+/// Quoted-printable that a strict decoder refuses (spam and old clients break it): `=XX`
+/// decoded, soft line breaks removed, anything else kept as it is.
+fn lenient_qp(b: &[u8]) -> Vec<u8> {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' {
+            if b.get(i + 1) == Some(&b'\n') {
+                i += 2;
+                continue;
+            }
+            if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
+                i += 3;
+                continue;
+            }
+            if let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|c| hex(*c)),
+                b.get(i + 2).and_then(|c| hex(*c)),
+            ) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Valid UTF-8 runs kept as they are; each invalid stretch decoded as Windows-1252.

@@ -709,4 +709,25 @@ Message-ID: <refs@x>\n\nAs said in <digest@x>, not in <nowhere@x>.\n";
         "{:?}",
         page_hazards(&page)
     );
+    let embedded: Vec<&str> = page
+        .split("<blockquote class=\"embedded\">")
+        .skip(1)
+        .map(|b| b.split("</blockquote>").next().unwrap_or(""))
+        .collect();
+    insta::assert_snapshot!("digest_parts", embedded.join("\n----\n"));
+
+    // A reference to an archived message links to it; an unknown one stays text.
+    let page = client(true)
+        .get(format!("{base}/d/m/refs@x/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<a href=\"/r/digest@x\">&lt;digest@x&gt;</a>"),
+        "{page}"
+    );
+    assert!(!page.contains("/r/nowhere"));
 }
