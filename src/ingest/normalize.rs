@@ -58,6 +58,17 @@ pub struct Normalized {
     pub content_hash: [u8; 32],
 }
 
+impl Normalized {
+    /// format=flowed as stored: 0 plain, 1 flowed, 2 flowed with DelSp=yes.
+    pub fn flowed_code(&self) -> i64 {
+        match self.flowed {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => 2,
+        }
+    }
+}
+
 /// Options a reader knows about its source.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Origin<'a> {

@@ -231,11 +231,7 @@ impl Batch {
         .bind(&n.body_text)
         .bind(&n.body_html)
         .bind(n.text_from_html)
-        .bind(match n.flowed {
-            (false, _) => 0,
-            (true, false) => 1,
-            (true, true) => 2,
-        })
+        .bind(n.flowed_code())
         .bind(n.attachments.len() as i64)
         .bind(m.raw_compressed)
         .bind(m.raw_size as i64)

@@ -552,7 +552,7 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Str
                     text: &n.body_text,
                     html: n.body_html.as_deref(),
                     text_from_html: n.text_from_html,
-                    flowed: i64::from(n.flowed.0) + i64::from(n.flowed.0 && n.flowed.1),
+                    flowed: n.flowed_code(),
                 },
                 crate::render::Options {
                     obfuscate,

@@ -35,11 +35,7 @@ fn rendered(name: &str) -> String {
             text: &n.body_text,
             html: n.body_html.as_deref(),
             text_from_html: n.text_from_html,
-            flowed: match n.flowed {
-                (false, _) => 0,
-                (true, false) => 1,
-                (true, true) => 2,
-            },
+            flowed: n.flowed_code(),
         },
         Options::default(),
     );
