@@ -6,5 +6,6 @@ pub mod config;
 pub mod demo;
 pub mod ingest;
 pub mod render;
+pub mod search;
 pub mod store;
 pub mod web;

@@ -4,8 +4,10 @@
 
 mod browse;
 mod read;
+mod search;
 pub use browse::*;
 pub use read::*;
+pub use search::*;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -25,6 +27,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -86,7 +89,15 @@ impl Store {
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The data directory, where derived data (the search index) lives beside the database.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -1,0 +1,609 @@
+//! The query language readers type: words (all must match), "phrases", `-word`, `OR`,
+//! parentheses, field prefixes and date filters. Parsing never fails: anything it cannot
+//! read becomes plain words or is dropped with a note shown beside the results, because a
+//! search box that answers "syntax error" teaches nobody anything.
+
+use chrono::{Datelike, NaiveDate};
+
+/// Longest query read; the rest is ignored (with a note).
+pub const MAX_QUERY_BYTES: usize = 1_000;
+/// Most terms and filters in one query.
+pub const MAX_LEAVES: usize = 32;
+const MAX_DEPTH: usize = 8;
+
+/// Which text a word is looked for in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Any,
+    From,
+    Subject,
+    Body,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leaf {
+    Text {
+        scope: Scope,
+        text: String,
+        phrase: bool,
+    },
+    List(String),
+    MsgId(String),
+    HasAttachment,
+    /// Unix seconds, `lo` inclusive, `hi` exclusive.
+    Date {
+        lo: Option<i64>,
+        hi: Option<i64>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Leaf(Leaf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub expr: Expr,
+    /// Problems worth telling the reader, e.g. an unreadable date.
+    pub notes: Vec<String>,
+}
+
+impl Parsed {
+    /// List names the query filters on, for the caller to resolve.
+    pub fn list_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        walk(&self.expr, &mut |l| {
+            if let Leaf::List(n) = l {
+                out.push(n.clone());
+            }
+        });
+        out
+    }
+
+    /// Whether the query has words to rank by (filters alone are best read newest first).
+    pub fn has_text(&self) -> bool {
+        let mut yes = false;
+        walk(&self.expr, &mut |l| yes |= matches!(l, Leaf::Text { .. }));
+        yes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        let mut n = 0;
+        walk(&self.expr, &mut |_| n += 1);
+        n == 0
+    }
+}
+
+fn walk(e: &Expr, f: &mut impl FnMut(&Leaf)) {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|e| walk(e, f)),
+        Expr::Not(e) => walk(e, f),
+        Expr::Leaf(l) => f(l),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Lex {
+    Open,
+    Close,
+    Or,
+    /// A term: negated, prefix, value, quoted.
+    Term(bool, Option<String>, String, bool),
+}
+
+fn lex(q: &str) -> Vec<Lex> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = q.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() || c.is_control() {
+            i += 1;
+            continue;
+        }
+        if c == '(' {
+            out.push(Lex::Open);
+            i += 1;
+            continue;
+        }
+        if c == ')' {
+            out.push(Lex::Close);
+            i += 1;
+            continue;
+        }
+        let mut neg = false;
+        if c == '-' || c == '+' {
+            neg = c == '-';
+            i += 1;
+            if i >= chars.len() || chars[i].is_whitespace() {
+                continue;
+            }
+            if neg && chars[i] == '(' {
+                out.push(Lex::Term(
+                    true,
+                    Some("\u{0}not".into()),
+                    String::new(),
+                    false,
+                ));
+                continue;
+            }
+        }
+        // A run up to whitespace or a bracket; a quote opens a phrase that runs to the
+        // closing quote (or the end, when there is none).
+        let start = i;
+        let mut prefix = None;
+        while i < chars.len() && !chars[i].is_whitespace() && !matches!(chars[i], '(' | ')' | '"') {
+            if chars[i] == ':' && prefix.is_none() && i > start {
+                let p: String = chars[start..i].iter().collect();
+                if is_prefix(&p.to_ascii_lowercase()) {
+                    prefix = Some(p.to_ascii_lowercase());
+                    i += 1;
+                    break;
+                }
+            }
+            i += 1;
+        }
+        let value_start = if prefix.is_some() { i } else { start };
+        if i < chars.len() && chars[i] == '"' && (prefix.is_some() || i == start) {
+            let open = i + 1;
+            let close = chars[open..]
+                .iter()
+                .position(|&c| c == '"')
+                .map_or(chars.len(), |p| open + p);
+            let text: String = chars[open..close].iter().collect();
+            out.push(Lex::Term(neg, prefix, text, true));
+            i = (close + 1).min(chars.len());
+            continue;
+        }
+        if prefix.is_some() {
+            while i < chars.len() && !chars[i].is_whitespace() && !matches!(chars[i], '(' | ')') {
+                i += 1;
+            }
+        }
+        let text: String = chars[value_start..i].iter().collect();
+        if i < chars.len() && chars[i] == '"' && i == value_start {
+            i += 1; // a stray quote
+            continue;
+        }
+        if prefix.is_none() && !neg && text == "OR" {
+            out.push(Lex::Or);
+        } else if prefix.is_none() && !neg && (text == "AND" || text == "&&") {
+        } else if prefix.is_none() && !neg && text == "NOT" {
+            // `NOT x` reads as `-x`: mark the next term.
+            out.push(Lex::Term(
+                true,
+                Some("\u{0}not".into()),
+                String::new(),
+                false,
+            ));
+        } else if !text.is_empty() || prefix.is_some() {
+            out.push(Lex::Term(neg, prefix, text, false));
+        }
+    }
+    out
+}
+
+fn is_prefix(p: &str) -> bool {
+    matches!(
+        p,
+        "from"
+            | "f"
+            | "subject"
+            | "s"
+            | "body"
+            | "b"
+            | "list"
+            | "l"
+            | "msgid"
+            | "m"
+            | "has"
+            | "after"
+            | "since"
+            | "before"
+            | "until"
+            | "date"
+            | "d"
+    )
+}
+
+struct Parser {
+    lex: Vec<Lex>,
+    pos: usize,
+    leaves: usize,
+    notes: Vec<String>,
+}
+
+/// Reads a query. Never fails.
+pub fn parse(q: &str) -> Parsed {
+    let mut notes = Vec::new();
+    let mut q = q;
+    if q.len() > MAX_QUERY_BYTES {
+        let mut cut = MAX_QUERY_BYTES;
+        while !q.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        q = &q[..cut];
+        notes.push(format!(
+            "Only the first {MAX_QUERY_BYTES} characters of the query were used."
+        ));
+    }
+    let mut p = Parser {
+        lex: lex(q),
+        pos: 0,
+        leaves: 0,
+        notes,
+    };
+    let mut parts = Vec::new();
+    while p.pos < p.lex.len() {
+        let e = p.or(0);
+        if let Some(e) = e {
+            parts.push(e);
+        }
+        if p.lex.get(p.pos) == Some(&Lex::Close) {
+            p.pos += 1; // an unmatched ')'
+        }
+    }
+    if p.leaves > MAX_LEAVES {
+        p.notes.push(format!(
+            "Only the first {MAX_LEAVES} terms of the query were used."
+        ));
+    }
+    Parsed {
+        expr: simplify(Expr::And(parts)),
+        notes: p.notes,
+    }
+}
+
+impl Parser {
+    fn or(&mut self, depth: usize) -> Option<Expr> {
+        let mut alts = Vec::new();
+        loop {
+            if let Some(e) = self.and(depth) {
+                alts.push(e);
+            }
+            if self.lex.get(self.pos) == Some(&Lex::Or) {
+                self.pos += 1;
+                continue;
+            }
+            break;
+        }
+        match alts.len() {
+            0 => None,
+            1 => alts.pop(),
+            _ => Some(Expr::Or(alts)),
+        }
+    }
+
+    fn and(&mut self, depth: usize) -> Option<Expr> {
+        let mut parts = Vec::new();
+        let mut negate_next = false;
+        while let Some(l) = self.lex.get(self.pos).cloned() {
+            match l {
+                Lex::Or | Lex::Close => break,
+                Lex::Open => {
+                    self.pos += 1;
+                    let inner = if depth >= MAX_DEPTH {
+                        None
+                    } else {
+                        self.or(depth + 1)
+                    };
+                    if self.lex.get(self.pos) == Some(&Lex::Close) {
+                        self.pos += 1;
+                    }
+                    if let Some(e) = inner {
+                        parts.push(if std::mem::take(&mut negate_next) {
+                            Expr::Not(Box::new(e))
+                        } else {
+                            e
+                        });
+                    }
+                }
+                Lex::Term(neg, prefix, text, quoted) => {
+                    self.pos += 1;
+                    if prefix.as_deref() == Some("\u{0}not") {
+                        negate_next = true;
+                        continue;
+                    }
+                    let neg = neg || std::mem::take(&mut negate_next);
+                    if let Some(leaf) = self.leaf(prefix.as_deref(), text, quoted) {
+                        self.leaves += 1;
+                        if self.leaves > MAX_LEAVES {
+                            continue;
+                        }
+                        let e = Expr::Leaf(leaf);
+                        parts.push(if neg { Expr::Not(Box::new(e)) } else { e });
+                    }
+                }
+            }
+        }
+        match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(Expr::And(parts)),
+        }
+    }
+
+    fn leaf(&mut self, prefix: Option<&str>, text: String, phrase: bool) -> Option<Leaf> {
+        let text_leaf = |scope, text: String| {
+            if text.trim().is_empty() {
+                None
+            } else {
+                Some(Leaf::Text {
+                    scope,
+                    text,
+                    phrase,
+                })
+            }
+        };
+        match prefix {
+            None => text_leaf(Scope::Any, text),
+            Some("from" | "f") => text_leaf(Scope::From, text),
+            Some("subject" | "s") => text_leaf(Scope::Subject, text),
+            Some("body" | "b") => text_leaf(Scope::Body, text),
+            Some("list" | "l") => {
+                let t = text.trim().trim_end_matches('/').to_string();
+                (!t.is_empty()).then_some(Leaf::List(t))
+            }
+            Some("msgid" | "m") => {
+                let t = text.trim().trim_start_matches('<').trim_end_matches('>');
+                (!t.is_empty()).then(|| Leaf::MsgId(t.to_string()))
+            }
+            Some("has") => {
+                let t = text.trim().to_ascii_lowercase();
+                if matches!(t.as_str(), "attachment" | "attachments" | "attach" | "a") {
+                    Some(Leaf::HasAttachment)
+                } else {
+                    self.notes
+                        .push(format!("has:{t} is not known; only has:attachment is."));
+                    None
+                }
+            }
+            Some(p @ ("after" | "since" | "before" | "until" | "date" | "d")) => {
+                let r = match p {
+                    "after" | "since" => day_range(&text).map(|(lo, _)| (Some(lo), None)),
+                    "before" | "until" => day_range(&text).map(|(lo, _)| (None, Some(lo))),
+                    _ => date_span(&text),
+                };
+                match r {
+                    Some((lo, hi)) => Some(Leaf::Date { lo, hi }),
+                    None => {
+                        self.notes.push(format!(
+                            "“{p}:{text}” is not a date this search reads (use 2016, 2016-04 or 2016-04-01)."
+                        ));
+                        None
+                    }
+                }
+            }
+            Some(_) => text_leaf(Scope::Any, text),
+        }
+    }
+}
+
+/// Drops single-child groups so tests and callers see the simplest equivalent tree.
+fn simplify(e: Expr) -> Expr {
+    match e {
+        Expr::And(v) => {
+            let mut v: Vec<Expr> = v.into_iter().map(simplify).collect();
+            if v.len() == 1 {
+                v.pop().unwrap_or(Expr::And(Vec::new()))
+            } else {
+                Expr::And(v)
+            }
+        }
+        Expr::Or(v) => {
+            let mut v: Vec<Expr> = v.into_iter().map(simplify).collect();
+            if v.len() == 1 {
+                v.pop().unwrap_or(Expr::And(Vec::new()))
+            } else {
+                Expr::Or(v)
+            }
+        }
+        Expr::Not(e) => Expr::Not(Box::new(simplify(*e))),
+        leaf => leaf,
+    }
+}
+
+/// `A..B`, `A..`, `..B` or a single `D`, as a half-open span of seconds.
+fn date_span(s: &str) -> Option<(Option<i64>, Option<i64>)> {
+    if let Some((a, b)) = s.split_once("..") {
+        let lo = if a.is_empty() {
+            None
+        } else {
+            Some(day_range(a)?.0)
+        };
+        let hi = if b.is_empty() {
+            None
+        } else {
+            Some(day_range(b)?.1)
+        };
+        if lo.is_none() && hi.is_none() {
+            return None;
+        }
+        Some((lo, hi))
+    } else {
+        let (lo, hi) = day_range(s)?;
+        Some((Some(lo), Some(hi)))
+    }
+}
+
+/// The span a date names: a year, a month or a day (`2016`, `2016-04`, `2016-04-01`,
+/// also with `/` or `.`, or `20160401`), UTC.
+pub fn day_range(s: &str) -> Option<(i64, i64)> {
+    let s = s.trim();
+    let parts: Vec<&str> = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        vec![&s[..4], &s[4..6], &s[6..]]
+    } else {
+        s.split(['-', '/', '.']).collect()
+    };
+    let num = |p: &str| -> Option<u32> {
+        if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok()
+    };
+    let y = num(parts.first()?)? as i32;
+    if !(1970..=9999).contains(&y) {
+        return None;
+    }
+    let start = |y: i32, m: u32, d: u32| -> Option<i64> {
+        Some(
+            NaiveDate::from_ymd_opt(y, m, d)?
+                .and_hms_opt(0, 0, 0)?
+                .and_utc()
+                .timestamp(),
+        )
+    };
+    match parts.len() {
+        1 => Some((start(y, 1, 1)?, start(y + 1, 1, 1)?)),
+        2 => {
+            let m = num(parts[1])?;
+            let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            Some((start(y, m, 1)?, start(ny, nm, 1)?))
+        }
+        3 => {
+            let m = num(parts[1])?;
+            let d = num(parts[2])?;
+            let day = NaiveDate::from_ymd_opt(y, m, d)?;
+            let next = day.succ_opt()?;
+            Some((
+                start(y, m, d)?,
+                start(next.year(), next.month(), next.day())?,
+            ))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str, phrase: bool) -> Expr {
+        Expr::Leaf(Leaf::Text {
+            scope: Scope::Any,
+            text: s.into(),
+            phrase,
+        })
+    }
+
+    #[test]
+    fn grammar() {
+        assert_eq!(
+            parse("foo bar").expr,
+            Expr::And(vec![text("foo", false), text("bar", false)])
+        );
+        assert_eq!(parse("\"foo bar\"").expr, text("foo bar", true));
+        assert_eq!(
+            parse("foo -bar").expr,
+            Expr::And(vec![
+                text("foo", false),
+                Expr::Not(Box::new(text("bar", false)))
+            ])
+        );
+        assert_eq!(
+            parse("a OR b c").expr,
+            Expr::Or(vec![
+                text("a", false),
+                Expr::And(vec![text("b", false), text("c", false)])
+            ])
+        );
+        assert_eq!(
+            parse("(a OR b) c").expr,
+            Expr::And(vec![
+                Expr::Or(vec![text("a", false), text("b", false)]),
+                text("c", false)
+            ])
+        );
+        assert_eq!(
+            parse("from:\"Jane Doe\"").expr,
+            Expr::Leaf(Leaf::Text {
+                scope: Scope::From,
+                text: "Jane Doe".into(),
+                phrase: true
+            })
+        );
+        assert_eq!(
+            parse("msgid:<a@b>").expr,
+            Expr::Leaf(Leaf::MsgId("a@b".into()))
+        );
+        assert_eq!(
+            parse("has:attachment").expr,
+            Expr::Leaf(Leaf::HasAttachment)
+        );
+        assert_eq!(parse("NOT x").expr, Expr::Not(Box::new(text("x", false))));
+        // Not prefixes: read as words.
+        assert_eq!(parse("http://x.org").expr, text("http://x.org", false));
+    }
+
+    #[test]
+    fn dates() {
+        let y2016 = day_range("2016").unwrap();
+        assert_eq!(y2016, (1451606400, 1483228800));
+        assert_eq!(
+            parse("after:2016-01-01").expr,
+            Expr::Leaf(Leaf::Date {
+                lo: Some(1451606400),
+                hi: None
+            })
+        );
+        assert_eq!(
+            parse("before:2016-06").expr,
+            Expr::Leaf(Leaf::Date {
+                lo: None,
+                hi: Some(day_range("2016-06").unwrap().0)
+            })
+        );
+        assert_eq!(
+            parse("date:2016..2017").expr,
+            Expr::Leaf(Leaf::Date {
+                lo: Some(1451606400),
+                hi: Some(day_range("2017").unwrap().1)
+            })
+        );
+        assert_eq!(
+            day_range("2016-12").unwrap().1,
+            day_range("2017").unwrap().0
+        );
+        let p = parse("date:yesterday foo");
+        assert_eq!(p.expr, text("foo", false));
+        assert_eq!(p.notes.len(), 1);
+    }
+
+    #[test]
+    fn lenient() {
+        for q in [
+            "\"unclosed",
+            "((((",
+            "))))",
+            "-",
+            "a:",
+            "from:",
+            "\"\"",
+            "OR OR",
+            "-(",
+            "(a",
+            "a)b",
+            ":::",
+            "date:..",
+            "list:",
+        ] {
+            let _ = parse(q);
+        }
+        let deep = "(".repeat(10_000) + "x" + &")".repeat(10_000);
+        let _ = parse(&deep);
+        assert_eq!(
+            parse("-(a b)").expr,
+            Expr::Not(Box::new(Expr::And(vec![
+                text("a", false),
+                text("b", false)
+            ])))
+        );
+        let many = "w ".repeat(1000);
+        let p = parse(&many);
+        assert!(!p.notes.is_empty());
+    }
+}

@@ -1,0 +1,258 @@
+//! What the search index reads from the store: the queue of changed messages, the fields
+//! of a message's index entry, and the rows a results page shows.
+
+use sqlx::Row;
+
+use super::{Result, Store};
+
+/// Everything the index holds about one message.
+#[derive(Debug, Clone)]
+pub struct IndexDoc {
+    pub id: i64,
+    pub message_id: String,
+    pub mkey: String,
+    pub from_name: String,
+    pub from_addr: String,
+    pub date: Option<i64>,
+    pub subject: String,
+    pub body_text: String,
+    /// Ids of the lists holding the message.
+    pub lists: Vec<i64>,
+    pub attachment_names: Vec<String>,
+}
+
+/// A message on a results page.
+#[derive(Debug, Clone)]
+pub struct HitRow {
+    pub id: i64,
+    pub mkey: String,
+    pub from_name: String,
+    pub from_addr: String,
+    pub date: Option<i64>,
+    pub subject: String,
+    pub body_text: String,
+    /// (list id, list name, private, thread number in that list)
+    pub lists: Vec<(i64, String, bool, i64)>,
+}
+
+/// What `remove` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    NotFound,
+    /// Several stored messages carry this Message-ID: name one by its key.
+    Ambiguous(Vec<String>),
+    Done(String),
+}
+
+const DOC_SQL: &str =
+    "SELECT m.id, m.message_id, m.mkey, m.from_name, m.from_addr, m.date, m.subject,
+        m.body_text, m.removed,
+        (SELECT group_concat(n.list_id) FROM nodes n INDEXED BY nodes_message
+          WHERE n.message_id = m.id),
+        (SELECT group_concat(a.filename, char(31)) FROM attachments a WHERE a.message_id = m.id)
+     FROM messages m";
+
+fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Option<IndexDoc> {
+    let removed: bool = r.get(8);
+    let lists: Option<String> = r.get(9);
+    let lists: Vec<i64> = lists
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    if removed || lists.is_empty() {
+        return None;
+    }
+    let names: Option<String> = r.get(10);
+    Some(IndexDoc {
+        id: r.get(0),
+        message_id: r.get(1),
+        mkey: r.get(2),
+        from_name: r.get(3),
+        from_addr: r.get(4),
+        date: r.get(5),
+        subject: r.get(6),
+        body_text: r.get(7),
+        lists,
+        attachment_names: names
+            .unwrap_or_default()
+            .split('\u{1f}')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+impl Store {
+    /// The newest change the index must eventually apply.
+    pub async fn search_queue_head(&self) -> Result<i64> {
+        let n: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM search_queue")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Changes after `seq`, oldest first: (seq, message row id).
+    pub async fn search_queue_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT seq, message_id FROM search_queue WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Forgets changes the index has durably applied.
+    pub async fn search_queue_prune(&self, upto: i64) -> Result<()> {
+        sqlx::query("DELETE FROM search_queue WHERE seq <= ?")
+            .bind(upto)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Index entries for these messages; a message that is removed, purged or in no list
+    /// has none (its id is absent from the result).
+    pub async fn index_docs(&self, ids: &[i64]) -> Result<Vec<IndexDoc>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!("{DOC_SQL} WHERE m.id IN ({marks})");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                out.extend(doc_row(&r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Index entries in row-id order after `after_id`, for a rebuild from scratch; the
+    /// second value is the last row id read (to continue from), `None` at the end.
+    pub async fn index_docs_page(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<(Vec<IndexDoc>, Option<i64>)> {
+        let sql = format!("{DOC_SQL} WHERE m.id > ? ORDER BY m.id LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        let last = rows.last().map(|r| r.get::<i64, _>(0));
+        Ok((rows.iter().filter_map(doc_row).collect(), last))
+    }
+
+    pub async fn message_count(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE removed = 0")
+            .fetch_one(self.pool())
+            .await
+    }
+
+    /// Rows for a results page, in the order of `ids`; removed messages are left out, so
+    /// a removal hides a message from results before the index has caught up.
+    pub async fn hit_rows(&self, ids: &[i64]) -> Result<Vec<HitRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; ids.len()].join(",");
+        let sql = format!(
+            "SELECT m.id, m.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text,
+                    (SELECT group_concat(l.id || char(31) || l.name || char(31) || l.private
+                                         || char(31) || n.thread_no, char(30))
+                     FROM nodes n INDEXED BY nodes_message JOIN lists l ON l.id = n.list_id
+                     WHERE n.message_id = m.id)
+             FROM messages m WHERE m.removed = 0 AND m.id IN ({marks})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id);
+        }
+        let mut by_id: std::collections::HashMap<i64, HitRow> = q
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                let packed: Option<String> = r.get(7);
+                let mut lists: Vec<(i64, String, bool, i64)> = packed
+                    .unwrap_or_default()
+                    .split('\u{1e}')
+                    .filter_map(|e| {
+                        let mut p = e.split('\u{1f}');
+                        Some((
+                            p.next()?.parse().ok()?,
+                            p.next()?.to_string(),
+                            p.next()? != "0",
+                            p.next()?.parse().ok()?,
+                        ))
+                    })
+                    .collect();
+                lists.sort_by(|a, b| a.1.cmp(&b.1));
+                let row = HitRow {
+                    id: r.get(0),
+                    mkey: r.get(1),
+                    from_name: r.get(2),
+                    from_addr: r.get(3),
+                    date: r.get(4),
+                    subject: r.get(5),
+                    body_text: r.get(6),
+                    lists,
+                };
+                (row.id, row)
+            })
+            .collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// Hides a message (its pages answer 410) or, with `purge`, also erases its content:
+    /// raw bytes, bodies, attachments. `key` is its key or Message-ID, `<>` optional.
+    pub async fn remove_message(&self, key: &str, purge: bool) -> Result<Removal> {
+        let key = key.trim().trim_start_matches('<').trim_end_matches('>');
+        let rows = sqlx::query(
+            "SELECT id, mkey FROM messages WHERE mkey = ? OR message_id = ? ORDER BY id",
+        )
+        .bind(key)
+        .bind(key)
+        .fetch_all(self.pool())
+        .await?;
+        let exact = rows.iter().find(|r| r.get::<String, _>(1) == key);
+        let row = match (exact, rows.len()) {
+            (Some(r), _) => r,
+            (None, 0) => return Ok(Removal::NotFound),
+            (None, 1) => &rows[0],
+            (None, _) => return Ok(Removal::Ambiguous(rows.iter().map(|r| r.get(1)).collect())),
+        };
+        let id: i64 = row.get(0);
+        let mkey: String = row.get(1);
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE messages SET removed = 1 WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if purge {
+            sqlx::query(
+                "UPDATE messages SET raw = x'', raw_size = 0, body_text = '', body_html = NULL,
+                    subject = '', subject_key = '', from_name = '', from_addr = '', refs = '',
+                    attachment_count = 0
+                 WHERE id = ?",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM attachments WHERE message_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Removal::Done(mkey))
+    }
+}
