@@ -31,6 +31,21 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Store one message read from standard input (for an MTA pipe or Mailman 2's
+    /// external archiver). Exits 75 (EX_TEMPFAIL) when it could not be stored right now.
+    Ingest {
+        #[arg(long)]
+        list: String,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Hide a message (its pages answer 410) or, with --purge, erase its content too.
+    Remove {
+        /// Message-ID (with or without <>) or the message's key from its URL.
+        msgid: String,
+        #[arg(long)]
+        purge: bool,
+    },
     /// Show each list with its counts and date range.
     Lists,
     /// Change a list's settings (creating the list if it is new).
@@ -136,6 +151,60 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Ingest { list } => Ok(ingest_stdin(&data, &list).await),
+        Command::Reindex => {
+            let store = Store::open(&data).await?;
+            let search = crate::search::Search::for_store(&store)?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} messages indexed ({per_sec}) {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let n = search
+                .rebuild(&store, &|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await;
+            bar.finish_and_clear();
+            let n = n?;
+            println!(
+                "indexed {n} messages in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Remove { msgid, purge } => {
+            let _lock = WriteLock::acquire(&data)?;
+            let store = Store::open(&data).await?;
+            match store.remove_message(&msgid, purge).await? {
+                crate::store::Removal::NotFound => {
+                    eprintln!("larch: no stored message has the id or key {msgid}");
+                    return Ok(ExitCode::FAILURE);
+                }
+                crate::store::Removal::Ambiguous(keys) => {
+                    eprintln!(
+                        "larch: several messages carry {msgid}; name one by its key: {}",
+                        keys.join(", ")
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                crate::store::Removal::Done(key) => {
+                    println!("{} {key}", if purge { "purged" } else { "removed" });
+                }
+            }
+            // Drop the index entry now; a running server holding the index does it instead.
+            let search = crate::search::Search::for_store(&store)?;
+            if search.catch_up(&store).await?.is_none() {
+                println!("the running server will update the search index");
+            }
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Lists => {
             let store = Store::open(&data).await?;
             println!(
@@ -194,6 +263,54 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("serving the demo archive at http://{listen}/");
             crate::web::serve(store, &listen).await?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// EX_TEMPFAIL from sysexits.h: MTAs and Mailman queue the message and retry.
+const EX_TEMPFAIL: u8 = 75;
+
+async fn ingest_stdin(data: &std::path::Path, list: &str) -> ExitCode {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut bytes) {
+        eprintln!("larch: cannot read the message from standard input: {e}");
+        return ExitCode::from(EX_TEMPFAIL);
+    }
+    if bytes.is_empty() {
+        eprintln!("larch: standard input was empty; nothing stored");
+        return ExitCode::from(65); // EX_DATAERR: retrying will not help
+    }
+    let lock = match WriteLock::try_acquire(data, 120) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            eprintln!("larch: the archive is busy (another import holds it); try again later");
+            return ExitCode::from(EX_TEMPFAIL);
+        }
+        Err(e) => {
+            eprintln!("larch: cannot lock the data directory: {e}");
+            return ExitCode::from(EX_TEMPFAIL);
+        }
+    };
+    let result = async {
+        let store = Store::open(data).await?;
+        let s = ingest::ingest_one(&store, list, bytes).await;
+        store.close().await;
+        s
+    }
+    .await;
+    drop(lock);
+    match result {
+        Ok(s) => {
+            if s.rejected > 0 {
+                eprintln!("larch: the message could not be read; it is kept with the rejects");
+            }
+            println!("{list}: {s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("larch: cannot store the message: {e:#}");
+            ExitCode::from(EX_TEMPFAIL)
         }
     }
 }

@@ -221,6 +221,49 @@ pub async fn import(
     Ok(summary)
 }
 
+/// Stores one message delivered live (`larch ingest`, an MTA pipe, Mailman's external
+/// archiver) in its own transaction. A leading mbox envelope line is dropped. A message
+/// that cannot be parsed is kept as a reject, as during imports; only storage failures
+/// are errors (and worth retrying).
+pub async fn ingest_one(store: &Store, list_name: &str, mut data: Vec<u8>) -> anyhow::Result<Summary> {
+    let mut envelope = None;
+    if data.starts_with(b"From ") {
+        let end = data.iter().position(|&b| b == b'\n').map_or(data.len(), |i| i + 1);
+        envelope = Some(String::from_utf8_lossy(&data[..end]).trim_end().to_string());
+        data.drain(..end);
+    }
+    let list = store.ensure_list(list_name).await?;
+    let mut threader = store.load_threader(&list).await?;
+    let mut next_number = store.next_pipermail_number(list.id).await?;
+    let item = RawItem {
+        source: Arc::from("stdin"),
+        offset: 0,
+        data,
+        envelope,
+        pipermail: false,
+        html_slot: None,
+        month: None,
+    };
+    let parsed = parse_item(item);
+    let mut summary = Summary::default();
+    let mut batch = store.begin().await?;
+    let mut members = HashMap::new();
+    store_one(
+        &mut batch,
+        &list,
+        &mut threader,
+        &mut next_number,
+        &mut members,
+        &mut summary,
+        parsed,
+    )
+    .await?;
+    let changes = threader.take_changes();
+    batch.write_threads(list.id, &changes, &members).await?;
+    batch.commit().await?;
+    Ok(summary)
+}
+
 async fn store_one(
     batch: &mut Batch,
     list: &ListRow,

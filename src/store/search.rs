@@ -154,22 +154,74 @@ impl Store {
             .await
     }
 
+    /// Every list, public or not (search decides visibility with the web layer's rule).
+    pub async fn all_lists(&self) -> Result<Vec<super::ListRow>> {
+        sqlx::query_as::<_, super::ListRow>(
+            "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await
+    }
+
+    /// Streams the raw messages of `ids` in that order (removed ones left out), a few rows
+    /// at a time, for mbox downloads of search results.
+    pub fn export_ids(
+        &self,
+        ids: Vec<i64>,
+    ) -> impl futures::Stream<Item = Result<super::ExportRow>> + Send + 'static {
+        let pool = self.pool().clone();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<super::ExportRow>>(16);
+        tokio::spawn(async move {
+            for chunk in ids.chunks(50) {
+                let marks = vec!["?"; chunk.len()].join(",");
+                let sql = format!(
+                    "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
+                            m.in_reply_to, m.refs, m.body_text, m.raw
+                     FROM messages m WHERE m.removed = 0 AND m.id IN ({marks})"
+                );
+                let mut q = sqlx::query_as::<_, super::ExportRow>(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                let rows = match q.fetch_all(&pool).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                };
+                let mut by_id: std::collections::HashMap<i64, super::ExportRow> =
+                    rows.into_iter().map(|r| (r.id, r)).collect();
+                for id in chunk {
+                    if let Some(r) = by_id.remove(id)
+                        && tx.send(Ok(r)).await.is_err()
+                    {
+                        return; // the client went away
+                    }
+                }
+            }
+        });
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
+    }
+
     /// Rows for a results page, in the order of `ids`; removed messages are left out, so
-    /// a removal hides a message from results before the index has caught up.
-    pub async fn hit_rows(&self, ids: &[i64]) -> Result<Vec<HitRow>> {
+    /// a removal hides a message from results before the index has caught up. Without
+    /// `bodies` the body text is left empty (grouping by thread needs only the lists).
+    pub async fn hit_rows(&self, ids: &[i64], bodies: bool) -> Result<Vec<HitRow>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let marks = vec!["?"; ids.len()].join(",");
         let sql = format!(
-            "SELECT m.id, m.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text,
+            "SELECT m.id, m.mkey, m.from_name, m.from_addr, m.date, m.subject,
+                    CASE WHEN ? THEN m.body_text ELSE '' END,
                     (SELECT group_concat(l.id || char(31) || l.name || char(31) || l.private
                                          || char(31) || n.thread_no, char(30))
                      FROM nodes n INDEXED BY nodes_message JOIN lists l ON l.id = n.list_id
                      WHERE n.message_id = m.id)
              FROM messages m WHERE m.removed = 0 AND m.id IN ({marks})"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bodies);
         for id in ids {
             q = q.bind(id);
         }

@@ -55,7 +55,12 @@ impl PageCache {
 }
 
 pub async fn cached(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    if req.method() != Method::GET || st.cache.disabled {
+    // Search results follow the index, which commits apart from the store's generation.
+    if req.method() != Method::GET
+        || st.cache.disabled
+        || req.uri().path().ends_with("/search")
+        || req.uri().path() == "/healthz"
+    {
         return next.run(req).await;
     }
     let key = req.uri().to_string();

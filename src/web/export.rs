@@ -71,7 +71,7 @@ where
     Body::from_stream(stream)
 }
 
-fn mbox_response(body: Body, filename: &str) -> Response {
+pub(super) fn mbox_response(body: Body, filename: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/gzip".to_string()),
@@ -171,7 +171,7 @@ struct Feed {
 }
 
 /// Absolute URLs in feeds come from the request's Host (an operator behind a proxy sets it).
-fn base_url(headers: &HeaderMap) -> String {
+pub(super) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -279,5 +279,46 @@ pub async fn thread_atom(
             .unwrap_or_else(|| rfc3339(&None)),
         entries: entries(&base, &l.name, &rows),
         alt_url,
+    })
+}
+
+/// An Atom feed of search results; each entry links to the message in `list`.
+pub(super) fn search_feed(
+    title: String,
+    self_url: String,
+    alt_url: String,
+    base: &str,
+    items: Vec<(String, crate::store::HitRow)>,
+) -> Result<Response, WebError> {
+    let entries = items
+        .iter()
+        .map(|(list, r)| {
+            let url = format!("{base}/{}/m/{}/", enc(list), enc(&r.mkey));
+            Entry {
+                id: url.clone(),
+                url,
+                title: if r.subject.is_empty() {
+                    "(no subject)".into()
+                } else {
+                    xml_text(&r.subject)
+                },
+                author: xml_text(&sender(&r.from_name, &r.from_addr)),
+                updated: rfc3339(&r.date),
+                summary: xml_text(&r.body_text).chars().take(2000).collect(),
+            }
+        })
+        .collect::<Vec<_>>();
+    let updated = items
+        .iter()
+        .filter_map(|(_, r)| r.date)
+        .max()
+        .map_or_else(|| rfc3339(&None), |d| rfc3339(&Some(d)));
+    atom(Feed {
+        id: alt_url.clone(),
+        title: xml_text(&title),
+        self_url,
+        alt_url,
+        updated,
+        entries,
     })
 }

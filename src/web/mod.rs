@@ -8,6 +8,7 @@ mod chart;
 mod export;
 mod http;
 mod pipermail;
+mod search;
 pub mod util;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::store::{ListRow, Store};
 
 pub struct AppState {
     pub store: Store,
+    pub search: Arc<crate::search::Search>,
     pub cache: cache::PageCache,
     /// List rows by requested name, with the write generation they were read at: every
     /// request looks its list up, and lists change only through writes.
@@ -114,15 +116,29 @@ pub fn is_visible(private: bool) -> bool {
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The router over a store, with the search index beside it (opened, or created empty).
 pub fn router(store: Store) -> Router {
+    match crate::search::Search::for_store(&store) {
+        Ok(s) => router_with(store, Arc::new(s)),
+        Err(e) => {
+            tracing::error!("cannot open the search index: {e:#}");
+            Router::new().fallback(|| async { WebError::Internal(anyhow::anyhow!("no index")) })
+        }
+    }
+}
+
+pub fn router_with(store: Store, search: Arc<crate::search::Search>) -> Router {
     let state = Arc::new(AppState {
         store,
+        search,
         cache: cache::PageCache::from_env(),
         lists: Default::default(),
     });
     Router::new()
         .route("/", get(browse::index))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
+        .route("/search", get(search::search_all))
+        .route("/{list}/search", get(search::search_list))
         .route("/robots.txt", get(browse::robots))
         .route("/static/{file}", get(browse::static_file))
         .route("/r/{id}", get(browse::resolve))
@@ -181,13 +197,24 @@ pub fn router(store: Store) -> Router {
         )
 }
 
-/// Serves until Ctrl-C.
+/// Liveness, plus how far the search index is behind the store (0 when every stored
+/// message is searchable).
+async fn healthz(
+    axum::extract::State(st): axum::extract::State<Arc<AppState>>,
+) -> Result<String, WebError> {
+    let lag = st.search.lag(&st.store).await?;
+    Ok(format!("ok\nsearch_lag {lag}\nsearch_docs {}\n", st.search.doc_count()))
+}
+
+/// Serves until Ctrl-C, keeping the search index up to date in the background.
 pub async fn serve(store: Store, listen: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(store))
+    let search = Arc::new(crate::search::Search::for_store(&store)?);
+    crate::search::spawn_indexer(store.clone(), search.clone());
+    axum::serve(listener, router_with(store, search))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
