@@ -225,10 +225,17 @@ pub async fn import(
 /// archiver) in its own transaction. A leading mbox envelope line is dropped. A message
 /// that cannot be parsed is kept as a reject, as during imports; only storage failures
 /// are errors (and worth retrying).
-pub async fn ingest_one(store: &Store, list_name: &str, mut data: Vec<u8>) -> anyhow::Result<Summary> {
+pub async fn ingest_one(
+    store: &Store,
+    list_name: &str,
+    mut data: Vec<u8>,
+) -> anyhow::Result<Summary> {
     let mut envelope = None;
     if data.starts_with(b"From ") {
-        let end = data.iter().position(|&b| b == b'\n').map_or(data.len(), |i| i + 1);
+        let end = data
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |i| i + 1);
         envelope = Some(String::from_utf8_lossy(&data[..end]).trim_end().to_string());
         data.drain(..end);
     }

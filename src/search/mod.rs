@@ -38,7 +38,7 @@ use crate::store::{IndexDoc, Store};
 use query::{Expr, Leaf, Parsed, Scope};
 
 /// Written with every commit; a different version means the index is rebuilt.
-const PAYLOAD_PREFIX: &str = "larch-search-1 ";
+const PAYLOAD_PREFIX: &str = "larch-search-2 ";
 /// Bodies are indexed up to this size (a 50 MB line is not prose).
 const MAX_BODY_INDEXED: usize = 1 << 20;
 const WRITER_HEAP_PER_THREAD: usize = 64 << 20;
@@ -78,7 +78,7 @@ fn schema() -> (Schema, Fields) {
         subject_x: b.add_text_field("subject_x", text(tokenize::EXACT)),
         body: b.add_text_field("body", text(tokenize::STEMMED)),
         body_x: b.add_text_field("body_x", text(tokenize::EXACT)),
-        quoted: b.add_text_field("quoted", text(tokenize::STEMMED)),
+        quoted: b.add_text_field("quoted", text(tokenize::EXACT)),
         from: b.add_text_field("from", text(tokenize::EXACT)),
         attach: b.add_text_field("attach", text(tokenize::EXACT)),
         has: b.add_text_field("has", STRING),
@@ -494,8 +494,9 @@ impl Search {
     }
 
     /// Words or a phrase in the fields a scope covers. Unquoted words are stemmed
-    /// ("patches" finds "patch"); quoted phrases match the exact words. Subjects weigh
-    /// most, quoted text least.
+    /// ("patches" finds "patch") in subjects and the author's own text; phrases match the
+    /// exact words. Quoted text is indexed once, unstemmed (it repeats the parent, which is
+    /// indexed with stems), and weighs least; subjects weigh most.
     fn text(&self, scope: Scope, text: &str, phrase: bool) -> Option<Box<dyn Query>> {
         let f = self.f;
         let stem = tokenize::terms(&mut tokenize::stemmed(), text);
@@ -508,22 +509,22 @@ impl Search {
             (Scope::Any, false) => vec![
                 (f.subject, s, 3.0),
                 (f.body, s, 1.0),
-                (f.quoted, s, 0.3),
+                (f.quoted, x, 0.3),
                 (f.from, x, 1.0),
                 (f.attach, x, 1.0),
             ],
             (Scope::Any, true) => vec![
                 (f.subject_x, x, 3.0),
                 (f.body_x, x, 1.0),
-                (f.quoted, s, 0.3),
+                (f.quoted, x, 0.3),
                 (f.from, x, 1.0),
                 (f.attach, x, 1.0),
             ],
             (Scope::From, _) => vec![(f.from, x, 1.0)],
             (Scope::Subject, false) => vec![(f.subject, s, 1.0)],
             (Scope::Subject, true) => vec![(f.subject_x, x, 1.0)],
-            (Scope::Body, false) => vec![(f.body, s, 1.0), (f.quoted, s, 0.3)],
-            (Scope::Body, true) => vec![(f.body_x, x, 1.0), (f.quoted, s, 0.3)],
+            (Scope::Body, false) => vec![(f.body, s, 1.0), (f.quoted, x, 0.3)],
+            (Scope::Body, true) => vec![(f.body_x, x, 1.0), (f.quoted, x, 0.3)],
         };
         let clauses: Vec<(Occur, Box<dyn Query>)> = parts
             .into_iter()
@@ -697,7 +698,7 @@ fn to_doc(f: &Fields, d: &IndexDoc) -> TantivyDocument {
     for a in &d.attachment_names {
         doc.add_text(f.attach, a);
     }
-    if !d.attachment_names.is_empty() {
+    if d.attachment_count > 0 {
         doc.add_text(f.has, "attachment");
     }
     for &l in &d.lists {

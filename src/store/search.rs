@@ -19,6 +19,7 @@ pub struct IndexDoc {
     /// Ids of the lists holding the message.
     pub lists: Vec<i64>,
     pub attachment_names: Vec<String>,
+    pub attachment_count: i64,
 }
 
 /// A message on a results page.
@@ -46,7 +47,7 @@ pub enum Removal {
 
 const DOC_SQL: &str =
     "SELECT m.id, m.message_id, m.mkey, m.from_name, m.from_addr, m.date, m.subject,
-        m.body_text, m.removed,
+        m.body_text, m.removed, m.attachment_count,
         (SELECT group_concat(n.list_id) FROM nodes n INDEXED BY nodes_message
           WHERE n.message_id = m.id),
         (SELECT group_concat(a.filename, char(31)) FROM attachments a WHERE a.message_id = m.id)
@@ -54,7 +55,7 @@ const DOC_SQL: &str =
 
 fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Option<IndexDoc> {
     let removed: bool = r.get(8);
-    let lists: Option<String> = r.get(9);
+    let lists: Option<String> = r.get(10);
     let lists: Vec<i64> = lists
         .unwrap_or_default()
         .split(',')
@@ -63,7 +64,7 @@ fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Option<IndexDoc> {
     if removed || lists.is_empty() {
         return None;
     }
-    let names: Option<String> = r.get(10);
+    let names: Option<String> = r.get(11);
     Some(IndexDoc {
         id: r.get(0),
         message_id: r.get(1),
@@ -80,6 +81,7 @@ fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Option<IndexDoc> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
+        attachment_count: r.get(9),
     })
 }
 

@@ -203,7 +203,10 @@ async fn healthz(
     axum::extract::State(st): axum::extract::State<Arc<AppState>>,
 ) -> Result<String, WebError> {
     let lag = st.search.lag(&st.store).await?;
-    Ok(format!("ok\nsearch_lag {lag}\nsearch_docs {}\n", st.search.doc_count()))
+    Ok(format!(
+        "ok\nsearch_lag {lag}\nsearch_docs {}\n",
+        st.search.doc_count()
+    ))
 }
 
 /// Serves until Ctrl-C, keeping the search index up to date in the background.

@@ -117,7 +117,11 @@ struct Page {
     lag: i64,
 }
 
-pub async fn search_all(State(st): St, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+pub async fn search_all(
+    State(st): St,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     run(st, None, headers, raw).await
 }
 
@@ -131,7 +135,12 @@ pub async fn search_list(
     run(st, Some(l), headers, raw).await
 }
 
-async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw: Option<String>) -> Result<Response, WebError> {
+async fn run(
+    st: Arc<AppState>,
+    scope: Option<ListRow>,
+    headers: HeaderMap,
+    raw: Option<String>,
+) -> Result<Response, WebError> {
     let started = Instant::now();
     let p = params(raw.as_deref());
     let parsed = query::parse(&p.q);
@@ -140,7 +149,12 @@ async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw:
     let visible: Option<Vec<i64>> = if all.iter().all(|l| is_visible(l.private)) {
         None
     } else {
-        Some(all.iter().filter(|l| is_visible(l.private)).map(|l| l.id).collect())
+        Some(
+            all.iter()
+                .filter(|l| is_visible(l.private))
+                .map(|l| l.id)
+                .collect(),
+        )
     };
     let mut notes = parsed.notes.clone();
     let mut lists = HashMap::new();
@@ -208,7 +222,10 @@ async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw:
     if let (Some(found), Some(kind)) = (&found, export) {
         let _ = kind;
         if p.x == "mbox" {
-            let body = super::export::gz_body(st.store.export_ids(found.ids.clone()), super::export::mboxrd_entry);
+            let body = super::export::gz_body(
+                st.store.export_ids(found.ids.clone()),
+                super::export::mboxrd_entry,
+            );
             return Ok(super::export::mbox_response(body, "search.mbox.gz"));
         }
         let rows = st.store.hit_rows(&found.ids, true).await?;
@@ -219,7 +236,13 @@ async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw:
         let host = super::export::base_url(&headers);
         let self_url = format!("{host}{base}?q={}&x=atom", enc_query(&p.q));
         let alt_url = format!("{host}{base}?q={}", enc_query(&p.q));
-        return super::export::search_feed(format!("Search: {}", p.q), self_url, alt_url, &host, items);
+        return super::export::search_feed(
+            format!("Search: {}", p.q),
+            self_url,
+            alt_url,
+            &host,
+            items,
+        );
     }
 
     let mut hits = Vec::new();
@@ -237,7 +260,9 @@ async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw:
             let mut order_ids = Vec::new();
             let mut counts: HashMap<i64, usize> = HashMap::new();
             for h in &light {
-                let Some((list, _, thread)) = link_list(h) else { continue };
+                let Some((list, _, thread)) = link_list(h) else {
+                    continue;
+                };
                 let lead = *seen.entry((list, thread)).or_insert_with(|| {
                     order_ids.push(h.id);
                     h.id
@@ -245,7 +270,11 @@ async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw:
                 *counts.entry(lead).or_default() += 1;
             }
             total = order_ids.len();
-            unit = if found.total > COLLAPSE_POOL { "threads among the first 1,000 results" } else { "threads" };
+            unit = if found.total > COLLAPSE_POOL {
+                "threads among the first 1,000 results"
+            } else {
+                "threads"
+            };
             let start = ((p.page - 1) * PER_PAGE).min(order_ids.len());
             let end = (start + PER_PAGE).min(order_ids.len());
             (order_ids[start..end].to_vec(), counts)
@@ -267,7 +296,9 @@ async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw:
         .await
         .map_err(anyhow::Error::from)?;
         for (h, subj, snippet) in rows_and_snips {
-            let Some((list, obf, _)) = link_list(&h) else { continue };
+            let Some((list, obf, _)) = link_list(&h) else {
+                continue;
+            };
             let url = format!("/{}/m/{}/", enc(&list), enc(&h.mkey));
             let from = if obf {
                 sender(&h.from_name, &h.from_addr)
@@ -277,7 +308,11 @@ async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw:
                 h.from_name.clone()
             };
             let subject = subj.unwrap_or_else(|| {
-                super::util::esc(if h.subject.is_empty() { "(no subject)" } else { &h.subject })
+                super::util::esc(if h.subject.is_empty() {
+                    "(no subject)"
+                } else {
+                    &h.subject
+                })
             });
             hits.push(Hit {
                 thread: counts
@@ -353,7 +388,11 @@ async fn run(st: Arc<AppState>, scope: Option<ListRow>, headers: HeaderMap, raw:
         next: (p.page < pages_total).then(|| page_link(p.page + 1)),
         pages,
         atom: format!("{base}?q={}&x=atom", enc_query(&p.q)),
-        mbox: format!("{base}?q={}&o={}&x=mbox", enc_query(&p.q), order_name(order)),
+        mbox: format!(
+            "{base}?q={}&o={}&x=mbox",
+            enc_query(&p.q),
+            order_name(order)
+        ),
         q: p.q,
         lag,
     };

@@ -9,6 +9,7 @@ mod fuzz;
 mod mbox_offsets;
 mod pipermail;
 mod render;
+mod search;
 mod snapshots;
 mod threading;
 mod web;
