@@ -148,6 +148,17 @@ fn lex(q: &str) -> Vec<Lex> {
             i += 1;
         }
         let value_start = if prefix.is_some() { i } else { start };
+        // `msgid:<…>` runs to the closing `>`: Message-IDs can hold quotes and spaces.
+        if matches!(prefix.as_deref(), Some("msgid" | "m")) && chars.get(i) == Some(&'<') {
+            let close = chars[i..]
+                .iter()
+                .position(|&c| c == '>')
+                .map_or(chars.len(), |p| i + p);
+            let text: String = chars[i + 1..close].iter().collect();
+            out.push(Lex::Term(neg, prefix, text, false));
+            i = (close + 1).min(chars.len());
+            continue;
+        }
         if i < chars.len() && chars[i] == '"' && (prefix.is_some() || i == start) {
             let open = i + 1;
             let close = chars[open..]

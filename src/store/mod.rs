@@ -88,7 +88,18 @@ impl Store {
             .max_connections(8)
             .connect_with(opts)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        // Two processes opening a new data directory at once (a server starting while
+        // mail is ingested) can collide while the database file is being set up; the
+        // loser retries rather than failing.
+        let mut attempt = 0;
+        while let Err(e) = MIGRATOR.run(&pool).await {
+            attempt += 1;
+            if attempt >= 5 {
+                return Err(e.into());
+            }
+            tracing::debug!("schema setup failed ({e}); retrying");
+            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+        }
         Ok(Store {
             pool,
             dir: dir.to_path_buf(),

@@ -10,6 +10,7 @@ mod mbox_offsets;
 mod pipermail;
 mod render;
 mod search;
+mod search_robust;
 mod snapshots;
 mod threading;
 mod web;

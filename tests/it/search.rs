@@ -242,7 +242,7 @@ async fn query_semantics() {
     .unwrap();
     for r in &sample {
         let (id, mid): (i64, String) = (r.get(0), r.get(1));
-        let found = fx.ids(&format!("msgid:\"{mid}\""));
+        let found = fx.ids(&format!("msgid:<{mid}>"));
         assert_eq!(found, HashSet::from([id]), "msgid:{mid}");
     }
 
