@@ -58,6 +58,12 @@ fn free_port() -> u16 {
 
 /// The HTTP status of `GET path`, or `None` if the server does not answer.
 fn http_status(addr: &str, path: &str) -> Option<u16> {
+    let response = http_get(addr, path)?;
+    let head = String::from_utf8_lossy(&response[..response.len().min(64)]).into_owned();
+    head.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn http_get(addr: &str, path: &str) -> Option<Vec<u8>> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -65,8 +71,7 @@ fn http_status(addr: &str, path: &str) -> Option<u16> {
     write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).ok()?;
-    let head = String::from_utf8_lossy(&response[..response.len().min(64)]).into_owned();
-    head.split_whitespace().nth(1)?.parse().ok()
+    Some(response)
 }
 
 fn run_larch(data: &Path, args: &[&str]) -> std::process::Output {
@@ -137,12 +142,27 @@ fn pages_in_a_real_browser() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
+    // Search pages need the server's first indexing pass.
+    while !http_get(&addr, "/healthz")
+        .is_some_and(|r| String::from_utf8_lossy(&r).contains("search_lag 0"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the search index did not catch up:\n{}",
+            server_log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     // The pages. Those not built yet are checked only once they answer.
     let mut paths = vec![
         "/",
         "/larch-users/",
         "/larch-users/t/larch-users.0.0%40demo.larch/",
         "/larch-users/m/larch-users.jp%40demo.larch/",
+        "/search?q=dark+mode",
+        "/larch-users/search?q=pipermail&t=1",
+        "/search",
     ];
     for optional in ["/larch-users/2024/01/"] {
         match http_status(&addr, optional) {
