@@ -248,7 +248,7 @@ impl Search {
     }
 
     /// Rebuilds the index from the store. `progress(done, total)` is called as it goes.
-    /// Fails when another process holds the index.
+    /// Waits (up to a minute) while another process holds the index.
     pub async fn rebuild(
         &self,
         store: &Store,
@@ -256,11 +256,19 @@ impl Search {
     ) -> anyhow::Result<usize> {
         let _g = self.busy.lock().await;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let writer = self.writer(threads)?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "the search index is in use by another larch process; try again when it is done"
-            )
-        })?;
+        // A running server holds the index only while it applies new mail: wait for it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let writer = loop {
+            if let Some(w) = self.writer(threads)? {
+                break w;
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!(
+                    "the search index stayed in use by another larch process for a minute; try again later"
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
         self.rebuild_with(store, writer, progress).await
     }
 
