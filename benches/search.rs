@@ -134,6 +134,42 @@ fn main() {
             totals.insert(*k, total);
         }
 
+        // The index alone (query, top 20, counts), without the page around it.
+        let lists: std::collections::HashMap<String, Option<i64>> = [(
+            "linux-mips".to_string(),
+            store.list_by_name("linux-mips").await.unwrap().map(|l| l.id),
+        )]
+        .into();
+        println!("\nindex only (Search::run: top 20 + counts per list and year), 150 runs each:\n");
+        println!("| query | p50 ms | p99 ms |");
+        println!("|---|---|---|");
+        for (k, q) in &mix {
+            let (q, order) = match q.split_once('&') {
+                Some((q, _)) => (q, larch::search::Order::Newest),
+                None => (q.as_str(), larch::search::Order::Relevance),
+            };
+            let parsed = larch::search::query::parse(q);
+            let mut v = Vec::new();
+            for _ in 0..150 {
+                let t = Instant::now();
+                let f = search
+                    .run(&larch::search::Request {
+                        parsed: &parsed,
+                        lists: &lists,
+                        visible: None,
+                        scope: None,
+                        order,
+                        offset: 0,
+                        limit: 20,
+                    })
+                    .unwrap();
+                std::hint::black_box(f.total);
+                v.push(t.elapsed());
+            }
+            v.sort();
+            println!("| {k} | {} | {} |", ms(pct(&v, 0.5)), ms(pct(&v, 0.99)));
+        }
+
         // One client, 1,050 queries (150 rounds of the mix).
         let mut per_kind: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
         let mut all = Vec::new();

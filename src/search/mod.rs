@@ -9,6 +9,7 @@
 //! senders and bodies (for snippets) from the store.
 
 pub mod query;
+mod tally;
 pub mod tokenize;
 
 use std::collections::HashMap;
@@ -17,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use tantivy::collector::{Count, FacetCollector};
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
 use tantivy::query::{
@@ -25,8 +25,7 @@ use tantivy::query::{
     TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STRING, Schema,
-    TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
@@ -38,7 +37,7 @@ use crate::store::{IndexDoc, Store};
 use query::{Expr, Leaf, Parsed, Scope};
 
 /// Written with every commit; a different version means the index is rebuilt.
-const PAYLOAD_PREFIX: &str = "larch-search-2 ";
+const PAYLOAD_PREFIX: &str = "larch-search-3 ";
 /// Bodies are indexed up to this size (a 50 MB line is not prose).
 const MAX_BODY_INDEXED: usize = 1 << 20;
 const WRITER_HEAP_PER_THREAD: usize = 64 << 20;
@@ -59,32 +58,36 @@ struct Fields {
     has: Field,
     list: Field,
     date: Field,
-    cat: Field,
 }
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |analyzer: &str| {
+    // Stemmed fields answer single words only (a phrase, or a word that splits into
+    // several tokens, goes to the exact fields), so they need no positions.
+    let text = |analyzer: &str, positions: bool| {
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(analyzer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(if positions {
+                    IndexRecordOption::WithFreqsAndPositions
+                } else {
+                    IndexRecordOption::WithFreqs
+                }),
         )
     };
     let f = Fields {
         id: b.add_u64_field("id", INDEXED | FAST),
         msgid: b.add_text_field("msgid", STRING),
-        subject: b.add_text_field("subject", text(tokenize::STEMMED)),
-        subject_x: b.add_text_field("subject_x", text(tokenize::EXACT)),
-        body: b.add_text_field("body", text(tokenize::STEMMED)),
-        body_x: b.add_text_field("body_x", text(tokenize::EXACT)),
-        quoted: b.add_text_field("quoted", text(tokenize::EXACT)),
-        from: b.add_text_field("from", text(tokenize::EXACT)),
-        attach: b.add_text_field("attach", text(tokenize::EXACT)),
+        subject: b.add_text_field("subject", text(tokenize::STEMMED, false)),
+        subject_x: b.add_text_field("subject_x", text(tokenize::EXACT, true)),
+        body: b.add_text_field("body", text(tokenize::STEMMED, false)),
+        body_x: b.add_text_field("body_x", text(tokenize::EXACT, true)),
+        quoted: b.add_text_field("quoted", text(tokenize::EXACT, true)),
+        from: b.add_text_field("from", text(tokenize::EXACT, true)),
+        attach: b.add_text_field("attach", text(tokenize::EXACT, true)),
         has: b.add_text_field("has", STRING),
         list: b.add_u64_field("list", INDEXED | FAST),
         date: b.add_i64_field("date", INDEXED | FAST),
-        cat: b.add_facet_field("cat", FacetOptions::default()),
     };
     (b.build(), f)
 }
@@ -285,12 +288,17 @@ impl Search {
         let writer = Arc::new(Mutex::new(writer));
         let mut after = 0;
         let mut written = 0;
+        // Read the next page from the store while the previous one is being indexed.
+        let mut pending: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
         loop {
             let (docs, last) = store.index_docs_page(after, 2_000).await?;
+            if let Some(h) = pending.take() {
+                h.await??;
+            }
             let Some(last) = last else { break };
             after = last;
             written += docs.len();
-            self.apply(&writer, Vec::new(), docs).await?;
+            pending = Some(self.spawn_apply(&writer, Vec::new(), docs));
             progress(written as u64, total);
         }
         self.commit(&writer, head).await?;
@@ -306,6 +314,16 @@ impl Search {
         delete: Vec<i64>,
         docs: Vec<IndexDoc>,
     ) -> anyhow::Result<()> {
+        self.spawn_apply(writer, delete, docs).await?
+    }
+
+    /// Deletes the entries of `delete`, then adds `docs`, on a blocking thread.
+    fn spawn_apply(
+        &self,
+        writer: &Arc<Mutex<IndexWriter>>,
+        delete: Vec<i64>,
+        docs: Vec<IndexDoc>,
+    ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
         let w = writer.clone();
         let f = self.f;
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -320,7 +338,6 @@ impl Search {
             }
             Ok(())
         })
-        .await?
     }
 
     async fn commit(&self, writer: &Arc<Mutex<IndexWriter>>, seq: i64) -> anyhow::Result<()> {
@@ -366,15 +383,12 @@ impl Search {
             ));
         }
         let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-        let mut facets = FacetCollector::for_field("cat");
-        facets.add_facet("/list");
-        facets.add_facet("/year");
         let limit = req.limit.clamp(1, 10_000);
         let top = tantivy::collector::TopDocs::with_limit(limit).and_offset(req.offset);
-        let (addrs, total, counts): (Vec<DocAddress>, usize, _) = match req.order {
+        let (addrs, counts): (Vec<DocAddress>, tally::Counts) = match req.order {
             Order::Relevance => {
-                let (t, c, fc) = searcher.search(&query, &(top.order_by_score(), Count, facets))?;
-                (t.into_iter().map(|(_, a)| a).collect(), c, fc)
+                let (t, c) = searcher.search(&query, &(top.order_by_score(), tally::Tally))?;
+                (t.into_iter().map(|(_, a)| a).collect(), c)
             }
             Order::Newest | Order::Oldest => {
                 let o = if req.order == Order::Newest {
@@ -382,11 +396,11 @@ impl Search {
                 } else {
                     TOrder::Asc
                 };
-                let (t, c, fc) = searcher.search(
+                let (t, c) = searcher.search(
                     &query,
-                    &(top.order_by_fast_field::<i64>("date", o), Count, facets),
+                    &(top.order_by_fast_field::<i64>("date", o), tally::Tally),
                 )?;
-                (t.into_iter().map(|(_, a)| a).collect(), c, fc)
+                (t.into_iter().map(|(_, a)| a).collect(), c)
             }
         };
         let mut ids = Vec::with_capacity(addrs.len());
@@ -404,24 +418,9 @@ impl Search {
                 ids.push(id as i64);
             }
         }
-        let facet_values = |root: &str| -> Vec<(String, u64)> {
-            counts
-                .get(root)
-                .filter_map(|(facet, n)| {
-                    let path = facet.to_path();
-                    Some((path.last()?.to_string(), n))
-                })
-                .collect()
-        };
-        let per_list = facet_values("/list")
-            .into_iter()
-            .filter_map(|(k, n)| Some((k.parse().ok()?, n)))
-            .collect();
-        let mut per_year: Vec<(i32, u64)> = facet_values("/year")
-            .into_iter()
-            .filter_map(|(k, n)| Some((k.parse().ok()?, n)))
-            .collect();
-        per_year.sort();
+        let total = counts.total;
+        let per_list = counts.lists.iter().map(|&(l, n)| (l as i64, n)).collect();
+        let per_year = counts.years;
         Ok(Found {
             total,
             ids,
@@ -513,6 +512,7 @@ impl Search {
             return None;
         }
         let (s, x) = (&stem, &exact);
+        let phrase = phrase || stem.len() > 1;
         let parts: Vec<(Field, &Vec<String>, f32)> = match (scope, phrase) {
             (Scope::Any, false) => vec![
                 (f.subject, s, 3.0),
@@ -593,11 +593,11 @@ impl Highlighter {
     /// The best excerpt of the author's own text, else of the quoted text, else its start.
     pub fn body(&self, body: &str) -> String {
         let (own, quoted) = split_body(body);
-        let own_cut = cut(&own, 64 * 1024);
+        let own_cut = cut(&own, 32 * 1024);
         if let Some(s) = best(&self.body[..2], own_cut) {
             return s;
         }
-        if let Some(s) = best(&self.body[2..], cut(&quoted, 64 * 1024)) {
+        if let Some(s) = best(&self.body[2..], cut(&quoted, 32 * 1024)) {
             return s;
         }
         let start: String = own.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -711,14 +711,9 @@ fn to_doc(f: &Fields, d: &IndexDoc) -> TantivyDocument {
     }
     for &l in &d.lists {
         doc.add_u64(f.list, l as u64);
-        doc.add_facet(f.cat, Facet::from_path(["list", &l.to_string()]));
     }
     if let Some(date) = d.date {
         doc.add_i64(f.date, date);
-        if let Some(t) = chrono::DateTime::from_timestamp(date, 0) {
-            use chrono::Datelike;
-            doc.add_facet(f.cat, Facet::from_path(["year", &t.year().to_string()]));
-        }
     }
     doc
 }
