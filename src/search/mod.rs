@@ -99,6 +99,9 @@ pub struct Search {
     f: Fields,
     /// One catch-up at a time in this process (other processes: tantivy's writer lock).
     busy: tokio::sync::Mutex<()>,
+    /// `applied()` as last read, and when: result pages show the lag, and reading the
+    /// index's meta file on every request would cost more than the search.
+    applied_seen: Mutex<Option<(std::time::Instant, Option<i64>)>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -163,6 +166,7 @@ impl Search {
             reader,
             f,
             busy: Default::default(),
+            applied_seen: Mutex::new(None),
         })
     }
 
@@ -185,7 +189,21 @@ impl Search {
     /// How many queued store changes the index has not applied yet.
     pub async fn lag(&self, store: &Store) -> anyhow::Result<i64> {
         let head = store.search_queue_head().await?;
-        Ok(match self.applied() {
+        let applied = {
+            let mut seen = self
+                .applied_seen
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            match *seen {
+                Some((at, a)) if at.elapsed() < std::time::Duration::from_millis(250) => a,
+                _ => {
+                    let a = self.applied();
+                    *seen = Some((std::time::Instant::now(), a));
+                    a
+                }
+            }
+        };
+        Ok(match applied {
             Some(a) => (head - a).max(0),
             None => head.max(1),
         })
@@ -573,9 +591,19 @@ impl Found {
                     g
                 })
         };
+        let mut needles = Vec::new();
+        let f = idx.f;
+        self.query.query_terms(&mut |term, _| {
+            if [f.body, f.body_x, f.quoted].contains(&term.field())
+                && let Some(t) = term.value().as_str()
+            {
+                needles.push(t.as_bytes().to_vec());
+            }
+        });
         Highlighter {
             subject: [make(idx.f.subject), make(idx.f.subject_x)],
             body: [make(idx.f.body), make(idx.f.body_x), make(idx.f.quoted)],
+            needles,
         }
     }
 }
@@ -583,6 +611,8 @@ impl Found {
 pub struct Highlighter {
     subject: [Option<SnippetGenerator>; 2],
     body: [Option<SnippetGenerator>; 3],
+    /// The query's body terms, for finding where in a long text to excerpt from.
+    needles: Vec<Vec<u8>>,
 }
 
 impl Highlighter {
@@ -592,17 +622,47 @@ impl Highlighter {
 
     /// The best excerpt of the author's own text, else of the quoted text, else its start.
     pub fn body(&self, body: &str) -> String {
-        let (own, quoted) = split_body(body);
-        let own_cut = cut(&own, 32 * 1024);
-        if let Some(s) = best(&self.body[..2], own_cut) {
+        let (own, quoted) = split_body(cut(body, 256 * 1024));
+        if let Some(s) = best(&self.body[..2], self.window(&own)) {
             return s;
         }
-        if let Some(s) = best(&self.body[2..], cut(&quoted, 32 * 1024)) {
+        if let Some(s) = best(&self.body[2..], self.window(&quoted)) {
             return s;
         }
-        let start: String = own.split_whitespace().collect::<Vec<_>>().join(" ");
+        let start: String = cut(&own, 2_000)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let start: String = start.chars().take(240).collect();
         crate::web::util::esc(&start)
+    }
+}
+
+impl Highlighter {
+    /// A stretch of `text` around the first place a query term appears (compared
+    /// ignoring ASCII case; stems are mostly prefixes of the words they match), so
+    /// excerpting a long patch does not tokenize all of it.
+    fn window<'a>(&self, text: &'a str) -> &'a str {
+        const BEFORE: usize = 400;
+        const SIZE: usize = 2_000;
+        let hay = text.as_bytes();
+        let first = self
+            .needles
+            .iter()
+            .filter(|n| !n.is_empty())
+            .filter_map(|n| {
+                hay.windows(n.len())
+                    .position(|w| w.eq_ignore_ascii_case(n))
+            })
+            .min();
+        let Some(at) = first else {
+            return cut(text, SIZE);
+        };
+        let mut start = at.saturating_sub(BEFORE);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        cut(&text[start..], SIZE)
     }
 }
 

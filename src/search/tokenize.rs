@@ -29,76 +29,77 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 #[derive(Clone, Default)]
-pub struct WordTokenizer;
+pub struct WordTokenizer {
+    token: Token,
+}
 
-pub struct WordStream {
-    tokens: Vec<Token>,
-    next: usize,
-    spare: Token,
+/// Streams tokens without allocating one string per token (the token is reused).
+pub struct WordStream<'a> {
+    text: &'a str,
+    chars: std::str::CharIndices<'a>,
+    token: &'a mut Token,
+    /// A CJK character met while ending a word: it is the next token.
+    pending: Option<(usize, char)>,
 }
 
 impl Tokenizer for WordTokenizer {
-    type TokenStream<'a> = WordStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream {
-        let mut tokens = Vec::new();
-        let mut start: Option<usize> = None;
-        let push = |from: usize, to: usize, tokens: &mut Vec<Token>| {
-            tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position: tokens.len(),
-                text: text[from..to].to_string(),
-                position_length: 1,
-            });
-        };
-        for (i, c) in text.char_indices() {
-            if is_cjk(c) {
-                if let Some(s) = start.take() {
-                    push(s, i, &mut tokens);
-                }
-                push(i, i + c.len_utf8(), &mut tokens);
-            } else if c.is_alphanumeric() {
-                start.get_or_insert(i);
-            } else if let Some(s) = start.take() {
-                push(s, i, &mut tokens);
-            }
-        }
-        if let Some(s) = start {
-            push(s, text.len(), &mut tokens);
-        }
+    type TokenStream<'a> = WordStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
+        self.token.reset();
         WordStream {
-            tokens,
-            next: 0,
-            spare: Token::default(),
+            text,
+            chars: text.char_indices(),
+            token: &mut self.token,
+            pending: None,
         }
     }
 }
 
-impl TokenStream for WordStream {
+impl WordStream<'_> {
+    fn emit(&mut self, from: usize, to: usize) -> bool {
+        self.token.position = self.token.position.wrapping_add(1);
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[from..to]);
+        true
+    }
+}
+
+impl TokenStream for WordStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.next < self.tokens.len() {
-            self.next += 1;
-            true
-        } else {
-            false
+        if let Some((i, c)) = self.pending.take() {
+            return self.emit(i, i + c.len_utf8());
+        }
+        let mut start: Option<usize> = None;
+        while let Some((i, c)) = self.chars.next() {
+            if is_cjk(c) {
+                if let Some(s) = start {
+                    self.pending = Some((i, c));
+                    return self.emit(s, i);
+                }
+                return self.emit(i, i + c.len_utf8());
+            } else if c.is_alphanumeric() {
+                start.get_or_insert(i);
+            } else if let Some(s) = start {
+                return self.emit(s, i);
+            }
+        }
+        match start {
+            Some(s) => self.emit(s, self.text.len()),
+            None => false,
         }
     }
     fn token(&self) -> &Token {
-        match self.next.checked_sub(1) {
-            Some(i) => &self.tokens[i],
-            None => &self.spare,
-        }
+        self.token
     }
     fn token_mut(&mut self) -> &mut Token {
-        match self.next.checked_sub(1) {
-            Some(i) => &mut self.tokens[i],
-            None => &mut self.spare,
-        }
+        self.token
     }
 }
 
 pub fn exact() -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer)
+    TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
@@ -106,7 +107,7 @@ pub fn exact() -> TextAnalyzer {
 }
 
 pub fn stemmed() -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer)
+    TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
@@ -146,5 +147,21 @@ mod tests {
         );
         assert_eq!(terms(&mut stemmed(), "patches Applied"), ["patch", "appli"]);
         assert!(terms(&mut exact(), "  ,;:!  ").is_empty());
+        let mut a = exact();
+        let mut st = a.token_stream("ab日本 cd");
+        let mut seen = Vec::new();
+        while st.advance() {
+            let t = st.token();
+            seen.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+        }
+        assert_eq!(
+            seen,
+            [
+                ("ab".to_string(), 0, 0, 2),
+                ("日".to_string(), 1, 2, 5),
+                ("本".to_string(), 2, 5, 8),
+                ("cd".to_string(), 3, 9, 11)
+            ]
+        );
     }
 }

@@ -216,7 +216,7 @@ impl Store {
         let marks = vec!["?"; ids.len()].join(",");
         let sql = format!(
             "SELECT m.id, m.mkey, m.from_name, m.from_addr, m.date, m.subject,
-                    CASE WHEN ? THEN m.body_text ELSE '' END,
+                    CASE WHEN ? THEN substr(m.body_text, 1, 262144) ELSE '' END,
                     (SELECT group_concat(l.id || char(31) || l.name || char(31) || l.private
                                          || char(31) || n.thread_no, char(30))
                      FROM nodes n INDEXED BY nodes_message JOIN lists l ON l.id = n.list_id
