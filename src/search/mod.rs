@@ -264,7 +264,6 @@ impl Search {
         self.commit(&writer, pos).await?;
         finish(writer).await?;
         store.search_queue_prune(pos).await?;
-        self.reader.reload()?;
         Ok(Some(written))
     }
 
@@ -322,7 +321,6 @@ impl Search {
         self.commit(&writer, head).await?;
         finish(writer).await?;
         store.search_queue_prune(head).await?;
-        self.reader.reload()?;
         Ok(written)
     }
 
@@ -369,7 +367,10 @@ impl Search {
             c.commit()?;
             Ok(())
         })
-        .await?
+        .await??;
+        // Searchable now, not after merges finish or the file watcher notices.
+        self.reader.reload()?;
+        Ok(())
     }
 
     /// Runs a query. CPU-bound: call from a blocking thread.
@@ -650,10 +651,7 @@ impl Highlighter {
             .needles
             .iter()
             .filter(|n| !n.is_empty())
-            .filter_map(|n| {
-                hay.windows(n.len())
-                    .position(|w| w.eq_ignore_ascii_case(n))
-            })
+            .filter_map(|n| hay.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n)))
             .min();
         let Some(at) = first else {
             return cut(text, SIZE);
