@@ -783,12 +783,26 @@ pub fn spawn_indexer(store: Store, search: Arc<Search>) -> tokio::task::JoinHand
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // After a failure (a full disk, say), wait longer each time, up to a minute, so
+        // the log is not flooded; the queue keeps every change meanwhile.
+        let mut failures: u32 = 0;
         loop {
             tick.tick().await;
             match search.catch_up(&store).await {
-                Ok(Some(n)) if n > 0 => tracing::info!("search index: {n} entries updated"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!("search index catch-up failed: {e:#}"),
+                Ok(n) => {
+                    if let Some(n) = n.filter(|n| *n > 0) {
+                        tracing::info!("search index: {n} entries updated");
+                    }
+                    failures = 0;
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let wait = std::time::Duration::from_millis(500)
+                        .saturating_mul(1 << failures.min(7))
+                        .min(std::time::Duration::from_secs(60));
+                    tracing::warn!("search index catch-up failed: {e:#}; retrying in {wait:?}");
+                    tokio::time::sleep(wait).await;
+                }
             }
         }
     })

@@ -270,10 +270,11 @@ async fn run(
                 *counts.entry(lead).or_default() += 1;
             }
             total = order_ids.len();
-            unit = if found.total > COLLAPSE_POOL {
-                "threads among the first 1,000 results"
-            } else {
-                "threads"
+            unit = match (found.total > COLLAPSE_POOL, total == 1) {
+                (true, true) => "thread among the first 1,000 results",
+                (true, false) => "threads among the first 1,000 results",
+                (false, true) => "thread",
+                (false, false) => "threads",
             };
             let start = ((p.page - 1) * PER_PAGE).min(order_ids.len());
             let end = (start + PER_PAGE).min(order_ids.len());
@@ -281,6 +282,9 @@ async fn run(
         } else {
             (found.ids.clone(), HashMap::new())
         };
+        if !p.thread && total == 1 {
+            unit = "result";
+        }
         pages_total = total.div_ceil(PER_PAGE).min(MAX_PAGE);
         let rows = st.store.hit_rows(&page_ids, true).await?;
         let hl = found.highlighter(&st.search);
