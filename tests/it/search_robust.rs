@@ -285,4 +285,28 @@ async fn sigkill_while_ingesting_loses_and_doubles_nothing() {
     let search = larch::search::Search::for_store(&store).unwrap();
     assert_eq!(search.doc_count() as usize, ids.len());
     assert_eq!(search.lag(&store).await.unwrap(), 0);
+    drop(search);
+
+    // `larch remove` hides a message and, with no server running, updates the index itself.
+    let out = Command::new(LARCH)
+        .arg("--data")
+        .arg(&data)
+        .args(["remove", &format!("<{}>", ids[0])])
+        .output()
+        .expect("run larch remove");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let search = larch::search::Search::for_store(&store).unwrap();
+    assert_eq!(search.doc_count() as usize, ids.len() - 1);
+    let out = Command::new(LARCH)
+        .arg("--data")
+        .arg(&data)
+        .args(["remove", "no-such-message@example.org"])
+        .output()
+        .expect("run larch remove");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no stored message"));
 }
