@@ -268,6 +268,7 @@ pub async fn ingest_one(
     let changes = threader.take_changes();
     batch.write_threads(list.id, &changes, &members).await?;
     batch.commit().await?;
+    summary.threads = store.thread_count(list.id).await?;
     Ok(summary)
 }
 

@@ -104,6 +104,15 @@ impl Threader {
         }
     }
 
+    /// Forgets the changes that loading recorded: what was read from the store is already
+    /// there, and writing it back would cost every import and live delivery a rewrite of
+    /// the whole list's nodes.
+    pub fn mark_loaded(&mut self) {
+        self.dirty.clear();
+        self.dirty_threads.clear();
+        self.merges.clear();
+    }
+
     /// Index of a key, creating a ghost with no thread yet (`UNASSIGNED`) when new.
     fn intern(&mut self, key: &str) -> u32 {
         if let Some(&i) = self.index.get(key) {

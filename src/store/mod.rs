@@ -134,28 +134,68 @@ impl Store {
         .await
     }
 
-    /// Rebuilds a list's threading state from its stored nodes.
+    /// Rebuilds a list's threading state from its stored nodes. Rows come packed as JSON,
+    /// 20,000 per query: fetched one by one, a large list's nodes cost seconds in hand-offs
+    /// between threads, which every live delivery (`larch ingest`) would pay.
     pub async fn load_threader(&self, list: &ListRow) -> Result<Threader> {
-        use futures::TryStreamExt;
+        type Packed = (
+            String,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
+        const PAGE: i64 = 20_000;
         let mut t = Threader::new(list.next_thread);
-        let mut rows = sqlx::query(
-            "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq,
-                    m.subject_key, m.date
-             FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? ORDER BY n.seq",
-        )
-        .bind(list.id)
-        .fetch(&self.pool);
-        while let Some(r) = rows.try_next().await? {
-            let subject_key: Option<String> = r.get(6);
-            let date: Option<i64> = r.get(7);
-            let row = node_row(&r);
-            let subj = match (&subject_key, date) {
-                (Some(k), Some(d)) => Some((k.as_str(), d)),
-                _ => None,
-            };
-            t.load(row, subj);
+        let mut offset = 0;
+        loop {
+            let packed: Option<String> = sqlx::query_scalar(
+                "SELECT json_group_array(json_array(mkey, parent, thread_no, real, via_subject, seq,
+                                                    subject_key, date))
+                 FROM (SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real,
+                              n.via_subject, n.seq, m.subject_key, m.date
+                       FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
+                       WHERE n.list_id = ? ORDER BY n.seq, n.mkey LIMIT ? OFFSET ?)",
+            )
+            .bind(list.id)
+            .bind(PAGE)
+            .bind(offset)
+            .fetch_one(&self.pool)
+            .await?;
+            let mut rows: Vec<Packed> = serde_json::from_str(packed.as_deref().unwrap_or("[]"))
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            if rows.is_empty() {
+                break;
+            }
+            // Aggregates need not keep the subquery's order: restore it (NULL seq first).
+            rows.sort_by(|a, b| (a.5, &a.0).cmp(&(b.5, &b.0)));
+            let n = rows.len() as i64;
+            for (key, parent, thread, real, via_subject, seq, subject_key, date) in rows {
+                let subj = match (&subject_key, date) {
+                    (Some(k), Some(d)) => Some((k.as_str(), d)),
+                    _ => None,
+                };
+                t.load(
+                    NodeRow {
+                        key,
+                        parent,
+                        thread,
+                        real: real != 0,
+                        via_subject: via_subject != 0,
+                        seq,
+                    },
+                    subj,
+                );
+            }
+            if n < PAGE {
+                break;
+            }
+            offset += PAGE;
         }
+        t.mark_loaded();
         Ok(t)
     }
 
