@@ -503,6 +503,30 @@ async fn query_semantics() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     eprintln!("live message searchable after {:?}", t.elapsed());
+
+    // Hostile text in a result (subject, sender, body excerpt) is shown, never run.
+    let msg = b"From: \"<img src=x onerror=alert(1)>\" <evil@example.org>\r\nSubject: zqxhostile <script>alert(1)</script> \xe2\x80\xae\r\nMessage-ID: <hostile-1@example.org>\r\nDate: Tue, 1 Sep 2026 10:00:00 +0000\r\n\r\nzqxhostile <script>alert(2)</script> <a href=\"javascript:x\">y</a>\r\n".to_vec();
+    larch::ingest::ingest_one(&fx.store, "uvc", msg)
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let page = loop {
+        let (_, page) = fx.get("/search?q=zqxhostile").await;
+        if total_of(&page) == 1 {
+            break page;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "hostile mail not searchable"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for bad in ["<script>alert", "<img", "href=\"javascript"] {
+        assert!(!page.contains(bad), "search page shows {bad} unescaped");
+    }
+    assert!(page.contains("&lt;script&gt;") || page.contains("&lt;script"));
+    let (_, atom) = fx.get("/search?q=zqxhostile&x=atom").await;
+    assert!(!atom.contains("<script"), "Atom escapes hostile subjects");
 }
 
 pub async fn wait_caught_up(fx: &Fx) {
