@@ -136,7 +136,8 @@ impl Store {
 
     /// Rebuilds a list's threading state from its stored nodes. Rows come packed as JSON,
     /// 20,000 per query: fetched one by one, a large list's nodes cost seconds in hand-offs
-    /// between threads, which every live delivery (`larch ingest`) would pay.
+    /// between threads, which every live delivery (`larch ingest`) would pay. Paging by
+    /// OFFSET over a sorted list would sort the whole list for every page.
     pub async fn load_threader(&self, list: &ListRow) -> Result<Threader> {
         type Packed = (
             String,
@@ -150,7 +151,10 @@ impl Store {
         );
         const PAGE: i64 = 20_000;
         let mut t = Threader::new(list.next_thread);
-        let mut offset = 0;
+        // Pages follow the primary key (no sort in SQL, each page one index range); the
+        // arrival order the threader needs is restored in memory.
+        let mut all: Vec<Packed> = Vec::new();
+        let mut after = String::new();
         loop {
             let packed: Option<String> = sqlx::query_scalar(
                 "SELECT json_group_array(json_array(mkey, parent, thread_no, real, via_subject, seq,
@@ -158,42 +162,46 @@ impl Store {
                  FROM (SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real,
                               n.via_subject, n.seq, m.subject_key, m.date
                        FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
-                       WHERE n.list_id = ? ORDER BY n.seq, n.mkey LIMIT ? OFFSET ?)",
+                       WHERE n.list_id = ? AND (n.mkey > ? OR ?) ORDER BY n.mkey LIMIT ?)",
             )
             .bind(list.id)
+            .bind(&after)
+            .bind(all.is_empty())
             .bind(PAGE)
-            .bind(offset)
             .fetch_one(&self.pool)
             .await?;
-            let mut rows: Vec<Packed> = serde_json::from_str(packed.as_deref().unwrap_or("[]"))
+            let rows: Vec<Packed> = serde_json::from_str(packed.as_deref().unwrap_or("[]"))
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            if rows.is_empty() {
-                break;
-            }
-            // Aggregates need not keep the subquery's order: restore it (NULL seq first).
-            rows.sort_by(|a, b| (a.5, &a.0).cmp(&(b.5, &b.0)));
             let n = rows.len() as i64;
-            for (key, parent, thread, real, via_subject, seq, subject_key, date) in rows {
-                let subj = match (&subject_key, date) {
-                    (Some(k), Some(d)) => Some((k.as_str(), d)),
-                    _ => None,
-                };
-                t.load(
-                    NodeRow {
-                        key,
-                        parent,
-                        thread,
-                        real: real != 0,
-                        via_subject: via_subject != 0,
-                        seq,
-                    },
-                    subj,
-                );
+            // The aggregate need not keep the subquery's order: the page's last key is its
+            // greatest.
+            match rows.iter().map(|r| &r.0).max() {
+                Some(last) => after = last.clone(),
+                None => break,
             }
+            all.extend(rows);
             if n < PAGE {
                 break;
             }
-            offset += PAGE;
+        }
+        // Arrival order, NULL seq (ghosts) first, as the nodes were written.
+        all.sort_by(|a, b| (a.5, &a.0).cmp(&(b.5, &b.0)));
+        for (key, parent, thread, real, via_subject, seq, subject_key, date) in all {
+            let subj = match (&subject_key, date) {
+                (Some(k), Some(d)) => Some((k.as_str(), d)),
+                _ => None,
+            };
+            t.load(
+                NodeRow {
+                    key,
+                    parent,
+                    thread,
+                    real: real != 0,
+                    via_subject: via_subject != 0,
+                    seq,
+                },
+                subj,
+            );
         }
         t.mark_loaded();
         Ok(t)
