@@ -156,20 +156,30 @@ impl Store {
         let mut all: Vec<Packed> = Vec::new();
         let mut after = String::new();
         loop {
-            let packed: Option<String> = sqlx::query_scalar(
+            // Two texts rather than `(mkey > ? OR first)`, which would hide the key range
+            // from SQLite's planner.
+            let sql = if all.is_empty() {
                 "SELECT json_group_array(json_array(mkey, parent, thread_no, real, via_subject, seq,
                                                     subject_key, date))
                  FROM (SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real,
                               n.via_subject, n.seq, m.subject_key, m.date
                        FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
-                       WHERE n.list_id = ? AND (n.mkey > ? OR ?) ORDER BY n.mkey LIMIT ?)",
-            )
-            .bind(list.id)
-            .bind(&after)
-            .bind(all.is_empty())
-            .bind(PAGE)
-            .fetch_one(&self.pool)
-            .await?;
+                       WHERE n.list_id = ? AND ? = ? ORDER BY n.mkey LIMIT ?)"
+            } else {
+                "SELECT json_group_array(json_array(mkey, parent, thread_no, real, via_subject, seq,
+                                                    subject_key, date))
+                 FROM (SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real,
+                              n.via_subject, n.seq, m.subject_key, m.date
+                       FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
+                       WHERE n.list_id = ? AND n.mkey > ? ORDER BY n.mkey LIMIT ?)"
+            };
+            let mut q = sqlx::query_scalar::<_, Option<String>>(sql)
+                .bind(list.id)
+                .bind(&after);
+            if all.is_empty() {
+                q = q.bind(&after);
+            }
+            let packed: Option<String> = q.bind(PAGE).fetch_one(&self.pool).await?;
             let rows: Vec<Packed> = serde_json::from_str(packed.as_deref().unwrap_or("[]"))
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
             let n = rows.len() as i64;
