@@ -156,15 +156,16 @@ impl Store {
         let mut all: Vec<Packed> = Vec::new();
         let mut after = String::new();
         loop {
-            // Two texts rather than `(mkey > ? OR first)`, which would hide the key range
-            // from SQLite's planner.
+            // The first page starts at the smallest key (`>=` the empty string), the next
+            // ones after the last key read; two texts rather than `(mkey > ? OR first)`,
+            // which would hide the key range from SQLite's planner.
             let sql = if all.is_empty() {
                 "SELECT json_group_array(json_array(mkey, parent, thread_no, real, via_subject, seq,
                                                     subject_key, date))
                  FROM (SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real,
                               n.via_subject, n.seq, m.subject_key, m.date
                        FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
-                       WHERE n.list_id = ? AND ? = ? ORDER BY n.mkey LIMIT ?)"
+                       WHERE n.list_id = ? AND n.mkey >= ? ORDER BY n.mkey LIMIT ?)"
             } else {
                 "SELECT json_group_array(json_array(mkey, parent, thread_no, real, via_subject, seq,
                                                     subject_key, date))
@@ -173,13 +174,12 @@ impl Store {
                        FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
                        WHERE n.list_id = ? AND n.mkey > ? ORDER BY n.mkey LIMIT ?)"
             };
-            let mut q = sqlx::query_scalar::<_, Option<String>>(sql)
+            let packed: Option<String> = sqlx::query_scalar(sql)
                 .bind(list.id)
-                .bind(&after);
-            if all.is_empty() {
-                q = q.bind(&after);
-            }
-            let packed: Option<String> = q.bind(PAGE).fetch_one(&self.pool).await?;
+                .bind(&after)
+                .bind(PAGE)
+                .fetch_one(&self.pool)
+                .await?;
             let rows: Vec<Packed> = serde_json::from_str(packed.as_deref().unwrap_or("[]"))
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
             let n = rows.len() as i64;

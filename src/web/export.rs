@@ -183,23 +183,48 @@ pub(super) fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// The fields of one message that an Atom entry shows.
+struct EntryOf<'a> {
+    list: &'a str,
+    mkey: &'a str,
+    subject: &'a str,
+    from_name: &'a str,
+    from_addr: &'a str,
+    date: &'a Option<i64>,
+    body: &'a str,
+}
+
+fn entry(base: &str, m: EntryOf) -> Entry {
+    let url = format!("{base}/{}/m/{}/", enc(m.list), enc(m.mkey));
+    Entry {
+        id: url.clone(),
+        url,
+        title: if m.subject.is_empty() {
+            "(no subject)".into()
+        } else {
+            xml_text(m.subject)
+        },
+        author: xml_text(&sender(m.from_name, m.from_addr)),
+        updated: rfc3339(m.date),
+        summary: xml_text(m.body).chars().take(2000).collect(),
+    }
+}
+
 fn entries(base: &str, list: &str, rows: &[ExportRow]) -> Vec<Entry> {
     rows.iter()
         .map(|r| {
-            let url = format!("{base}/{}/m/{}/", enc(list), enc(&r.mkey));
-            let summary: String = xml_text(&r.body_text).chars().take(2000).collect();
-            Entry {
-                id: url.clone(),
-                url,
-                title: if r.subject.is_empty() {
-                    "(no subject)".into()
-                } else {
-                    xml_text(&r.subject)
+            entry(
+                base,
+                EntryOf {
+                    list,
+                    mkey: &r.mkey,
+                    subject: &r.subject,
+                    from_name: &r.from_name,
+                    from_addr: &r.from_addr,
+                    date: &r.date,
+                    body: &r.body_text,
                 },
-                author: xml_text(&sender(&r.from_name, &r.from_addr)),
-                updated: rfc3339(&r.date),
-                summary,
-            }
+            )
         })
         .collect()
 }
@@ -293,19 +318,18 @@ pub(super) fn search_feed(
     let entries = items
         .iter()
         .map(|(list, r)| {
-            let url = format!("{base}/{}/m/{}/", enc(list), enc(&r.mkey));
-            Entry {
-                id: url.clone(),
-                url,
-                title: if r.subject.is_empty() {
-                    "(no subject)".into()
-                } else {
-                    xml_text(&r.subject)
+            entry(
+                base,
+                EntryOf {
+                    list,
+                    mkey: &r.mkey,
+                    subject: &r.subject,
+                    from_name: &r.from_name,
+                    from_addr: &r.from_addr,
+                    date: &r.date,
+                    body: &r.body_text,
                 },
-                author: xml_text(&sender(&r.from_name, &r.from_addr)),
-                updated: rfc3339(&r.date),
-                summary: xml_text(&r.body_text).chars().take(2000).collect(),
-            }
+            )
         })
         .collect::<Vec<_>>();
     let updated = items

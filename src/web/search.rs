@@ -188,14 +188,13 @@ async fn run(
         None if p.thread => (0, COLLAPSE_POOL),
         None => ((p.page - 1) * PER_PAGE, PER_PAGE),
     };
-    let req_owned = (parsed.clone(), lists, visible, scope.as_ref().map(|l| l.id));
-    let search = st.search.clone();
     let found = if searched {
-        let (parsed, lists, visible, scope_id) = req_owned;
-        let s = search.clone();
+        let search = st.search.clone();
+        let parsed = parsed.clone();
+        let scope_id = scope.as_ref().map(|l| l.id);
         Some(
             tokio::task::spawn_blocking(move || {
-                s.run(&Request {
+                search.run(&Request {
                     parsed: &parsed,
                     lists: &lists,
                     visible,
@@ -219,8 +218,7 @@ async fn run(
         Some((pick.1.clone(), obf, pick.3))
     };
 
-    if let (Some(found), Some(kind)) = (&found, export) {
-        let _ = kind;
+    if let (Some(found), Some(_)) = (&found, export) {
         if p.x == "mbox" {
             let body = super::export::gz_body(
                 st.store.export_ids(found.ids.clone()),
