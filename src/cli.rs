@@ -69,6 +69,10 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// The archive's public URL (e.g. `https://lists.example.org`), for the absolute
+        /// links of feeds; without it, the address the server listens on.
+        #[arg(long, env = "LARCH_BASE_URL")]
+        base_url: Option<String>,
     },
     /// Build a sample archive in the data directory and serve it.
     Demo {
@@ -250,9 +254,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen } => {
+        Command::Serve { listen, base_url } => {
             let store = Store::open(&data).await?;
-            crate::web::serve(store, &listen).await?;
+            crate::web::serve(store, &listen, crate::web::WebConfig { base_url }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, no_serve } => {
@@ -261,7 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!("serving the demo archive at http://{listen}/");
-            crate::web::serve(store, &listen).await?;
+            crate::web::serve(store, &listen, crate::web::WebConfig::default()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

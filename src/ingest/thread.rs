@@ -250,12 +250,13 @@ impl Threader {
         self.dirty.insert(k);
 
         let mut chain: Vec<u32> = Vec::with_capacity(m.references.len() + 1);
+        let mut seen: HashSet<u32> = HashSet::with_capacity(m.references.len() + 1);
         for r in m.references.iter().map(String::as_str).chain(m.in_reply_to) {
             if r == m.key {
                 continue;
             }
             let i = self.intern(r);
-            if !chain.contains(&i) {
+            if seen.insert(i) {
                 chain.push(i);
             }
         }
@@ -351,73 +352,130 @@ impl Threader {
     }
 }
 
-/// A thread as a forest for display: ghosts with one child are elided (the child takes
-/// their place), childless ghosts vanish, ghosts with several children stay as "not in
-/// the archive" placeholders. Several roots in one thread are shown side by side, as
-/// notmuch does, rather than guessing which one they answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreeNode {
-    pub key: String,
-    pub real: bool,
-    pub children: Vec<TreeNode>,
+/// One row of a thread as it is displayed: its depth in the display forest and the index
+/// of its row in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub depth: usize,
+    pub row: usize,
 }
 
-/// Builds the display forest of one thread from its stored nodes; siblings keep the order
-/// of `rows` (the store sorts them by date, so they read chronologically).
-pub fn build_tree(rows: &[NodeRow]) -> Vec<TreeNode> {
+/// The display order of one thread from its stored nodes, in pre-order: ghosts with one
+/// child are elided (the child takes their place), childless ghosts vanish, ghosts with
+/// several children stay as "not in the archive" placeholders. Several roots in one thread
+/// are shown side by side, as notmuch does, rather than guessing which one they answer.
+/// Siblings keep the order of `rows` (the store sorts them by date, so they read
+/// chronologically); a ghost sits where its earliest descendant is.
+///
+/// A sender controls how deep a thread is (a `References:` header of thousands of ids, or a
+/// real reply chain thousands deep), so every walk here uses an explicit stack and the
+/// result is flat: nothing recurses, and the time is linear in the number of rows. Nodes
+/// that a damaged store left in a parent loop are shown from the first of them, never lost.
+pub fn display_order(rows: &[NodeRow]) -> Vec<Placed> {
+    let n = rows.len();
     let keys: HashMap<&str, usize> = rows
         .iter()
         .enumerate()
         .map(|(i, r)| (r.key.as_str(), i))
         .collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut roots = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         match r.parent.as_deref().and_then(|p| keys.get(p)) {
-            Some(&p) => children[p].push(i),
-            None => roots.push(i),
+            Some(&p) if p != i => children[p].push(i),
+            _ => roots.push(i),
         }
     }
-    /// A subtree and its place among siblings: a real message sits where its row is, a
-    /// ghost where its earliest descendant is.
-    fn build(
-        i: usize,
-        rows: &[NodeRow],
-        children: &[Vec<usize>],
-        depth: usize,
-    ) -> Option<(usize, TreeNode)> {
-        if depth > 10_000 {
-            return None;
+    // Children before parents: a depth-first visit from every root, then from any node
+    // still unvisited (a loop has no root).
+    let mut visited = vec![false; n];
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    let mut stack: Vec<usize> = Vec::new();
+    let mut tops: Vec<usize> = Vec::new();
+    for start in roots.iter().copied().chain(0..n) {
+        if visited[start] {
+            continue;
         }
-        let mut kids: Vec<(usize, TreeNode)> = children[i]
-            .iter()
-            .filter_map(|&c| build(c, rows, children, depth + 1))
-            .collect();
-        kids.sort_by_key(|(k, _)| *k);
-        if !rows[i].real {
-            match kids.len() {
-                0 => return None,
-                1 => return kids.pop(),
-                _ => {}
+        tops.push(start);
+        visited[start] = true;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            order.push(i);
+            for &c in &children[i] {
+                if !visited[c] {
+                    visited[c] = true;
+                    stack.push(c);
+                }
             }
         }
-        let key = if rows[i].real { i } else { kids[0].0 };
-        let children = kids.into_iter().map(|(_, t)| t).collect();
-        Some((
-            key,
-            TreeNode {
-                key: rows[i].key.clone(),
-                real: rows[i].real,
-                children,
-            },
-        ))
     }
-    let mut forest: Vec<(usize, TreeNode)> = roots
-        .into_iter()
-        .filter_map(|r| build(r, rows, &children, 0))
-        .collect();
-    forest.sort_by_key(|(k, _)| *k);
-    forest.into_iter().map(|(_, t)| t).collect()
+    // What stands for each subtree (itself, its only shown descendant, or nothing), where
+    // it sorts among siblings, and the children it shows.
+    let mut rep: Vec<Option<usize>> = vec![None; n];
+    let mut pos: Vec<usize> = (0..n).collect();
+    let mut shown: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut in_tree = vec![false; n];
+    for &i in order.iter().rev() {
+        in_tree[i] = true;
+        let mut kids: Vec<usize> = children[i]
+            .iter()
+            .filter(|&&c| in_tree[c])
+            .filter_map(|&c| rep[c])
+            .collect();
+        kids.sort_by_key(|&k| pos[k]);
+        if rows[i].real {
+            rep[i] = Some(i);
+        } else {
+            match kids.len() {
+                0 => continue,
+                1 => {
+                    rep[i] = Some(kids[0]);
+                    continue;
+                }
+                _ => {
+                    rep[i] = Some(i);
+                    pos[i] = pos[kids[0]];
+                }
+            }
+        }
+        shown[i] = kids;
+    }
+    let mut forest: Vec<usize> = tops.iter().filter_map(|&t| rep[t]).collect();
+    forest.sort_by_key(|&k| pos[k]);
+    let mut out = Vec::with_capacity(n);
+    let mut stack: Vec<(usize, usize)> = forest.iter().rev().map(|&r| (r, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        out.push(Placed { depth, row: i });
+        stack.extend(shown[i].iter().rev().map(|&c| (c, depth + 1)));
+    }
+    out
+}
+
+/// Keeps the placed rows that `keep` accepts; a dropped row's descendants move up to its
+/// depth (so a month page shows a reply to an earlier month's message at the top level).
+pub fn keep_placed(placed: &[Placed], keep: impl Fn(usize) -> bool) -> Vec<Placed> {
+    // path[d]: how many rows are kept on the path from the root down to depth d.
+    let mut path: Vec<usize> = Vec::new();
+    let mut out = Vec::new();
+    for p in placed {
+        path.truncate(p.depth);
+        let above = if p.depth == 0 {
+            0
+        } else {
+            path.last().copied().unwrap_or(0)
+        };
+        let kept = keep(p.row);
+        if kept {
+            out.push(Placed {
+                depth: above,
+                row: p.row,
+            });
+        }
+        // Pre-order depths grow one at a time, so the path is exactly `p.depth` long here.
+        path.resize(p.depth, above);
+        path.push(above + usize::from(kept));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -468,5 +526,111 @@ mod tests {
         t.add(&mk("a", false, 1000));
         assert_eq!(t.add(&mk("b", true, 2000)), Some("a".into()));
         assert_eq!(t.add(&mk("c", true, 2000 + 40 * 86400)), None);
+    }
+
+    fn row(key: &str, parent: Option<&str>, real: bool) -> NodeRow {
+        NodeRow {
+            key: key.into(),
+            parent: parent.map(str::to_string),
+            thread: 1,
+            real,
+            via_subject: false,
+            seq: None,
+        }
+    }
+
+    fn shown(rows: &[NodeRow]) -> Vec<(usize, String)> {
+        display_order(rows)
+            .into_iter()
+            .map(|p| (p.depth, rows[p.row].key.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn ghosts_are_elided_or_kept_as_placeholders() {
+        // g1 (ghost) has one child: elided. g2 (ghost) has two: kept. g3 has none: gone.
+        let rows = vec![
+            row("g1", None, false),
+            row("a", Some("g1"), true),
+            row("b", Some("a"), true),
+            row("g2", Some("a"), false),
+            row("c", Some("g2"), true),
+            row("d", Some("g2"), true),
+            row("g3", Some("b"), false),
+        ];
+        let want: Vec<(usize, String)> = [(0, "a"), (1, "b"), (1, "g2"), (2, "c"), (2, "d")]
+            .iter()
+            .map(|(d, k)| (*d, k.to_string()))
+            .collect();
+        assert_eq!(shown(&rows), want);
+        // Keeping only c and d: they move up to the top level.
+        let placed = display_order(&rows);
+        let kept: Vec<(usize, String)> =
+            keep_placed(&placed, |i| rows[i].key == "c" || rows[i].key == "d")
+                .into_iter()
+                .map(|p| (p.depth, rows[p.row].key.clone()))
+                .collect();
+        assert_eq!(kept, vec![(0, "c".to_string()), (0, "d".to_string())]);
+        // Keeping a and d: d sits under a, one level down.
+        let kept: Vec<usize> = keep_placed(&placed, |i| rows[i].key == "a" || rows[i].key == "d")
+            .into_iter()
+            .map(|p| p.depth)
+            .collect();
+        assert_eq!(kept, vec![0, 1]);
+    }
+
+    #[test]
+    fn parent_loops_in_stored_rows_lose_nothing() {
+        let rows = vec![
+            row("x", Some("y"), true),
+            row("y", Some("x"), true),
+            row("z", None, true),
+        ];
+        let mut keys: Vec<String> = shown(&rows).into_iter().map(|(_, k)| k).collect();
+        keys.sort();
+        assert_eq!(keys, vec!["x", "y", "z"]);
+    }
+
+    /// A chain far deeper than any stack allows recursion for, on a 64 KiB stack.
+    #[test]
+    fn deep_chains_need_no_stack() {
+        let handle = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(|| {
+                let n = 200_000;
+                let mut rows = vec![row("k0", None, true)];
+                for i in 1..n {
+                    let parent = format!("k{}", i - 1);
+                    // Every other node a ghost with one child: elided.
+                    rows.push(row(&format!("k{i}"), Some(&parent), i % 2 == 0));
+                }
+                let placed = display_order(&rows);
+                let kept = keep_placed(&placed, |i| i % 4 == 0);
+                drop(rows);
+                (placed.len(), placed.last().map(|p| p.depth), kept.len())
+            })
+            .expect("spawn");
+        let (len, last_depth, kept) = handle.join().expect("no stack overflow");
+        assert_eq!(len, 100_000);
+        assert_eq!(last_depth, Some(99_999));
+        assert_eq!(kept, 50_000);
+    }
+
+    /// A message naming thousands of ancestors is threaded in linear time, on a small stack.
+    #[test]
+    fn thousands_of_references() {
+        let handle = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(|| {
+                let mut t = Threader::new(1);
+                let refs: Vec<String> = (0..6000).map(|i| format!("r{i}@x")).collect();
+                let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+                let parent = add(&mut t, "m@x", None, &refs);
+                (parent, t.take_changes().nodes.len())
+            })
+            .expect("spawn");
+        let (parent, nodes) = handle.join().expect("no stack overflow");
+        assert_eq!(parent.as_deref(), Some("r5999@x"));
+        assert_eq!(nodes, 6001);
     }
 }

@@ -102,6 +102,10 @@ pub struct Search {
     /// `applied()` as last read, and when: result pages show the lag, and reading the
     /// index's meta file on every request would cost more than the search.
     applied_seen: Mutex<Option<(std::time::Instant, Option<i64>)>>,
+    /// Message rows the index could not read (damaged), since the process started.
+    skipped: std::sync::atomic::AtomicU64,
+    /// Catch-ups that failed in a row: the health check reports a stuck indexer.
+    failures: std::sync::atomic::AtomicU32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -167,6 +171,8 @@ impl Search {
             f,
             busy: Default::default(),
             applied_seen: Mutex::new(None),
+            skipped: Default::default(),
+            failures: Default::default(),
         })
     }
 
@@ -207,6 +213,21 @@ impl Search {
             Some(a) => (head - a).max(0),
             None => head.max(1),
         })
+    }
+
+    fn note_skipped(&self, n: u64) {
+        self.skipped
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Damaged message rows left out of the index since the process started.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Catch-ups that failed in a row (0 when the last one worked).
+    pub fn failures(&self) -> u32 {
+        self.failures.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn doc_count(&self) -> u64 {
@@ -251,7 +272,9 @@ impl Search {
             let mut ids: Vec<i64> = batch.iter().map(|b| b.1).collect();
             ids.sort_unstable();
             ids.dedup();
-            let docs = store.index_docs(&ids).await?;
+            let mut skipped = 0;
+            let docs = store.index_docs(&ids, &mut skipped).await?;
+            self.note_skipped(skipped);
             written += docs.len();
             since_commit += docs.len();
             self.apply(&writer, ids, docs).await?;
@@ -308,7 +331,9 @@ impl Search {
         // Read the next page from the store while the previous one is being indexed.
         let mut pending: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
         loop {
-            let (docs, last) = store.index_docs_page(after, 2_000).await?;
+            let mut skipped = 0;
+            let (docs, last) = store.index_docs_page(after, 2_000, &mut skipped).await?;
+            self.note_skipped(skipped);
             if let Some(h) = pending.take() {
                 h.await??;
             }
@@ -788,8 +813,16 @@ pub fn spawn_indexer(store: Store, search: Arc<Search>) -> tokio::task::JoinHand
         let mut failures: u32 = 0;
         loop {
             tick.tick().await;
-            match search.catch_up(&store).await {
+            // Its own task, so that even a panic is a failed round, not a dead indexer.
+            let (st, se) = (store.clone(), search.clone());
+            let round = tokio::spawn(async move { se.catch_up(&st).await })
+                .await
+                .unwrap_or_else(|e| Err(anyhow::anyhow!("catch-up panicked: {e}")));
+            match round {
                 Ok(n) => {
+                    search
+                        .failures
+                        .store(0, std::sync::atomic::Ordering::Relaxed);
                     if let Some(n) = n.filter(|n| *n > 0) {
                         tracing::info!("search index: {n} entries updated");
                     }
@@ -797,6 +830,9 @@ pub fn spawn_indexer(store: Store, search: Arc<Search>) -> tokio::task::JoinHand
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
+                    search
+                        .failures
+                        .store(failures, std::sync::atomic::Ordering::Relaxed);
                     let wait = std::time::Duration::from_millis(500)
                         .saturating_mul(1 << failures.min(7))
                         .min(std::time::Duration::from_secs(60));

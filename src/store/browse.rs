@@ -85,11 +85,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| MonthCount {
-                month: r.get(0),
-                count: r.get(1),
+            .map(|r| {
+                Ok(MonthCount {
+                    month: r.try_get(0)?,
+                    count: r.try_get(1)?,
+                })
             })
-            .collect())
+            .collect::<Result<_>>()?)
     }
 
     /// The nearest month with messages before or after `month`.
@@ -106,17 +108,21 @@ impl Store {
             .await
     }
 
-    /// Which of these Message-IDs the archive holds (for linking references).
-    pub async fn known_message_ids(
-        &self,
-        ids: &[String],
-    ) -> Result<std::collections::HashSet<String>> {
-        let mut out = std::collections::HashSet::new();
+    /// Which of these Message-IDs the archive holds, each with whether a list holding it
+    /// is private (one pair per kind of list): the caller links only what its reader may
+    /// see, so a quoted reference does not reveal a private list's message. Removed
+    /// messages are left out.
+    pub async fn known_message_ids(&self, ids: &[String]) -> Result<Vec<(String, bool)>> {
+        let mut out = Vec::new();
         for chunk in ids.chunks(200) {
             let marks = vec!["?"; chunk.len()].join(",");
-            let sql =
-                format!("SELECT DISTINCT message_id FROM messages WHERE message_id IN ({marks})");
-            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+            let sql = format!(
+                "SELECT DISTINCT m.message_id, l.private FROM messages m
+                 JOIN nodes n INDEXED BY nodes_message ON n.message_id = m.id
+                 JOIN lists l ON l.id = n.list_id
+                 WHERE m.message_id IN ({marks}) AND m.removed = 0"
+            );
+            let mut q = sqlx::query_as::<_, (String, bool)>(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(id);
             }
@@ -150,7 +156,8 @@ impl Store {
                 .join(",");
             let sql = format!(
                 "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq,
-                        m.from_name, m.from_addr, m.date, m.subject
+                        iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date,
+                        iif(m.removed, '', m.subject) AS subject
                  FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.thread_no IN ({ids})
                  ORDER BY n.thread_no, m.date IS NULL, m.date, n.seq"
@@ -160,16 +167,16 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?;
             for r in rows {
-                let node = super::node_row(&r);
+                let node = super::node_row(&r)?;
                 if node.real {
                     items.push(MessageItem {
                         mkey: node.key.clone(),
                         parent: node.parent.clone(),
                         thread_no: node.thread,
-                        from_name: r.get(6),
-                        from_addr: r.get(7),
-                        date: r.get(8),
-                        subject: r.get(9),
+                        from_name: r.try_get(6)?,
+                        from_addr: r.try_get(7)?,
+                        date: r.try_get(8)?,
+                        subject: r.try_get(9)?,
                     });
                 }
                 nodes.push(node);
@@ -200,19 +207,19 @@ impl Store {
     ) -> Result<Vec<MessageItem>> {
         let sql: &'static str = match order {
             Order::Date => {
-                "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+                "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
                  FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.month = ? ORDER BY n.date, n.seq LIMIT ? OFFSET ?"
             }
             Order::Author => {
-                "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+                "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
                  FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.month = ?
                  ORDER BY lower(CASE WHEN m.from_name = '' THEN m.from_addr ELSE m.from_name END),
                           n.date, n.seq LIMIT ? OFFSET ?"
             }
             Order::Subject => {
-                "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+                "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
                  FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.month = ? ORDER BY m.subject_key, n.date, n.seq
                  LIMIT ? OFFSET ?"
@@ -261,13 +268,13 @@ impl Store {
     ) -> Result<(Option<MessageItem>, Option<MessageItem>)> {
         let rows = sqlx::query(
             "SELECT * FROM (
-               SELECT 0, n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+               SELECT 0, n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
                FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
                WHERE o.list_id = ?1 AND o.mkey = ?2 AND n.list_id = o.list_id
                  AND n.message_id IS NOT NULL AND (n.date, n.seq) < (o.date, o.seq)
                ORDER BY n.date DESC, n.seq DESC LIMIT 1)
              UNION ALL SELECT * FROM (
-               SELECT 1, n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+               SELECT 1, n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
                FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
                WHERE o.list_id = ?1 AND o.mkey = ?2 AND n.list_id = o.list_id
                  AND n.message_id IS NOT NULL AND (n.date, n.seq) > (o.date, o.seq)
@@ -280,15 +287,15 @@ impl Store {
         let (mut prev, mut next) = (None, None);
         for r in rows {
             let item = MessageItem {
-                mkey: r.get(1),
-                parent: r.get(2),
-                thread_no: r.get(3),
-                from_name: r.get(4),
-                from_addr: r.get(5),
-                date: r.get(6),
-                subject: r.get(7),
+                mkey: r.try_get(1)?,
+                parent: r.try_get(2)?,
+                thread_no: r.try_get(3)?,
+                from_name: r.try_get(4)?,
+                from_addr: r.try_get(5)?,
+                date: r.try_get(6)?,
+                subject: r.try_get(7)?,
             };
-            if r.get::<i64, _>(0) == 0 {
+            if r.try_get::<i64, _>(0)? == 0 {
                 prev = Some(item);
             } else {
                 next = Some(item);
@@ -320,20 +327,20 @@ impl Store {
             .into_iter()
             .map(|r| {
                 let b = BodyRow {
-                    mkey: r.get(1),
-                    from_name: r.get(2),
-                    from_addr: r.get(3),
-                    date: r.get(4),
-                    subject: r.get(5),
-                    body_text: r.get(6),
-                    body_html: r.get(7),
-                    text_from_html: r.get(8),
-                    flowed: r.get(9),
-                    removed: r.get(10),
+                    mkey: r.try_get(1)?,
+                    from_name: r.try_get(2)?,
+                    from_addr: r.try_get(3)?,
+                    date: r.try_get(4)?,
+                    subject: r.try_get(5)?,
+                    body_text: r.try_get(6)?,
+                    body_html: r.try_get(7)?,
+                    text_from_html: r.try_get(8)?,
+                    flowed: r.try_get(9)?,
+                    removed: r.try_get(10)?,
                 };
-                (r.get(0), b)
+                Ok((r.try_get(0)?, b))
             })
-            .collect())
+            .collect::<Result<_>>()?)
     }
 
     /// Bodies of a thread's messages, by key.
@@ -403,14 +410,53 @@ impl Store {
     }
 
     /// Streams messages with their raw bytes: a month, a thread, or the whole list, oldest
-    /// first. Rows come one at a time so an export never holds more than one message.
+    /// first. The order is read first (ids only, one short query); the rows then come a few
+    /// at a time, each batch its own short read, so a download that a client stops reading
+    /// holds no pooled connection and no read transaction (which would also stop WAL
+    /// checkpoints) while it waits.
     pub fn export_stream(
         &self,
         list_id: i64,
         scope: ExportScope,
-    ) -> impl Stream<Item = Result<ExportRow>> + Send + 'static {
-        let pool = self.pool().clone();
-        async_stream(pool, list_id, scope)
+    ) -> impl Stream<Item = Result<ExportRow>> + Send + 'static + use<> {
+        let store = self.clone();
+        futures::stream::once(async move {
+            store
+                .export_order(list_id, scope)
+                .await
+                .map(|ids| (store, ids))
+        })
+        .flat_map(|r| match r {
+            Ok((store, ids)) => store.export_ids(ids).left_stream(),
+            Err(e) => futures::stream::once(async move { Err(e) }).right_stream(),
+        })
+    }
+
+    /// The ids of an export's messages, in export order.
+    async fn export_order(&self, list_id: i64, scope: ExportScope) -> Result<Vec<i64>> {
+        let (sql, arg): (&'static str, i64) = match scope {
+            ExportScope::Month(m) => (
+                "SELECT m.id FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.month = ? AND m.removed = 0 ORDER BY n.date, n.seq",
+                m,
+            ),
+            ExportScope::Thread(t) => (
+                "SELECT m.id FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.thread_no = ? AND m.removed = 0 ORDER BY n.date, n.seq",
+                t,
+            ),
+            ExportScope::List => (
+                "SELECT m.id FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND ? = 0 AND n.message_id IS NOT NULL AND m.removed = 0
+                 ORDER BY n.date, n.seq",
+                0,
+            ),
+        };
+        sqlx::query_scalar(sql)
+            .bind(list_id)
+            .bind(arg)
+            .fetch_all(self.pool())
+            .await
     }
 }
 
@@ -420,48 +466,4 @@ pub enum ExportScope {
     Month(i64),
     Thread(i64),
     List,
-}
-
-fn async_stream(
-    pool: sqlx::SqlitePool,
-    list_id: i64,
-    scope: ExportScope,
-) -> impl Stream<Item = Result<ExportRow>> + Send + 'static {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<ExportRow>>(16);
-    tokio::spawn(async move {
-        let (sql, arg): (&'static str, i64) = match scope {
-            ExportScope::Month(m) => (
-                "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
-                        m.in_reply_to, m.refs, m.body_text, m.raw
-                 FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND n.month = ? AND m.removed = 0 ORDER BY n.date, n.seq",
-                m,
-            ),
-            ExportScope::Thread(t) => (
-                "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
-                        m.in_reply_to, m.refs, m.body_text, m.raw
-                 FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND n.thread_no = ? AND m.removed = 0 ORDER BY n.date, n.seq",
-                t,
-            ),
-            ExportScope::List => (
-                "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
-                        m.in_reply_to, m.refs, m.body_text, m.raw
-                 FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND ? = 0 AND n.message_id IS NOT NULL AND m.removed = 0
-                 ORDER BY n.date, n.seq",
-                0,
-            ),
-        };
-        let mut rows = sqlx::query_as::<_, ExportRow>(sql)
-            .bind(list_id)
-            .bind(arg)
-            .fetch(&pool);
-        while let Some(r) = rows.next().await {
-            if tx.send(r).await.is_err() {
-                break; // the client went away
-            }
-        }
-    });
-    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
 }

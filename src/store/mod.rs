@@ -51,15 +51,15 @@ pub struct Existing {
 
 /// A node from a row whose first six columns are
 /// `mkey, parent, thread_no, message_id IS NOT NULL, via_subject, seq`.
-fn node_row(r: &sqlx::sqlite::SqliteRow) -> NodeRow {
-    NodeRow {
-        key: r.get(0),
-        parent: r.get(1),
-        thread: r.get(2),
-        real: r.get(3),
-        via_subject: r.get(4),
-        seq: r.get(5),
-    }
+fn node_row(r: &sqlx::sqlite::SqliteRow) -> Result<NodeRow> {
+    Ok(NodeRow {
+        key: r.try_get(0)?,
+        parent: r.try_get(1)?,
+        thread: r.try_get(2)?,
+        real: r.try_get(3)?,
+        via_subject: r.try_get(4)?,
+        seq: r.try_get(5)?,
+    })
 }
 
 fn now() -> i64 {
@@ -268,12 +268,14 @@ impl Batch {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| Existing {
-                id: r.get(0),
-                mkey: r.get(1),
-                content_hash: r.get(2),
+            .map(|r| {
+                Ok(Existing {
+                    id: r.try_get(0)?,
+                    mkey: r.try_get(1)?,
+                    content_hash: r.try_get(2)?,
+                })
             })
-            .collect())
+            .collect::<Result<_>>()?)
     }
 
     pub async fn mkey_taken(&mut self, mkey: &str) -> Result<bool> {
@@ -448,7 +450,7 @@ impl Batch {
             .bind(t)
             .fetch_one(&mut self.conn)
             .await?;
-            let count: i64 = agg.get(2);
+            let count: i64 = agg.try_get(2)?;
             if count == 0 {
                 sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
                     .bind(list_id)
@@ -473,10 +475,10 @@ impl Batch {
             )
             .bind(list_id)
             .bind(t)
-            .bind(root.get::<String, _>(0))
-            .bind(root.get::<String, _>(1))
-            .bind(agg.get::<Option<i64>, _>(0))
-            .bind(agg.get::<Option<i64>, _>(1))
+            .bind(root.try_get::<String, _>(0)?)
+            .bind(root.try_get::<String, _>(1)?)
+            .bind(agg.try_get::<Option<i64>, _>(0)?)
+            .bind(agg.try_get::<Option<i64>, _>(1)?)
             .bind(count)
             .execute(&mut self.conn)
             .await?;

@@ -13,6 +13,15 @@ pub fn inflate(z: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A blob that downloads stream from the store.
+#[derive(Debug, Clone, Copy)]
+pub enum Blob {
+    /// A message's raw bytes, deflated, by message row id.
+    Raw(i64),
+    /// An attachment's bytes, by message row id and attachment index.
+    Attachment(i64, i64),
+}
+
 /// One line of `larch lists` and of the front page.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListSummary {
@@ -192,10 +201,55 @@ impl Store {
         })
     }
 
+    /// A stored blob (a message's compressed raw bytes, or an attachment) as a stream of
+    /// chunks of at most `chunk` bytes. Each chunk is its own short query, so a download
+    /// holds at most one chunk in memory and no pooled connection or read transaction while
+    /// its client is slow to read.
+    pub fn blob_chunks(
+        &self,
+        blob: Blob,
+        chunk: usize,
+    ) -> impl futures::Stream<Item = Result<bytes::Bytes>> + Send + 'static + use<> {
+        let pool = self.pool().clone();
+        let chunk = chunk.max(1) as i64;
+        futures::stream::try_unfold(Some(1i64), move |from| {
+            let pool = pool.clone();
+            async move {
+                let Some(from) = from else { return Ok(None) };
+                let q = match blob {
+                    Blob::Raw(id) => {
+                        sqlx::query_scalar::<_, Option<Vec<u8>>>(
+                            "SELECT substr(raw, ?, ?) FROM messages WHERE id = ?",
+                        )
+                        .bind(from)
+                        .bind(chunk)
+                        .bind(id)
+                    }
+                    Blob::Attachment(id, idx) => sqlx::query_scalar::<_, Option<Vec<u8>>>(
+                        "SELECT substr(data, ?, ?) FROM attachments WHERE message_id = ? AND idx = ?",
+                    )
+                    .bind(from)
+                    .bind(chunk)
+                    .bind(id)
+                    .bind(idx),
+                };
+                let part = q.fetch_optional(&pool).await?.flatten().unwrap_or_default();
+                if part.is_empty() {
+                    return Ok(None);
+                }
+                let next = (part.len() as i64 == chunk).then_some(from + chunk);
+                Ok(Some((bytes::Bytes::from(part), next)))
+            }
+        })
+    }
+
     pub async fn recent_threads(&self, list_id: i64, limit: i64) -> Result<Vec<ThreadSummary>> {
         sqlx::query_as::<_, ThreadSummary>(
-            "SELECT thread_no, root_mkey, subject, first_date, last_date, message_count
-             FROM threads WHERE list_id = ? ORDER BY last_date DESC LIMIT ?",
+            "SELECT t.thread_no, t.root_mkey,
+                    iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
+                        '', t.subject) AS subject,
+                    t.first_date, t.last_date, t.message_count
+             FROM threads t WHERE t.list_id = ? ORDER BY t.last_date DESC LIMIT ?",
         )
         .bind(list_id)
         .bind(limit)
@@ -206,7 +260,7 @@ impl Store {
     /// Every message of one thread, oldest first.
     pub async fn thread_messages(&self, list_id: i64, thread_no: i64) -> Result<Vec<MessageItem>> {
         sqlx::query_as::<_, MessageItem>(
-            "SELECT n.mkey, n.parent, n.thread_no, m.from_name, m.from_addr, m.date, m.subject
+            "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
              FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
              WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date, n.seq",
         )
@@ -231,7 +285,7 @@ impl Store {
         .bind(thread_no)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.iter().map(super::node_row).collect())
+        rows.iter().map(super::node_row).collect()
     }
 
     /// Thread number of a message in a list.
@@ -264,7 +318,9 @@ impl Store {
         .bind(list_id)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.into_iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     /// (Message-ID, parent Message-ID) for every real message of a list, the parent being
@@ -279,8 +335,8 @@ impl Store {
         .await?;
         let nodes: std::collections::HashMap<String, (Option<String>, Option<String>)> = rows
             .into_iter()
-            .map(|r| (r.get(0), (r.get(1), r.get(2))))
-            .collect();
+            .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+            .collect::<Result<_>>()?;
         let mut out = Vec::new();
         for (parent, message_id) in nodes.values() {
             let Some(message_id) = message_id else {
@@ -314,10 +370,9 @@ impl Store {
         .bind(list_id)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect())
+        rows.into_iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
     }
 
     /// A canonical text dump of a list's archive state (messages, tree, threads, numbers),
@@ -333,19 +388,19 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         for r in rows {
-            let hash: Option<Vec<u8>> = r.get(5);
+            let hash: Option<Vec<u8>> = r.try_get(5)?;
             let _ = writeln!(
                 out,
                 "node {} parent={:?} thread={} seq={:?} subj={} hash={} date={:?} from={} subject={}",
-                r.get::<String, _>(0),
-                r.get::<Option<String>, _>(1),
-                r.get::<i64, _>(2),
-                r.get::<Option<i64>, _>(3),
-                r.get::<bool, _>(4),
+                r.try_get::<String, _>(0)?,
+                r.try_get::<Option<String>, _>(1)?,
+                r.try_get::<i64, _>(2)?,
+                r.try_get::<Option<i64>, _>(3)?,
+                r.try_get::<bool, _>(4)?,
                 hash.map(hex::encode).unwrap_or_default(),
-                r.get::<Option<i64>, _>(6),
-                r.get::<Option<String>, _>(7).unwrap_or_default(),
-                r.get::<Option<String>, _>(8).unwrap_or_default(),
+                r.try_get::<Option<i64>, _>(6)?,
+                r.try_get::<Option<String>, _>(7)?.unwrap_or_default(),
+                r.try_get::<Option<String>, _>(8)?.unwrap_or_default(),
             );
         }
         let rows = sqlx::query(
@@ -359,12 +414,12 @@ impl Store {
             let _ = writeln!(
                 out,
                 "thread {} root={} subject={} first={:?} last={:?} count={}",
-                r.get::<i64, _>(0),
-                r.get::<String, _>(1),
-                r.get::<String, _>(2),
-                r.get::<Option<i64>, _>(3),
-                r.get::<Option<i64>, _>(4),
-                r.get::<i64, _>(5)
+                r.try_get::<i64, _>(0)?,
+                r.try_get::<String, _>(1)?,
+                r.try_get::<String, _>(2)?,
+                r.try_get::<Option<i64>, _>(3)?,
+                r.try_get::<Option<i64>, _>(4)?,
+                r.try_get::<i64, _>(5)?
             );
         }
         for (num, id) in self.pipermail_numbers(list_id).await? {

@@ -53,27 +53,30 @@ const DOC_SQL: &str =
         (SELECT group_concat(a.filename, char(31)) FROM attachments a WHERE a.message_id = m.id)
      FROM messages m";
 
-fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Option<IndexDoc> {
-    let removed: bool = r.get(8);
-    let lists: Option<String> = r.get(10);
+/// A message's index entry, or `None` when it has none (removed, or in no list). A row
+/// that cannot be read (text that is not UTF-8 after damage to the file, say) is an error
+/// for that row alone.
+fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Result<Option<IndexDoc>> {
+    let removed: bool = r.try_get(8)?;
+    let lists: Option<String> = r.try_get(10)?;
     let lists: Vec<i64> = lists
         .unwrap_or_default()
         .split(',')
         .filter_map(|s| s.parse().ok())
         .collect();
     if removed || lists.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let names: Option<String> = r.get(11);
-    Some(IndexDoc {
-        id: r.get(0),
-        message_id: r.get(1),
-        mkey: r.get(2),
-        from_name: r.get(3),
-        from_addr: r.get(4),
-        date: r.get(5),
-        subject: r.get(6),
-        body_text: r.get(7),
+    let names: Option<String> = r.try_get(11)?;
+    Ok(Some(IndexDoc {
+        id: r.try_get(0)?,
+        message_id: r.try_get(1)?,
+        mkey: r.try_get(2)?,
+        from_name: r.try_get(3)?,
+        from_addr: r.try_get(4)?,
+        date: r.try_get(5)?,
+        subject: r.try_get(6)?,
+        body_text: r.try_get(7)?,
         lists,
         attachment_names: names
             .unwrap_or_default()
@@ -81,8 +84,25 @@ fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Option<IndexDoc> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        attachment_count: r.get(9),
-    })
+        attachment_count: r.try_get(9)?,
+    }))
+}
+
+/// Index entries read from a batch of rows; damaged rows are logged and counted in
+/// `skipped`, so that one of them never stops the index for every other message.
+fn doc_rows(rows: &[sqlx::sqlite::SqliteRow], skipped: &mut u64) -> Vec<IndexDoc> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        match doc_row(r) {
+            Ok(d) => out.extend(d),
+            Err(e) => {
+                let id: Option<i64> = r.try_get(0).ok();
+                tracing::error!("search index: cannot read message row {id:?}: {e}; skipped");
+                *skipped += 1;
+            }
+        }
+    }
+    out
 }
 
 impl Store {
@@ -103,7 +123,9 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     /// Forgets changes the index has durably applied.
@@ -117,7 +139,7 @@ impl Store {
 
     /// Index entries for these messages; a message that is removed, purged or in no list
     /// has none (its id is absent from the result).
-    pub async fn index_docs(&self, ids: &[i64]) -> Result<Vec<IndexDoc>> {
+    pub async fn index_docs(&self, ids: &[i64], skipped: &mut u64) -> Result<Vec<IndexDoc>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(",");
@@ -126,9 +148,7 @@ impl Store {
             for id in chunk {
                 q = q.bind(id);
             }
-            for r in q.fetch_all(self.pool()).await? {
-                out.extend(doc_row(&r));
-            }
+            out.extend(doc_rows(&q.fetch_all(self.pool()).await?, skipped));
         }
         Ok(out)
     }
@@ -139,6 +159,7 @@ impl Store {
         &self,
         after_id: i64,
         limit: i64,
+        skipped: &mut u64,
     ) -> Result<(Vec<IndexDoc>, Option<i64>)> {
         let sql = format!("{DOC_SQL} WHERE m.id > ? ORDER BY m.id LIMIT ?");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -146,8 +167,8 @@ impl Store {
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
-        let last = rows.last().map(|r| r.get::<i64, _>(0));
-        Ok((rows.iter().filter_map(doc_row).collect(), last))
+        let last = rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()?;
+        Ok((doc_rows(&rows, skipped), last))
     }
 
     pub async fn message_count(&self) -> Result<i64> {
@@ -170,11 +191,12 @@ impl Store {
     pub fn export_ids(
         &self,
         ids: Vec<i64>,
-    ) -> impl futures::Stream<Item = Result<super::ExportRow>> + Send + 'static {
+    ) -> impl futures::Stream<Item = Result<super::ExportRow>> + Send + 'static + use<> {
         let pool = self.pool().clone();
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<super::ExportRow>>(16);
+        // A stalled client leaves at most one batch and the channel's few rows in memory.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<super::ExportRow>>(4);
         tokio::spawn(async move {
-            for chunk in ids.chunks(50) {
+            for chunk in ids.chunks(16) {
                 let marks = vec!["?"; chunk.len()].join(",");
                 let sql = format!(
                     "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
@@ -232,7 +254,7 @@ impl Store {
             .await?
             .iter()
             .map(|r| {
-                let packed: Option<String> = r.get(7);
+                let packed: Option<String> = r.try_get(7)?;
                 let mut lists: Vec<(i64, String, bool, i64)> = packed
                     .unwrap_or_default()
                     .split('\u{1e}')
@@ -248,18 +270,18 @@ impl Store {
                     .collect();
                 lists.sort_by(|a, b| a.1.cmp(&b.1));
                 let row = HitRow {
-                    id: r.get(0),
-                    mkey: r.get(1),
-                    from_name: r.get(2),
-                    from_addr: r.get(3),
-                    date: r.get(4),
-                    subject: r.get(5),
-                    body_text: r.get(6),
+                    id: r.try_get(0)?,
+                    mkey: r.try_get(1)?,
+                    from_name: r.try_get(2)?,
+                    from_addr: r.try_get(3)?,
+                    date: r.try_get(4)?,
+                    subject: r.try_get(5)?,
+                    body_text: r.try_get(6)?,
                     lists,
                 };
-                (row.id, row)
+                Ok((row.id, row))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
@@ -274,15 +296,21 @@ impl Store {
         .bind(key)
         .fetch_all(self.pool())
         .await?;
-        let exact = rows.iter().find(|r| r.get::<String, _>(1) == key);
+        let exact = rows
+            .iter()
+            .find(|r| r.try_get::<String, _>(1).is_ok_and(|k| k == key));
         let row = match (exact, rows.len()) {
             (Some(r), _) => r,
             (None, 0) => return Ok(Removal::NotFound),
             (None, 1) => &rows[0],
-            (None, _) => return Ok(Removal::Ambiguous(rows.iter().map(|r| r.get(1)).collect())),
+            (None, _) => {
+                return Ok(Removal::Ambiguous(
+                    rows.iter().map(|r| r.try_get(1)).collect::<Result<_>>()?,
+                ));
+            }
         };
-        let id: i64 = row.get(0);
-        let mkey: String = row.get(1);
+        let id: i64 = row.try_get(0)?;
+        let mkey: String = row.try_get(1)?;
         let mut tx = self.pool().begin().await?;
         sqlx::query("UPDATE messages SET removed = 1 WHERE id = ?")
             .bind(id)

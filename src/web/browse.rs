@@ -13,8 +13,11 @@ use serde::Deserialize;
 
 use super::util::{self, enc, esc, fmt_date, month_name, month_url, sender};
 use super::{AppState, WebError, chart, visible_list};
-use crate::ingest::thread::{NodeRow, TreeNode, build_tree};
-use crate::store::{AttachmentInfo, ListRow, MessageItem, MessageView, Order, ThreadSummary};
+use crate::ingest::thread::{NodeRow, display_order, keep_placed};
+use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView, Order, ThreadSummary};
+use axum::body::Body;
+use bytes::Bytes;
+use futures::StreamExt;
 
 type St = State<Arc<AppState>>;
 
@@ -221,22 +224,13 @@ fn item_html(list: &str, i: &MessageItem, with_date: bool) -> String {
     s
 }
 
-/// Pre-order (depth, key) of a forest, keeping only `keep` keys; a dropped node's
-/// children move up to its depth.
-fn flatten(
-    nodes: &[TreeNode],
-    depth: usize,
-    keep: &dyn Fn(&TreeNode) -> bool,
-    out: &mut Vec<(usize, String)>,
-) {
-    for n in nodes {
-        if keep(n) {
-            out.push((depth, n.key.clone()));
-            flatten(&n.children, depth + 1, keep, out);
-        } else {
-            flatten(&n.children, depth, keep, out);
-        }
-    }
+/// Pre-order (depth, key) of a thread's nodes, keeping only the rows `keep` accepts; a
+/// dropped row's children move up to its depth.
+fn shown_rows(nodes: &[NodeRow], keep: impl Fn(&NodeRow) -> bool) -> Vec<(usize, String)> {
+    keep_placed(&display_order(nodes), |i| keep(&nodes[i]))
+        .into_iter()
+        .map(|p| (p.depth, nodes[p.row].key.clone()))
+        .collect()
 }
 
 pub async fn month_thread(
@@ -252,7 +246,10 @@ pub async fn month_thread(
     }
     let threads = st.store.month_threads(l.id, ym).await?;
     let pages = threads.len().div_ceil(THREAD_PAGE).max(1) as i64;
-    let page = q.page().min(pages);
+    if q.page() > pages {
+        return Ok(last_page(&month_url(&l.name, ym), pages));
+    }
+    let page = q.page();
     let in_month: HashSet<String> = st.store.month_keys(l.id, ym).await?.into_iter().collect();
     let shown: Vec<i64> = threads
         .iter()
@@ -271,13 +268,7 @@ pub async fn month_thread(
         let Some(nodes) = by_thread.get(t) else {
             continue;
         };
-        let mut keys = Vec::new();
-        flatten(
-            &build_tree(nodes),
-            0,
-            &|n: &TreeNode| n.real && in_month.contains(&n.key),
-            &mut keys,
-        );
+        let keys = shown_rows(nodes, |n| n.real && in_month.contains(&n.key));
         for (d, k) in keys {
             if let Some(i) = items.get(k.as_str()) {
                 rows.push((d, item_html(&l.name, i, false)));
@@ -298,6 +289,17 @@ pub async fn month_thread(
         pages,
     }
     .into_response())
+}
+
+/// A page number past the end goes to the last page (temporarily: the month may grow), so
+/// that every page number a client invents does not become a page of its own.
+fn last_page(base: &str, pages: i64) -> Response {
+    let to = if pages > 1 {
+        format!("{base}?page={pages}")
+    } else {
+        base.to_string()
+    };
+    Redirect::to(&to).into_response()
 }
 
 fn empty_month(l: &ListRow, ym: i64) -> WebError {
@@ -327,7 +329,13 @@ pub async fn month_ordered(
         return Err(empty_month(&l, ym));
     }
     let pages = ((total + PAGE - 1) / PAGE).max(1);
-    let page = q.page().min(pages);
+    if q.page() > pages {
+        return Ok(last_page(
+            &format!("{}{name}/", month_url(&l.name, ym)),
+            pages,
+        ));
+    }
+    let page = q.page();
     let items = st
         .store
         .month_messages(l.id, ym, order, PAGE, (page - 1) * PAGE)
@@ -402,8 +410,7 @@ async fn thread_order(
     thread: i64,
 ) -> Result<(Vec<(usize, String)>, HashMap<String, MessageItem>), WebError> {
     let (nodes, items) = st.store.threads_data(list_id, &[thread]).await?;
-    let mut order = Vec::new();
-    flatten(&build_tree(&nodes), 0, &|n: &TreeNode| n.real, &mut order);
+    let order = shown_rows(&nodes, |n| n.real);
     Ok((
         order,
         items.into_iter().map(|m| (m.mkey.clone(), m)).collect(),
@@ -435,7 +442,7 @@ pub async fn thread_page(
         .flat_map(|b| crate::render::message_id_refs(&b.body_text, 50))
         .take(1000)
         .collect();
-    let known = st.store.known_message_ids(&refs).await?;
+    let known = linkable_ids(&st, &refs).await?;
     let mut messages = Vec::new();
     for (depth, key) in order {
         let Some(b) = bodies.get(&key) else { continue };
@@ -443,9 +450,18 @@ pub async fn thread_page(
             depth: depth.min(12),
             anchor: anchor(&key),
             marked: key == mkey,
-            from: sender(&b.from_name, &b.from_addr),
+            // A removed message keeps its place in the thread, and nothing else.
+            from: if b.removed {
+                String::new()
+            } else {
+                sender(&b.from_name, &b.from_addr)
+            },
             date: b.date,
-            subject: b.subject.clone(),
+            subject: if b.removed {
+                String::new()
+            } else {
+                b.subject.clone()
+            },
             body: if b.removed {
                 "<em>This message was removed.</em>".into()
             } else {
@@ -477,6 +493,18 @@ pub async fn thread_page(
         messages,
     }
     .into_response())
+}
+
+/// Which of these Message-IDs a reader may follow: archived in a list the reader can see.
+async fn linkable_ids(st: &AppState, refs: &[String]) -> Result<HashSet<String>, WebError> {
+    Ok(st
+        .store
+        .known_message_ids(refs)
+        .await?
+        .into_iter()
+        .filter(|(_, private)| super::is_visible(*private))
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// The thread of a message of a visible list, or the reader's 404.
@@ -541,6 +569,9 @@ struct MessagePage {
     /// Relative URLs of attached raster images, shown inline.
     images: Vec<String>,
 }
+
+/// Attached messages larger than this are listed as attachments, not shown in place.
+const EMBED_MAX: i64 = 1024 * 1024;
 
 /// An attached message rendered for display inside its parent.
 fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, String) {
@@ -607,7 +638,7 @@ pub async fn message_page(
     let mut embedded = Vec::new();
     let mut images = Vec::new();
     for a in &attachments {
-        if a.content_type == "message/rfc822" && embedded.len() < 50 {
+        if a.content_type == "message/rfc822" && embedded.len() < 50 && a.size <= EMBED_MAX {
             if let Some(data) = st.store.attachment(m.id, a.idx).await? {
                 embedded.push(embedded_message(&data.data, l.obfuscate));
             }
@@ -670,10 +701,7 @@ pub async fn message_page(
                 | "application/x-pkcs7-signature"
         )
     });
-    let known = st
-        .store
-        .known_message_ids(&crate::render::message_id_refs(&m.body_text, 200))
-        .await?;
+    let known = linkable_ids(&st, &crate::render::message_id_refs(&m.body_text, 200)).await?;
     Ok(MessagePage {
         key_enc: enc(&m.mkey),
         body: crate::render::body(
@@ -723,23 +751,41 @@ fn reply_address(_l: &ListRow, _m: &MessageView) -> String {
     String::new()
 }
 
+/// Bytes read from the store per query when streaming a raw message or an attachment.
+const BLOB_CHUNK: usize = 1024 * 1024;
+
 pub async fn raw_message(
     State(st): St,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
     let m = visible_message(&st, &l, &mkey).await?;
-    let raw = st
-        .store
-        .raw_message(m.id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    // The stored bytes are deflated: inflate them chunk by chunk as the client reads.
+    let chunks = Box::pin(st.store.blob_chunks(Blob::Raw(m.id), BLOB_CHUNK));
+    let inflater = flate2::write::DeflateDecoder::new(Vec::new());
+    let body = futures::stream::try_unfold(
+        (chunks, Some(inflater)),
+        |(mut chunks, inflater)| async move {
+            use std::io::Write;
+            let Some(mut inflater) = inflater else {
+                return Ok(None);
+            };
+            match chunks.next().await {
+                Some(c) => {
+                    inflater.write_all(&c.map_err(std::io::Error::other)?)?;
+                    let out = Bytes::from(std::mem::take(inflater.get_mut()));
+                    Ok::<_, std::io::Error>(Some((out, (chunks, Some(inflater)))))
+                }
+                None => Ok(Some((Bytes::from(inflater.finish()?), (chunks, None)))),
+            }
+        },
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
-        raw,
+        Body::from_stream(body),
     )
         .into_response())
 }
@@ -754,8 +800,10 @@ pub async fn attachment(
     let idx: i64 = idx.parse().map_err(|_| WebError::NotFound)?;
     let a = st
         .store
-        .attachment(m.id, idx)
+        .attachments(m.id)
         .await?
+        .into_iter()
+        .find(|a| a.idx == idx)
         .ok_or(WebError::NotFound)?;
     let safe_type = match a.content_type.as_str() {
         t if t.starts_with("image/") && t != "image/svg+xml" => a.content_type.clone(),
@@ -787,7 +835,11 @@ pub async fn attachment(
             &a.filename
         })
     );
-    let mut res = a.data.into_response();
+    let mut res = Body::from_stream(
+        st.store
+            .blob_chunks(Blob::Attachment(m.id, idx), BLOB_CHUNK),
+    )
+    .into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -862,7 +914,7 @@ pub fn error_page(status: StatusCode, title: &str, hint: &str) -> Response {
 pub async fn robots() -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "User-agent: *\nDisallow: /*/raw\nDisallow: /*mbox.gz\nDisallow: /*/att/\nDisallow: /search\nDisallow: /*/search\nDisallow: /r/\n",
+        "User-agent: *\nDisallow: /*/raw\nDisallow: /*mbox.gz\nDisallow: /*/m/*/a/\nDisallow: /search\nDisallow: /*/search\nDisallow: /r/\n",
     )
         .into_response()
 }

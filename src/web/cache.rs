@@ -1,8 +1,14 @@
-//! A small in-memory cache of rendered pages. Pages only change when an import commits,
+//! An in-memory cache of rendered pages. Pages only change when the store commits a write,
 //! so each entry carries the store's write generation; the generation is re-read at most
 //! once a second, which bounds how stale a page can be after new mail arrives.
+//!
+//! Everything a client controls is bounded here: the key is the path plus only the query
+//! parameters a page reads (so `?z=1`, `?z=2`, … are one entry), the cache holds at most a
+//! byte budget (oldest entries leave first), a page larger than one entry may be is served
+//! whole but not kept, and concurrent first requests for one page render it once while the
+//! others wait for the result.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,15 +22,84 @@ use bytes::Bytes;
 
 use super::AppState;
 
-const MAX_ENTRIES: usize = 4096;
-const MAX_BODY: usize = 2 * 1024 * 1024;
+/// Default byte budget of the whole cache (`LARCH_PAGE_CACHE_MB` overrides it).
+const DEFAULT_BUDGET: usize = 64 * 1024 * 1024;
+/// No single page takes more than this share of the budget.
+const ENTRY_SHARE: usize = 16;
 const RECHECK: Duration = Duration::from_secs(1);
 
+struct Entry {
+    generation: i64,
+    ctype: HeaderValue,
+    body: Bytes,
+    stamp: u64,
+}
+
 #[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    /// Insertion order for eviction; an item whose stamp no longer matches its entry is stale.
+    order: VecDeque<(String, u64)>,
+    bytes: usize,
+    next_stamp: u64,
+}
+
+impl Entries {
+    fn cost(key: &str, body: &Bytes) -> usize {
+        key.len() + body.len() + 128
+    }
+
+    fn insert(
+        &mut self,
+        key: String,
+        generation: i64,
+        ctype: HeaderValue,
+        body: Bytes,
+        budget: usize,
+    ) {
+        let cost = Self::cost(&key, &body);
+        if let Some(old) = self.map.remove(&key) {
+            self.bytes -= Self::cost(&key, &old.body);
+        }
+        while self.bytes + cost > budget {
+            let Some((k, stamp)) = self.order.pop_front() else {
+                break;
+            };
+            if self.map.get(&k).is_some_and(|e| e.stamp == stamp)
+                && let Some(e) = self.map.remove(&k)
+            {
+                self.bytes -= Self::cost(&k, &e.body);
+            }
+        }
+        self.next_stamp += 1;
+        let stamp = self.next_stamp;
+        self.order.push_back((key.clone(), stamp));
+        self.bytes += cost;
+        self.map.insert(
+            key,
+            Entry {
+                generation,
+                ctype,
+                body,
+                stamp,
+            },
+        );
+        // Replaced keys leave stale items behind; drop them before they add up.
+        if self.order.len() > 2 * self.map.len() + 64 {
+            let map = &self.map;
+            self.order
+                .retain(|(k, s)| map.get(k).is_some_and(|e| e.stamp == *s));
+        }
+    }
+}
+
 pub struct PageCache {
     /// Off with `LARCH_PAGE_CACHE=0` (benchmarks measure rendering that way).
     disabled: bool,
-    entries: Mutex<HashMap<String, (i64, HeaderValue, Bytes)>>,
+    budget: usize,
+    entries: Mutex<Entries>,
+    /// Pages being rendered now: later requests for the same page wait on its lock.
+    inflight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     generation: AtomicI64,
     /// Milliseconds since `epoch` of the last generation check.
     checked_ms: AtomicU64,
@@ -34,10 +109,33 @@ pub struct PageCache {
 impl PageCache {
     pub fn from_env() -> Self {
         let disabled = std::env::var("LARCH_PAGE_CACHE").is_ok_and(|v| v == "0");
+        let budget = std::env::var("LARCH_PAGE_CACHE_MB")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .map_or(DEFAULT_BUDGET, |mb| mb.saturating_mul(1024 * 1024));
+        PageCache::new(disabled, budget)
+    }
+
+    pub fn new(disabled: bool, budget: usize) -> Self {
         PageCache {
             disabled,
-            ..Default::default()
+            budget,
+            entries: Mutex::default(),
+            inflight: Arc::default(),
+            generation: AtomicI64::new(0),
+            checked_ms: AtomicU64::new(0),
+            epoch: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The largest page the cache keeps.
+    pub fn max_entry(&self) -> usize {
+        self.budget / ENTRY_SHARE
+    }
+
+    /// Bytes held now (for `/metrics`-style reporting and tests).
+    pub fn bytes(&self) -> usize {
+        self.entries.lock().map(|e| e.bytes).unwrap_or(0)
     }
 
     pub(super) async fn current_generation(&self, st: &AppState) -> i64 {
@@ -52,28 +150,99 @@ impl PageCache {
         }
         self.generation.load(Ordering::Relaxed)
     }
+
+    fn lookup(&self, key: &str, generation: i64) -> Option<Response> {
+        let map = self.entries.lock().ok()?;
+        let e = map.map.get(key).filter(|e| e.generation == generation)?;
+        let mut res = Response::new(Body::from(e.body.clone()));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, e.ctype.clone());
+        Some(res)
+    }
+
+    /// The lock that one render of `key` holds; removed from the map when the last holder
+    /// is done (also when a client goes away mid-render and its future is dropped).
+    fn flight(&self, key: &str) -> Flight {
+        let lock = match self.inflight.lock() {
+            Ok(mut m) => m.entry(key.to_string()).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        Flight {
+            map: self.inflight.clone(),
+            key: key.to_string(),
+            lock,
+        }
+    }
 }
 
-pub async fn cached(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+struct Flight {
+    map: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    key: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.map.lock()
+            && m.get(&self.key)
+                .is_some_and(|l| Arc::ptr_eq(l, &self.lock) && Arc::strong_count(l) <= 2)
+        {
+            m.remove(&self.key);
+        }
+    }
+}
+
+/// The cache key of a request: its path, plus the query parameters the page reads. Only
+/// the month listings read one (`page`); any other parameter is ignored by every cached
+/// page, so it is left out of the key. A page that starts reading a parameter must be
+/// added here.
+pub fn cache_key(path: &str, query: Option<&str>) -> String {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let month_listing = matches!(segs.len(), 3 | 4)
+        && segs[1].len() == 4
+        && segs[1].bytes().all(|b| b.is_ascii_digit())
+        && segs[2].len() == 2
+        && segs[2].bytes().all(|b| b.is_ascii_digit());
+    let page = query
+        .filter(|_| month_listing)
+        .and_then(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.strip_prefix("page="))
+                .next_back()
+        })
+        .and_then(|p| p.parse::<u32>().ok())
+        .filter(|p| *p > 1);
+    match page {
+        Some(p) => format!("{path}?page={p}"),
+        None => path.to_string(),
+    }
+}
+
+pub async fn cached(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
     // Search results follow the index, which commits apart from the store's generation.
-    if req.method() != Method::GET
+    if !matches!(*req.method(), Method::GET | Method::HEAD)
         || st.cache.disabled
-        || req.uri().path().ends_with("/search")
-        || req.uri().path() == "/healthz"
+        || path.ends_with("/search")
+        || path == "/healthz"
+        || path == "/metrics"
     {
         return next.run(req).await;
     }
-    let key = req.uri().to_string();
+    let key = cache_key(path, req.uri().query());
     let generation = st.cache.current_generation(&st).await;
-    if let Ok(map) = st.cache.entries.lock()
-        && let Some((g, ctype, body)) = map.get(&key)
-        && *g == generation
-    {
-        let mut res = Response::new(Body::from(body.clone()));
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, ctype.clone());
-        return res;
+    if let Some(hit) = st.cache.lookup(&key, generation) {
+        return hit;
     }
+    let flight = st.cache.flight(&key);
+    let _rendering = flight.lock.lock().await;
+    let generation = st.cache.current_generation(&st).await;
+    if let Some(hit) = st.cache.lookup(&key, generation) {
+        return hit;
+    }
+    // A HEAD renders the page as a GET would, so that it fills the cache once; the server
+    // sends no body for a HEAD whatever the response holds.
+    *req.method_mut() = Method::GET;
     let res = next.run(req).await;
     let ctype = res.headers().get(header::CONTENT_TYPE).cloned();
     let cacheable = res.status() == StatusCode::OK
@@ -86,14 +255,54 @@ pub async fn cached(State(st): State<Arc<AppState>>, req: Request, next: Next) -
         return res;
     };
     let (parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return Response::from_parts(parts, Body::empty());
-    };
-    if let Ok(mut map) = st.cache.entries.lock() {
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
+    match super::http::buffer_up_to(body, st.cache.max_entry()).await {
+        Ok(bytes) => {
+            if let Ok(mut map) = st.cache.entries.lock() {
+                map.insert(key, generation, ctype, bytes.clone(), st.cache.budget);
+            }
+            Response::from_parts(parts, Body::from(bytes))
         }
-        map.insert(key, (generation, ctype, bytes.clone()));
+        // Too large to keep: served whole, rendered again next time.
+        Err(body) => Response::from_parts(parts, body),
     }
-    Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_what_pages_do_not_read() {
+        assert_eq!(cache_key("/l/m/x/", Some("z=1")), "/l/m/x/");
+        assert_eq!(cache_key("/l/m/x/", Some("page=3")), "/l/m/x/");
+        assert_eq!(
+            cache_key("/l/2020/01/", Some("page=3&z=9")),
+            "/l/2020/01/?page=3"
+        );
+        assert_eq!(
+            cache_key("/l/2020/01/date/", Some("page=2")),
+            "/l/2020/01/date/?page=2"
+        );
+        assert_eq!(cache_key("/l/2020/01/", Some("page=1")), "/l/2020/01/");
+        assert_eq!(cache_key("/l/2020/01/", Some("page=x")), "/l/2020/01/");
+    }
+
+    #[test]
+    fn the_budget_holds() {
+        let mut e = Entries::default();
+        let ct = HeaderValue::from_static("text/html");
+        for i in 0..1000 {
+            e.insert(
+                format!("/k{}", i % 37),
+                1,
+                ct.clone(),
+                Bytes::from(vec![b'x'; 10_000]),
+                100_000,
+            );
+            assert!(e.bytes <= 100_000, "{}", e.bytes);
+            assert!(e.order.len() <= 2 * e.map.len() + 65);
+        }
+        let live: usize = e.map.iter().map(|(k, v)| Entries::cost(k, &v.body)).sum();
+        assert_eq!(live, e.bytes);
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -36,39 +36,60 @@ pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow) {
     out.push(b'\n');
 }
 
-/// Gzips a stream of export rows into a streamed body, flushing after each message.
+/// Gzips a stream of export rows into a streamed body, flushing after each message. The
+/// formatting and compression of each message run on the blocking pool: a message can be
+/// tens of megabytes, and the async workers must stay free for every other request.
 pub fn gz_body<S, F>(rows: S, entry: F) -> Body
 where
     S: Stream<Item = sqlx::Result<ExportRow>> + Send + 'static,
     F: Fn(&mut Vec<u8>, &ExportRow) + Copy + Send + Sync + 'static,
 {
-    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    type Gz = flate2::write::GzEncoder<Vec<u8>>;
+    let encoder: Gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let stream = futures::stream::unfold(
         (Box::pin(rows), Some(encoder)),
-        move |(mut rows, mut enc)| async move {
-            let e = enc.as_mut()?;
+        move |(mut rows, enc)| async move {
+            let mut e = enc?;
             match rows.next().await {
                 Some(Ok(row)) => {
-                    let mut buf = Vec::with_capacity(row.raw.len() * 3 + 64);
-                    entry(&mut buf, &row);
-                    if e.write_all(&buf).and_then(|_| e.flush()).is_err() {
-                        return None;
+                    let work = tokio::task::spawn_blocking(move || {
+                        let mut buf = Vec::with_capacity(row.raw.len() * 3 + 64);
+                        entry(&mut buf, &row);
+                        e.write_all(&buf).and_then(|_| e.flush())?;
+                        let chunk = std::mem::take(e.get_mut());
+                        Ok::<(Gz, Vec<u8>), std::io::Error>((e, chunk))
+                    });
+                    match work.await {
+                        Ok(Ok((e, chunk))) => Some((
+                            Ok::<Bytes, std::io::Error>(Bytes::from(chunk)),
+                            (rows, Some(e)),
+                        )),
+                        Ok(Err(err)) => failed(err, rows),
+                        Err(err) => failed(std::io::Error::other(err), rows),
                     }
-                    let chunk = std::mem::take(e.get_mut());
-                    Some((Ok::<Bytes, std::io::Error>(Bytes::from(chunk)), (rows, enc)))
                 }
-                Some(Err(err)) => {
-                    tracing::error!("export failed: {err}");
-                    None
-                }
+                Some(Err(err)) => failed(std::io::Error::other(err), rows),
                 None => {
-                    let done = enc.take()?.finish().ok()?;
-                    Some((Ok(Bytes::from(done)), (rows, enc)))
+                    let done = e.finish().ok()?;
+                    Some((Ok(Bytes::from(done)), (rows, None)))
                 }
             }
         },
     );
     Body::from_stream(stream)
+}
+
+/// Ends a download with an error, so that the client sees a failed transfer rather than a
+/// file that looks complete.
+fn failed<R>(
+    err: std::io::Error,
+    rows: R,
+) -> Option<(
+    Result<Bytes, std::io::Error>,
+    (R, Option<flate2::write::GzEncoder<Vec<u8>>>),
+)> {
+    tracing::error!("export failed: {err}");
+    Some((Err(err), (rows, None)))
 }
 
 pub(super) fn mbox_response(body: Body, filename: &str) -> Response {
@@ -170,19 +191,6 @@ struct Feed {
     entries: Vec<Entry>,
 }
 
-/// Absolute URLs in feeds come from the request's Host (an operator behind a proxy sets it).
-pub(super) fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 /// The fields of one message that an Atom entry shows.
 struct EntryOf<'a> {
     list: &'a str,
@@ -247,13 +255,9 @@ fn atom(feed: Feed) -> Result<Response, WebError> {
         .into_response())
 }
 
-pub async fn list_atom(
-    State(st): St,
-    headers: HeaderMap,
-    Path(list): Path<String>,
-) -> Result<Response, WebError> {
+pub async fn list_atom(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let base = base_url(&headers);
+    let base = st.base_url.clone();
     let rows = st.store.latest_messages(l.id, 50).await?;
     let alt_url = format!("{base}/{}/", enc(&l.name));
     atom(Feed {
@@ -271,12 +275,11 @@ pub async fn list_atom(
 
 pub async fn thread_atom(
     State(st): St,
-    headers: HeaderMap,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
     let t = super::browse::thread_of_message(&st, &l, &mkey).await?;
-    let base = base_url(&headers);
+    let base = st.base_url.clone();
     let mut rows: Vec<ExportRow> = st
         .store
         .export_stream(l.id, ExportScope::Thread(t))

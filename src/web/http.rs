@@ -6,11 +6,39 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-/// Pages larger than this are not buffered for an ETag.
+/// Pages larger than this are not buffered for an ETag: they are streamed as they are.
 const MAX_BUFFER: usize = 8 * 1024 * 1024;
+
+/// The whole body when it is at most `limit` bytes; otherwise a body that yields what was
+/// read so far and then the rest, so that a large page is still served whole (never cut,
+/// never emptied) without being held in memory twice.
+pub async fn buffer_up_to(body: Body, limit: usize) -> Result<Bytes, Body> {
+    let mut stream = body.into_data_stream();
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                let head = buf.freeze();
+                let rest = futures::stream::iter([Ok(head), Err(e)]);
+                return Err(Body::from_stream(rest));
+            }
+        };
+        if buf.len() + chunk.len() > limit {
+            let head = buf.freeze();
+            let rest =
+                futures::stream::iter([Ok::<Bytes, axum::Error>(head), Ok(chunk)]).chain(stream);
+            return Err(Body::from_stream(rest));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
 
 pub async fn validators(req: Request, next: Next) -> Response {
     let cacheable = matches!(*req.method(), Method::GET | Method::HEAD);
@@ -33,9 +61,9 @@ pub async fn validators(req: Request, next: Next) -> Response {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BUFFER).await {
+    let bytes = match buffer_up_to(body, MAX_BUFFER).await {
         Ok(b) => b,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response(),
+        Err(body) => return Response::from_parts(parts, body),
     };
     let digest = Sha256::digest(&bytes);
     let etag = format!("\"{}\"", hex::encode(&digest[..12]));

@@ -9,6 +9,7 @@ mod export;
 mod http;
 mod pipermail;
 mod search;
+pub mod server;
 pub mod util;
 
 use std::sync::Arc;
@@ -29,8 +30,13 @@ pub struct AppState {
     pub store: Store,
     pub search: Arc<crate::search::Search>,
     pub cache: cache::PageCache,
+    /// What absolute URLs (feeds) start with: the configured base URL, else the address the
+    /// server listens on, else nothing (relative links). Never the request's Host header,
+    /// which any client sets and which would then be cached for everyone.
+    pub base_url: String,
     /// List rows by requested name, with the write generation they were read at: every
-    /// request looks its list up, and lists change only through writes.
+    /// request looks its list up, and lists change only through writes. Only names of
+    /// lists that exist are kept.
     lists: std::sync::Mutex<std::collections::HashMap<String, (i64, Option<ListRow>)>>,
 }
 
@@ -92,8 +98,11 @@ pub async fn visible_list(st: &AppState, name: &str) -> Result<ListRow, WebError
         Some(row) => row,
         None => {
             let row = st.store.list_by_name(name).await?;
-            if let Ok(mut m) = st.lists.lock() {
-                if m.len() > 10_000 {
+            // Only names that exist are kept: a client can ask for any number of others.
+            if row.is_some()
+                && let Ok(mut m) = st.lists.lock()
+            {
+                if m.len() > 1_000 {
                     m.clear();
                 }
                 m.insert(name.to_string(), (generation, row.clone()));
@@ -116,6 +125,23 @@ pub fn is_visible(private: bool) -> bool {
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// What the web layer is configured with beyond the store.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// `--base-url` / `LARCH_BASE_URL`: the public URL of the archive, e.g.
+    /// `https://lists.example.org`.
+    pub base_url: Option<String>,
+}
+
+impl WebConfig {
+    fn base(&self) -> String {
+        self.base_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_default()
+    }
+}
+
 /// The router over a store, with the search index beside it (opened, or created empty).
 pub fn router(store: Store) -> Router {
     match crate::search::Search::for_store(&store) {
@@ -128,10 +154,24 @@ pub fn router(store: Store) -> Router {
 }
 
 pub fn router_with(store: Store, search: Arc<crate::search::Search>) -> Router {
+    let config = WebConfig {
+        base_url: std::env::var("LARCH_BASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
+    };
+    router_configured(store, search, &config)
+}
+
+pub fn router_configured(
+    store: Store,
+    search: Arc<crate::search::Search>,
+    config: &WebConfig,
+) -> Router {
     let state = Arc::new(AppState {
         store,
         search,
         cache: cache::PageCache::from_env(),
+        base_url: config.base(),
         lists: Default::default(),
     });
     Router::new()
@@ -169,7 +209,7 @@ pub fn router_with(store: Store, search: Arc<crate::search::Search>) -> Router {
         ))
         .with_state(state)
         .layer(axum::middleware::from_fn(http::validators))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -197,31 +237,64 @@ pub fn router_with(store: Store, search: Arc<crate::search::Search>) -> Router {
         )
 }
 
-/// Liveness, plus how far the search index is behind the store (0 when every stored
-/// message is searchable).
-async fn healthz(
-    axum::extract::State(st): axum::extract::State<Arc<AppState>>,
-) -> Result<String, WebError> {
-    let lag = st.search.lag(&st.store).await?;
-    Ok(format!(
-        "ok\nsearch_lag {lag}\nsearch_docs {}\n",
-        st.search.doc_count()
-    ))
+/// Compressing what is compressed already (downloads, archives, images) only costs CPU.
+fn compressible() -> impl tower_http::compression::Predicate {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/gzip"))
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("application/pdf"))
+        .and(NotForContentType::const_new("application/octet-stream"))
 }
 
-/// Serves until Ctrl-C, keeping the search index up to date in the background.
-pub async fn serve(store: Store, listen: &str) -> anyhow::Result<()> {
+/// Liveness, plus how far the search index is behind the store (0 when every stored
+/// message is searchable). A stuck indexer (three failed rounds in a row) answers 503
+/// `degraded`, so that a monitor notices search going stale.
+async fn healthz(
+    axum::extract::State(st): axum::extract::State<Arc<AppState>>,
+) -> Result<Response, WebError> {
+    let lag = st.search.lag(&st.store).await?;
+    let failures = st.search.failures();
+    let (status, word) = if failures >= 3 {
+        (StatusCode::SERVICE_UNAVAILABLE, "degraded")
+    } else {
+        (StatusCode::OK, "ok")
+    };
+    let body = format!(
+        "{word}\nsearch_lag {lag}\nsearch_docs {}\nsearch_failures {failures}\nsearch_skipped_rows {}\n",
+        st.search.doc_count(),
+        st.search.skipped(),
+    );
+    Ok((
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Serves until Ctrl-C or SIGTERM, keeping the search index up to date in the background.
+pub async fn serve(store: Store, listen: &str, config: WebConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    tracing::info!("listening on http://{addr}");
+    let config = WebConfig {
+        base_url: Some(config.base_url.unwrap_or_else(|| format!("http://{addr}"))),
+    };
     let search = Arc::new(crate::search::Search::for_store(&store)?);
     crate::search::spawn_indexer(store.clone(), search.clone());
-    axum::serve(listener, router_with(store, search))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    server::run(
+        listener,
+        router_configured(store, search, &config),
+        server::Limits::from_env(),
+        server::stop_signal(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -8,7 +8,6 @@ use std::time::Instant;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::util::{enc, enc_query, fmt_date, sender};
@@ -117,28 +116,22 @@ struct Page {
     lag: i64,
 }
 
-pub async fn search_all(
-    State(st): St,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, WebError> {
-    run(st, None, headers, raw).await
+pub async fn search_all(State(st): St, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    run(st, None, raw).await
 }
 
 pub async fn search_list(
     State(st): St,
-    headers: HeaderMap,
     Path(list): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    run(st, Some(l), headers, raw).await
+    run(st, Some(l), raw).await
 }
 
 async fn run(
     st: Arc<AppState>,
     scope: Option<ListRow>,
-    headers: HeaderMap,
     raw: Option<String>,
 ) -> Result<Response, WebError> {
     let started = Instant::now();
@@ -231,7 +224,7 @@ async fn run(
             .into_iter()
             .filter_map(|h| Some((link_list(&h)?.0, h)))
             .collect();
-        let host = super::export::base_url(&headers);
+        let host = st.base_url.clone();
         let self_url = format!("{host}{base}?q={}&x=atom", enc_query(&p.q));
         let alt_url = format!("{host}{base}?q={}", enc_query(&p.q));
         return super::export::search_feed(

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use larch::ingest::thread::{TreeNode, build_tree};
+use larch::ingest::thread::{display_order, keep_placed};
 use larch::store::Store;
 
 use crate::common::*;
@@ -73,22 +73,10 @@ async fn tree_lines(store: &Store, list: i64, key: &str) -> Vec<(usize, String)>
         .into_iter()
         .map(|m| (m.mkey, m.subject))
         .collect();
-    fn walk(
-        n: &[TreeNode],
-        depth: usize,
-        s: &HashMap<String, String>,
-        out: &mut Vec<(usize, String)>,
-    ) {
-        for t in n {
-            if t.real {
-                out.push((depth, s[&t.key].clone()));
-            }
-            walk(&t.children, depth + usize::from(t.real), s, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(&build_tree(&nodes), 0, &subjects, &mut out);
-    out
+    keep_placed(&display_order(&nodes), |i| nodes[i].real)
+        .into_iter()
+        .map(|p| (p.depth, subjects[&nodes[p.row].key].clone()))
+        .collect()
 }
 
 /// The trees notmuch's tree view prints in `notmuch-threading-corpus-expected.txt`, as
