@@ -343,23 +343,35 @@ impl Store {
             .collect::<Result<_>>()?)
     }
 
-    /// Bodies of a thread's messages, by key.
-    pub async fn thread_bodies(
+    /// Bodies of some messages of a list, by key, each text cut to at most `max_chars`
+    /// characters: a page never loads more of a body than it can show.
+    pub async fn bodies_by_key(
         &self,
         list_id: i64,
-        thread_no: i64,
+        keys: &[String],
+        max_chars: i64,
     ) -> Result<std::collections::HashMap<String, BodyRow>> {
-        let rows = sqlx::query_as::<_, BodyRow>(
-            "SELECT n.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text, m.body_html,
-                    m.text_from_html, m.flowed, m.removed
-             FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.thread_no = ?",
-        )
-        .bind(list_id)
-        .bind(thread_no)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|r| (r.mkey.clone(), r)).collect())
+        let mut out = std::collections::HashMap::new();
+        for chunk in keys.chunks(200) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT n.mkey, m.from_name, m.from_addr, m.date, m.subject,
+                        substr(m.body_text, 1, ?1) AS body_text, substr(m.body_html, 1, ?1) AS body_html,
+                        m.text_from_html, m.flowed, m.removed
+                 FROM nodes n JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ?2 AND n.mkey IN ({marks})"
+            );
+            let mut q = sqlx::query_as::<_, BodyRow>(sqlx::AssertSqlSafe(sql))
+                .bind(max_chars)
+                .bind(list_id);
+            for k in chunk {
+                q = q.bind(k);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                out.insert(r.mkey.clone(), r);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn attachments(&self, message_id: i64) -> Result<Vec<AttachmentInfo>> {

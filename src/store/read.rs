@@ -171,20 +171,28 @@ impl Store {
         .await
     }
 
-    /// A message of a list by its key (only if the list holds it).
-    pub async fn message_in_list(&self, list_id: i64, mkey: &str) -> Result<Option<MessageView>> {
+    /// A message of a list by its key (only if the list holds it), its texts cut to at most
+    /// `max_chars` characters: a page never loads more of a body than it can show.
+    pub async fn message_in_list(
+        &self,
+        list_id: i64,
+        mkey: &str,
+        max_chars: i64,
+    ) -> Result<Option<MessageView>> {
         sqlx::query_as::<_, MessageView>(
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
-                    m.subject, m.in_reply_to, m.body_text, m.body_html, m.text_from_html, m.flowed,
+                    m.subject, m.in_reply_to, substr(m.body_text, 1, ?3) AS body_text,
+                    substr(m.body_html, 1, ?3) AS body_html, m.text_from_html, m.flowed,
                     m.attachment_count, m.removed, n.thread_no,
                     (SELECT group_concat(l.name || char(31) || l.private, char(30))
                      FROM nodes n2 JOIN lists l ON l.id = n2.list_id
                      WHERE n2.message_id = m.id) AS lists_packed
              FROM nodes n JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.mkey = ?",
+             WHERE n.list_id = ?1 AND n.mkey = ?2",
         )
         .bind(list_id)
         .bind(mkey)
+        .bind(max_chars)
         .fetch_optional(self.pool())
         .await
     }

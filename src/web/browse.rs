@@ -390,6 +390,8 @@ struct ThreadMsg {
     date: Option<i64>,
     subject: String,
     body: String,
+    /// The body is on this page (false past the thread page's budget).
+    full: bool,
     marked: bool,
 }
 
@@ -429,55 +431,80 @@ fn sha2_short(key: &str) -> [u8; 6] {
     out
 }
 
+/// A thread page shows message bodies in full up to this much stored text, and this many
+/// messages; later messages are listed with a link to their own page. A thread of
+/// ordinary replies stays far below both; a thread of thousands, or of huge messages,
+/// would otherwise make a page of hundreds of megabytes.
+const THREAD_TEXT_BUDGET: usize = 8 << 20;
+const THREAD_FULL_MAX: usize = 1000;
+
 pub async fn thread_page(
     State(st): St,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
     let t = thread_of_message(&st, &l, &mkey).await?;
-    let (order, _) = thread_order(&st, l.id, t).await?;
-    let bodies = st.store.thread_bodies(l.id, t).await?;
+    let (order, items) = thread_order(&st, l.id, t).await?;
+    let max_chars = (crate::render::MAX_SHOWN_TEXT_BYTES + 1) as i64;
+    let mut bodies: HashMap<String, crate::store::BodyRow> = HashMap::new();
+    let mut used = 0usize;
+    for chunk in order.chunks(25) {
+        if used >= THREAD_TEXT_BUDGET || bodies.len() >= THREAD_FULL_MAX {
+            break;
+        }
+        let keys: Vec<String> = chunk.iter().map(|(_, k)| k.clone()).collect();
+        for (k, b) in st.store.bodies_by_key(l.id, &keys, max_chars).await? {
+            used += b.body_text.len() + b.body_html.as_ref().map_or(0, String::len);
+            bodies.insert(k, b);
+        }
+    }
     let refs: Vec<String> = bodies
         .values()
         .flat_map(|b| crate::render::message_id_refs(&b.body_text, 50))
         .take(1000)
         .collect();
     let known = linkable_ids(&st, &refs).await?;
+    let obfuscate = l.obfuscate;
+    let rendered: HashMap<String, String> = super::heavy(&st, move || {
+        bodies
+            .iter()
+            .map(|(k, b)| {
+                let html = if b.removed {
+                    "<em>This message was removed.</em>".to_string()
+                } else {
+                    crate::render::body(
+                        &crate::render::Body {
+                            text: &b.body_text,
+                            html: b.body_html.as_deref(),
+                            text_from_html: b.text_from_html,
+                            flowed: b.flowed,
+                        },
+                        crate::render::Options {
+                            obfuscate,
+                            known_ids: Some(&known),
+                        },
+                    )
+                };
+                (k.clone(), html)
+            })
+            .collect()
+    })
+    .await?;
     let mut messages = Vec::new();
     for (depth, key) in order {
-        let Some(b) = bodies.get(&key) else { continue };
+        let Some(i) = items.get(&key) else { continue };
+        let body = rendered.get(&key).cloned();
         messages.push(ThreadMsg {
             depth: depth.min(12),
             anchor: anchor(&key),
             marked: key == mkey,
-            // A removed message keeps its place in the thread, and nothing else.
-            from: if b.removed {
-                String::new()
-            } else {
-                sender(&b.from_name, &b.from_addr)
-            },
-            date: b.date,
-            subject: if b.removed {
-                String::new()
-            } else {
-                b.subject.clone()
-            },
-            body: if b.removed {
-                "<em>This message was removed.</em>".into()
-            } else {
-                crate::render::body(
-                    &crate::render::Body {
-                        text: &b.body_text,
-                        html: b.body_html.as_deref(),
-                        text_from_html: b.text_from_html,
-                        flowed: b.flowed,
-                    },
-                    crate::render::Options {
-                        obfuscate: l.obfuscate,
-                        known_ids: Some(&known),
-                    },
-                )
-            },
+            // A removed message keeps its place in the thread, and nothing else (the
+            // store leaves its sender and subject empty).
+            from: sender(&i.from_name, &i.from_addr),
+            date: i.date,
+            subject: i.subject.clone(),
+            full: body.is_some(),
+            body: body.unwrap_or_default(),
             key,
         });
     }
@@ -519,11 +546,22 @@ pub(super) async fn thread_of_message(
         .ok_or_else(|| not_archived(l, mkey))
 }
 
-/// A message of a visible list, or the 404 / 410 a reader should see instead.
-async fn visible_message(st: &AppState, l: &ListRow, mkey: &str) -> Result<MessageView, WebError> {
+/// A message of a visible list, or the 404 / 410 a reader should see instead; its texts
+/// cut to what a page can show (`with_body`), or left empty (downloads).
+async fn visible_message(
+    st: &AppState,
+    l: &ListRow,
+    mkey: &str,
+    with_body: bool,
+) -> Result<MessageView, WebError> {
+    let max_chars = if with_body {
+        (crate::render::MAX_SHOWN_TEXT_BYTES + 1) as i64
+    } else {
+        0
+    };
     let m = st
         .store
-        .message_in_list(l.id, mkey)
+        .message_in_list(l.id, mkey, max_chars)
         .await?
         .ok_or_else(|| not_archived(l, mkey))?;
     if m.removed {
@@ -622,7 +660,7 @@ pub async fn message_page(
             enc(&mkey)
         )));
     }
-    let m = visible_message(&st, &l, &mkey).await?;
+    let m = visible_message(&st, &l, &mkey, true).await?;
     let lists = m
         .lists()
         .into_iter()
@@ -635,12 +673,12 @@ pub async fn message_page(
         Vec::new()
     };
     // Forwarded messages and digest parts are shown in place, images inline.
-    let mut embedded = Vec::new();
+    let mut embedded_raw: Vec<Vec<u8>> = Vec::new();
     let mut images = Vec::new();
     for a in &attachments {
-        if a.content_type == "message/rfc822" && embedded.len() < 50 && a.size <= EMBED_MAX {
+        if a.content_type == "message/rfc822" && embedded_raw.len() < 50 && a.size <= EMBED_MAX {
             if let Some(data) = st.store.attachment(m.id, a.idx).await? {
-                embedded.push(embedded_message(&data.data, l.obfuscate));
+                embedded_raw.push(data.data);
             }
         } else if matches!(
             a.content_type.as_str(),
@@ -702,20 +740,31 @@ pub async fn message_page(
         )
     });
     let known = linkable_ids(&st, &crate::render::message_id_refs(&m.body_text, 200)).await?;
-    Ok(MessagePage {
-        key_enc: enc(&m.mkey),
-        body: crate::render::body(
+    let (text, html) = (m.body_text.clone(), m.body_html.clone());
+    let (text_from_html, flowed, obfuscate) = (m.text_from_html, m.flowed, l.obfuscate);
+    let (body, embedded) = super::heavy(&st, move || {
+        let body = crate::render::body(
             &crate::render::Body {
-                text: &m.body_text,
-                html: m.body_html.as_deref(),
-                text_from_html: m.text_from_html,
-                flowed: m.flowed,
+                text: &text,
+                html: html.as_deref(),
+                text_from_html,
+                flowed,
             },
             crate::render::Options {
-                obfuscate: l.obfuscate,
+                obfuscate,
                 known_ids: Some(&known),
             },
-        ),
+        );
+        let embedded: Vec<_> = embedded_raw
+            .iter()
+            .map(|raw| embedded_message(raw, obfuscate))
+            .collect();
+        (body, embedded)
+    })
+    .await?;
+    Ok(MessagePage {
+        key_enc: enc(&m.mkey),
+        body,
         local_date: util::fmt_local(&m.date, m.tz_offset),
         list: l.name.clone(),
         lists,
@@ -759,7 +808,7 @@ pub async fn raw_message(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let m = visible_message(&st, &l, &mkey).await?;
+    let m = visible_message(&st, &l, &mkey, false).await?;
     // The stored bytes are deflated: inflate them chunk by chunk as the client reads.
     let chunks = Box::pin(st.store.blob_chunks(Blob::Raw(m.id), BLOB_CHUNK));
     let inflater = flate2::write::DeflateDecoder::new(Vec::new());
@@ -796,7 +845,7 @@ pub async fn attachment(
     Path((list, mkey, idx, _name)): Path<(String, String, String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let m = visible_message(&st, &l, &mkey).await?;
+    let m = visible_message(&st, &l, &mkey, false).await?;
     let idx: i64 = idx.parse().map_err(|_| WebError::NotFound)?;
     let a = st
         .store

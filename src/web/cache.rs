@@ -101,6 +101,8 @@ pub struct PageCache {
     /// Pages being rendered now: later requests for the same page wait on its lock.
     inflight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     generation: AtomicI64,
+    /// Pages rendered because the cache did not hold them (for `/healthz`).
+    renders: AtomicU64,
     /// Milliseconds since `epoch` of the last generation check.
     checked_ms: AtomicU64,
     epoch: std::sync::OnceLock<Instant>,
@@ -123,6 +125,7 @@ impl PageCache {
             entries: Mutex::default(),
             inflight: Arc::default(),
             generation: AtomicI64::new(0),
+            renders: AtomicU64::new(0),
             checked_ms: AtomicU64::new(0),
             epoch: std::sync::OnceLock::new(),
         }
@@ -133,7 +136,12 @@ impl PageCache {
         self.budget / ENTRY_SHARE
     }
 
-    /// Bytes held now (for `/metrics`-style reporting and tests).
+    /// Pages rendered on a miss since the process started.
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
+    }
+
+    /// Bytes held now (for `/healthz` and tests).
     pub fn bytes(&self) -> usize {
         self.entries.lock().map(|e| e.bytes).unwrap_or(0)
     }
@@ -243,6 +251,7 @@ pub async fn cached(State(st): State<Arc<AppState>>, mut req: Request, next: Nex
     // A HEAD renders the page as a GET would, so that it fills the cache once; the server
     // sends no body for a HEAD whatever the response holds.
     *req.method_mut() = Method::GET;
+    st.cache.renders.fetch_add(1, Ordering::Relaxed);
     let res = next.run(req).await;
     let ctype = res.headers().get(header::CONTENT_TYPE).cloned();
     let cacheable = res.status() == StatusCode::OK

@@ -34,6 +34,8 @@ pub struct AppState {
     /// server listens on, else nothing (relative links). Never the request's Host header,
     /// which any client sets and which would then be cached for everyone.
     pub base_url: String,
+    /// Rendering work (message bodies) runs on the blocking pool, this many at a time.
+    heavy: tokio::sync::Semaphore,
     /// List rows by requested name, with the write generation they were read at: every
     /// request looks its list up, and lists change only through writes. Only names of
     /// lists that exist are kept.
@@ -118,6 +120,23 @@ pub async fn visible_list(st: &AppState, name: &str) -> Result<ListRow, WebError
     }
 }
 
+/// Runs CPU-heavy page work (rendering bodies) on the blocking pool, a few at a time, so
+/// that the async workers keep answering every other request (`/healthz` included) while
+/// a large message renders.
+pub(crate) async fn heavy<T: Send + 'static>(
+    st: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, WebError> {
+    let _permit = st
+        .heavy
+        .acquire()
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| WebError::Internal(e.into()))
+}
+
 pub fn is_visible(private: bool) -> bool {
     !private
 }
@@ -172,6 +191,9 @@ pub fn router_configured(
         search,
         cache: cache::PageCache::from_env(),
         base_url: config.base(),
+        heavy: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+        ),
         lists: Default::default(),
     });
     Router::new()
@@ -261,9 +283,11 @@ async fn healthz(
         (StatusCode::OK, "ok")
     };
     let body = format!(
-        "{word}\nsearch_lag {lag}\nsearch_docs {}\nsearch_failures {failures}\nsearch_skipped_rows {}\n",
+        "{word}\nsearch_lag {lag}\nsearch_docs {}\nsearch_failures {failures}\nsearch_skipped_rows {}\npage_cache_bytes {}\npage_renders {}\n",
         st.search.doc_count(),
         st.search.skipped(),
+        st.cache.bytes(),
+        st.cache.renders(),
     );
     Ok((
         status,
