@@ -28,6 +28,17 @@ enum Command {
         /// Force a format instead of detecting it per file.
         #[arg(long, value_enum, default_value_t = Format::Auto)]
         format: Format,
+        /// Largest message taken, in bytes; a larger one is recorded as a reject (its
+        /// source and offset kept) without being read whole. At most 4 GiB - 1, the MIME
+        /// parser's offsets being 32-bit.
+        #[arg(
+            long,
+            env = "LARCH_MAX_MESSAGE_SIZE",
+            value_name = "BYTES",
+            default_value_t = ingest::DEFAULT_MAX_MESSAGE_SIZE,
+            value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)),
+        )]
+        max_message_size: u64,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -92,6 +103,8 @@ pub fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in a journal or a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -132,6 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import {
             list,
             format,
+            max_message_size,
             paths,
         } => {
             crate::ingest::source::check_paths(&paths).map_err(|e| anyhow::anyhow!(e))?;
@@ -145,7 +159,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            let summary = ingest::import(&store, &list, &paths, format, &Bar(bar.clone())).await;
+            let options = ingest::ImportOptions { max_message_size };
+            let summary =
+                ingest::import_with(&store, &list, &paths, format, &Bar(bar.clone()), &options)
+                    .await;
             bar.finish_and_clear();
             let summary = summary?;
             for (p, why) in &summary.skipped_files {
@@ -275,12 +292,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 const EX_TEMPFAIL: u8 = 75;
 
 async fn ingest_stdin(data: &std::path::Path, list: &str) -> ExitCode {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    if let Err(e) = std::io::stdin().lock().read_to_end(&mut bytes) {
-        eprintln!("larch: cannot read the message from standard input: {e}");
-        return ExitCode::from(EX_TEMPFAIL);
-    }
+    let limit = ingest::DEFAULT_MAX_MESSAGE_SIZE;
+    let bytes = match ingest::read_delivery(&mut std::io::stdin().lock(), limit) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("larch: cannot read the message from standard input: {e}");
+            return ExitCode::from(EX_TEMPFAIL);
+        }
+    };
     if bytes.is_empty() {
         eprintln!("larch: standard input was empty; nothing stored");
         return ExitCode::from(65); // EX_DATAERR: retrying will not help
@@ -298,7 +317,7 @@ async fn ingest_stdin(data: &std::path::Path, list: &str) -> ExitCode {
     };
     let result = async {
         let store = Store::open(data).await?;
-        let s = ingest::ingest_one(&store, list, bytes).await;
+        let s = ingest::ingest_delivery(&store, list, bytes).await;
         store.close().await;
         s
     }

@@ -3,8 +3,9 @@
 //! Reading and parsing run on their own thread; the store writes batches of messages in
 //! single transactions together with the threading changes they cause, so a crash at any
 //! point leaves a consistent store and re-running the import completes it with no
-//! duplicates. Memory stays bounded: a bounded channel between the two sides and one
-//! message at a time in the reader.
+//! duplicates. Memory stays bounded: no message is held beyond the size limit
+//! ([`DEFAULT_MAX_MESSAGE_SIZE`] unless the caller sets one), and the messages in flight
+//! between the two sides are bounded both in number and in bytes ([`IN_FLIGHT_BYTES`]).
 
 pub mod mbox;
 pub mod normalize;
@@ -13,7 +14,7 @@ pub mod source;
 pub mod thread;
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -26,6 +27,41 @@ use crate::store::{Batch, ListRow, Member, NewMessage, Store};
 /// Messages per transaction: large enough to amortize commits, small enough to keep a
 /// batch's memory and a crash's lost work small.
 const BATCH: usize = 1000;
+
+/// Largest message an import or a live delivery takes, unless configured otherwise. Far
+/// above real list mail (list servers cap posts at a few MB), low enough that one message
+/// never threatens the machine; a larger one is rejected, with its source and offset, and
+/// never read into memory whole.
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// What the reject record of an oversized message keeps of it: its start, which holds the
+/// headers that identify it. The source file and offset locate the rest.
+pub const OVERSIZED_KEPT_BYTES: usize = 64 * 1024;
+
+/// Bytes of parsed messages waiting between the reader and the store. The channel bounds
+/// their number; this bounds their weight, so a run of large messages cannot pile up. A
+/// message heavier than this still passes, alone.
+pub const IN_FLIGHT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// How an import treats its input.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    /// Messages larger than this many bytes are rejected without being read whole.
+    pub max_message_size: u64,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+        }
+    }
+}
+
+/// The reject reason of a message over the size limit.
+pub fn oversized_reason(limit: u64) -> String {
+    format!("message larger than {limit} bytes")
+}
 
 /// What an import did; read = new + duplicate + rejected, always.
 #[derive(Debug, Default, Clone)]
@@ -40,6 +76,10 @@ pub struct Summary {
     pub variants: u64,
     pub threads: i64,
     pub skipped_files: Vec<(PathBuf, String)>,
+    /// `Content-Length` headers that the mbox contradicted and that were therefore ignored
+    /// (the messages were cut by their `From ` lines instead). Not messages: read is
+    /// unaffected.
+    pub content_length_ignored: u64,
 }
 
 impl std::fmt::Display for Summary {
@@ -58,6 +98,13 @@ impl std::fmt::Display for Summary {
         }
         if !self.skipped_files.is_empty() {
             write!(f, "; {} files skipped (no mail)", self.skipped_files.len())?;
+        }
+        if self.content_length_ignored > 0 {
+            write!(
+                f,
+                "; {} Content-Length headers ignored (contradicted by the mbox)",
+                self.content_length_ignored
+            )?;
         }
         Ok(())
     }
@@ -80,6 +127,7 @@ enum Parsed {
         raw: Vec<u8>,
     },
     Skipped(PathBuf, String),
+    ContentLengthIgnored,
 }
 
 /// How a message gets its pipermail article number.
@@ -109,6 +157,14 @@ pub fn utc_month(t: i64) -> Option<i64> {
 }
 
 fn parse_item(item: RawItem) -> Parsed {
+    if let Some(reason) = item.reject {
+        return Parsed::Reject {
+            source: item.source,
+            offset: item.offset,
+            reason,
+            raw: item.data,
+        };
+    }
     let origin = Origin {
         envelope: item.envelope.as_deref(),
         pipermail: item.pipermail,
@@ -155,7 +211,7 @@ pub trait Progress: Send {
 }
 impl Progress for () {}
 
-/// Imports `paths` into list `list_name`.
+/// Imports `paths` into list `list_name` with the default options.
 pub async fn import(
     store: &Store,
     list_name: &str,
@@ -163,26 +219,66 @@ pub async fn import(
     format: Format,
     progress: &dyn Progress,
 ) -> anyhow::Result<Summary> {
+    let options = ImportOptions::default();
+    import_with(store, list_name, paths, format, progress, &options).await
+}
+
+/// How much of the in-flight budget an item takes, in KiB (the semaphore counts in u32).
+fn weight_kib(p: &Parsed) -> u32 {
+    let bytes = match p {
+        Parsed::Message { n, raw_z, .. } => {
+            raw_z.len()
+                + n.body_text.len()
+                + n.body_html.as_ref().map_or(0, String::len)
+                + n.attachments.iter().map(|a| a.data.len()).sum::<usize>()
+        }
+        Parsed::Reject { raw, .. } => raw.len(),
+        Parsed::Skipped(..) | Parsed::ContentLengthIgnored => 0,
+    };
+    let kib = (bytes as u64 / 1024 + 1).min(IN_FLIGHT_BYTES / 1024);
+    u32::try_from(kib).unwrap_or(u32::MAX)
+}
+
+/// Imports `paths` into list `list_name`.
+pub async fn import_with(
+    store: &Store,
+    list_name: &str,
+    paths: &[PathBuf],
+    format: Format,
+    progress: &dyn Progress,
+    options: &ImportOptions,
+) -> anyhow::Result<Summary> {
     source::check_paths(paths).map_err(|e| anyhow::anyhow!(e))?;
     let list = store.ensure_list(list_name).await?;
     let mut threader = store.load_threader(&list).await?;
     let mut next_number = store.next_pipermail_number(list.id).await?;
 
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(2 * BATCH);
+    type Item = (Parsed, Option<tokio::sync::OwnedSemaphorePermit>);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(2 * BATCH);
+    let budget = Arc::new(tokio::sync::Semaphore::new(
+        (IN_FLIGHT_BYTES / 1024) as usize,
+    ));
     let paths_owned = paths.to_vec();
+    let max_message_size = options.max_message_size;
     let reader = std::thread::spawn(move || {
-        source::walk(&paths_owned, format, &mut |ev| {
+        source::walk(&paths_owned, format, max_message_size, &mut |ev| {
             let parsed = match ev {
                 Event::Message(item) => parse_item(item),
                 Event::Skipped(p, why) => Parsed::Skipped(p, why),
+                Event::ContentLengthIgnored => Parsed::ContentLengthIgnored,
                 Event::NumbersByPosition => return true,
             };
-            tx.blocking_send(parsed).is_ok()
+            // Permits come back as the store side drops the items, also when it stops
+            // early (the channel then drops what it holds), so this wait always ends.
+            let permit =
+                futures::executor::block_on(budget.clone().acquire_many_owned(weight_kib(&parsed)))
+                    .ok();
+            tx.blocking_send((parsed, permit)).is_ok()
         });
     });
 
     let mut summary = Summary::default();
-    let mut pending: Vec<Parsed> = Vec::with_capacity(BATCH);
+    let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
     loop {
         let got = rx.recv_many(&mut pending, BATCH).await;
         if got == 0 {
@@ -197,7 +293,7 @@ pub async fn import(
         }
         let mut batch = store.begin().await?;
         let mut members = HashMap::new();
-        for p in pending.drain(..) {
+        for (p, _permit) in pending.drain(..) {
             store_one(
                 &mut batch,
                 &list,
@@ -221,17 +317,69 @@ pub async fn import(
     Ok(summary)
 }
 
+/// One message from a live delivery, read up to the size limit.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The message, or for one over the limit its first [`OVERSIZED_KEPT_BYTES`].
+    pub data: Vec<u8>,
+    /// `Some(limit)` when the input was larger than `limit` bytes.
+    pub over_limit: Option<u64>,
+}
+
+impl Delivery {
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty() && self.over_limit.is_none()
+    }
+}
+
+/// Reads one message (standard input, a pipe) without ever holding more than `limit` bytes
+/// of it. Past the limit the rest is read and discarded, so the writer on the other side of
+/// a pipe finishes normally.
+pub fn read_delivery(r: &mut dyn Read, limit: u64) -> std::io::Result<Delivery> {
+    let mut data = Vec::new();
+    r.take(limit.saturating_add(1)).read_to_end(&mut data)?;
+    if data.len() as u64 <= limit {
+        return Ok(Delivery {
+            data,
+            over_limit: None,
+        });
+    }
+    data.truncate(OVERSIZED_KEPT_BYTES);
+    data.shrink_to_fit();
+    std::io::copy(r, &mut std::io::sink())?;
+    Ok(Delivery {
+        data,
+        over_limit: Some(limit),
+    })
+}
+
 /// Stores one message delivered live (`larch ingest`, an MTA pipe, Mailman's external
 /// archiver) in its own transaction. A leading mbox envelope line is dropped. A message
 /// that cannot be parsed is kept as a reject, as during imports; only storage failures
-/// are errors (and worth retrying).
-pub async fn ingest_one(
+/// are errors (and worth retrying). A message over [`DEFAULT_MAX_MESSAGE_SIZE`] is a reject.
+pub async fn ingest_one(store: &Store, list_name: &str, data: Vec<u8>) -> anyhow::Result<Summary> {
+    let over_limit =
+        (data.len() as u64 > DEFAULT_MAX_MESSAGE_SIZE).then_some(DEFAULT_MAX_MESSAGE_SIZE);
+    let mut data = data;
+    if over_limit.is_some() {
+        data.truncate(OVERSIZED_KEPT_BYTES);
+    }
+    ingest_delivery(store, list_name, Delivery { data, over_limit }).await
+}
+
+/// [`ingest_one`] for a message read by [`read_delivery`]: one over the limit is recorded as
+/// a reject with what was kept of it.
+pub async fn ingest_delivery(
     store: &Store,
     list_name: &str,
-    mut data: Vec<u8>,
+    delivery: Delivery,
 ) -> anyhow::Result<Summary> {
+    let Delivery {
+        mut data,
+        over_limit,
+    } = delivery;
     let mut envelope = None;
-    if data.starts_with(b"From ") {
+    if over_limit.is_none() && data.starts_with(b"From ") {
         let end = data
             .iter()
             .position(|&b| b == b'\n')
@@ -250,6 +398,7 @@ pub async fn ingest_one(
         pipermail: false,
         html_slot: None,
         month: None,
+        reject: over_limit.map(oversized_reason),
     };
     let parsed = parse_item(item);
     let mut summary = Summary::default();
@@ -284,6 +433,10 @@ async fn store_one(
     let (source, offset, n, raw_z, raw_size, number, month) = match p {
         Parsed::Skipped(path, why) => {
             summary.skipped_files.push((path, why));
+            return Ok(());
+        }
+        Parsed::ContentLengthIgnored => {
+            summary.content_length_ignored += 1;
             return Ok(());
         }
         Parsed::Reject {

@@ -5,9 +5,32 @@
 //! charset detection instead of becoming U+FFFD), text parts with missing or bogus charsets,
 //! two- and three-digit years, absurd dates (falling back to the envelope, then Received),
 //! and missing Message-IDs (a deterministic one is made from the content).
+//!
+//! Everything here is sender-controlled, so every loop is linear in the input and nothing
+//! recurses over the message's structure (see [`drop_flat`] and [`MAX_ENCODED_NESTING`]).
 
-use mail_parser::{Address, DateTime, HeaderValue, MessageParser, MimeHeaders, PartType};
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use mail_parser::{Address, DateTime, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
+
+use super::mbox::find_newline;
+
+/// References kept for threading: the first (the thread's root) and the last
+/// [`REFERENCES_NEAREST`] (the nearest ancestors). Threading needs no more: the parent is the
+/// last, and the root ties a thread together when the middle is missing. A `References:`
+/// header of thousands of ids is legitimate in size but would cost every later step (storage,
+/// threading, pages) in proportion.
+pub const REFERENCES_NEAREST: usize = 100;
+
+/// Deepest nest of messages allowed inside transfer-encoded (base64, quoted-printable)
+/// `message/rfc822` parts. mail-parser decodes such a part and copies the messages nested in
+/// it recursively, about 1 KB of stack per level, so a small base64 part holding thousands
+/// of nested messages would overflow the stack. A message past this is stored with its
+/// headers and its body as plain text, its structure given up. Forwarded mail nests a few
+/// levels; unencoded nesting, which mail-parser handles without recursion, is not limited.
+pub const MAX_ENCODED_NESTING: usize = 64;
 
 /// Where the stored date came from; kept so pages can flag doubtful dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,10 +135,16 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
         }
         None => raw,
     };
-    let msg = MessageParser::default()
-        .parse(parse_input)
-        .ok_or(NormalizeError::NoHeaders)?;
+    let flat = encoded_nesting(parse_input) > MAX_ENCODED_NESTING;
+    let parser = MessageParser::default();
+    let msg = if flat {
+        parser.parse_headers(parse_input)
+    } else {
+        parser.parse(parse_input)
+    }
+    .ok_or(NormalizeError::NoHeaders)?;
     if msg.headers().is_empty() {
+        drop_flat(msg);
         return Err(NormalizeError::NoHeaders);
     }
 
@@ -126,12 +155,7 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
     let (date, tz_offset, date_source) = pick_date(&msg, origin.envelope);
 
     let in_reply_to = first_id(msg.in_reply_to());
-    let mut references: Vec<String> = Vec::new();
-    for r in id_list(msg.references()) {
-        if !references.contains(&r) {
-            references.push(r);
-        }
-    }
+    let mut references = thread_references(id_list(msg.references()));
     let list_id = match msg.list_id() {
         HeaderValue::Address(a) => first_address(Some(a)).map(|(_, addr)| addr),
         HeaderValue::Text(t) => Some(t.trim_matches(['<', '>', ' ']).to_string()),
@@ -156,6 +180,9 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
         .find(|p| matches!(p.body, PartType::Html(_)))
         .map(|p| decode_text_part(&msg, p));
     // HTML-only mail still gets a text body (for search and feeds), marked as derived.
+    if flat {
+        body_text = utf8_or_1252(body);
+    }
     let text_from_html = body_text.trim().is_empty() && body_html.is_some();
     if text_from_html && let Some(h) = &body_html {
         body_text = mail_parser::decoders::html::html_to_text(h);
@@ -219,6 +246,7 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
     };
     references.retain(|r| r != &message_id);
     let in_reply_to = in_reply_to.filter(|r| r != &message_id);
+    drop_flat(msg);
 
     Ok(Normalized {
         message_id,
@@ -243,6 +271,290 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
     })
 }
 
+/// Drops a parsed message without recursing: mail-parser holds nested `message/rfc822` parts
+/// by value, and the ordinary drop recurses once per level, which a hostile message can nest
+/// deep enough (ten thousand levels fit in 300 KB) to overflow the stack.
+fn drop_flat(msg: Message<'_>) {
+    let mut stack = vec![msg];
+    while let Some(mut m) = stack.pop() {
+        for part in &mut m.parts {
+            if matches!(part.body, PartType::Message(_))
+                && let PartType::Message(inner) = std::mem::take(&mut part.body)
+            {
+                stack.push(inner);
+            }
+        }
+    }
+}
+
+/// Whether `hay` contains `needle`, ASCII case-insensitively.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The content type given to transfer-encoded parts that might be messages, while their
+/// nesting is measured (see [`encoded_nesting`]).
+const ENCODED_MESSAGE_MARK: &[u8] = b"Content-Type: application/x-larch-encoded-message\n";
+/// What a renamed `Content-Type` header is called meanwhile.
+const RENAMED_TYPE: &str = "X-Larch-Was-Type";
+
+/// Whether a header line starts the field `name` (ASCII case-insensitively; spaces before
+/// the colon allowed).
+fn is_field(line: &[u8], name: &[u8]) -> bool {
+    line.len() > name.len()
+        && line[..name.len()].eq_ignore_ascii_case(name)
+        && line[name.len()..]
+            .iter()
+            .find(|&&b| b != b' ' && b != b'\t')
+            .is_some_and(|&b| b == b':')
+}
+
+/// Whether a `Content-Type` field surely names no message type: a `multipart/…` value
+/// (mail-parser never decodes a multipart), or no `message` in it at all. Encoded words and
+/// comments could hide the real type, so a field with them is not cleared the second way.
+fn type_cannot_be_message(field: &[u8]) -> bool {
+    let value = field
+        .iter()
+        .position(|&b| b == b':')
+        .map_or(&[][..], |c| field[c + 1..].trim_ascii_start());
+    if value
+        .get(..10)
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"multipart/"))
+    {
+        return true;
+    }
+    !contains_ci(field, b"message")
+        && !field.windows(2).any(|w| w == b"=?")
+        && !field.contains(&b'(')
+}
+
+/// Whether a `Content-Transfer-Encoding` field may make mail-parser decode the part: base64
+/// or quoted-printable, or an encoded word that could say so.
+fn encoding_may_decode(field: &[u8]) -> bool {
+    contains_ci(field, b"base64")
+        || contains_ci(field, b"quoted-printable")
+        || field.windows(2).any(|w| w == b"=?")
+}
+
+/// How [`disarm`] left a content.
+enum Disarmed {
+    /// Nothing in it can be a transfer-encoded message part.
+    Unchanged,
+    /// Every part that might be a transfer-encoded message made a plain encoded leaf.
+    Changed(Vec<u8>),
+    /// A part with an encoding and several content types: which one the parser picks is its
+    /// business, so the message is treated as too deep.
+    Ambiguous,
+}
+
+/// Rewrites a content so that mail-parser sees no transfer-encoded message part (the only
+/// kind it parses recursively): in each header block (lines between empty lines, as
+/// mail-parser ends a header block at the first empty line) holding a base64 or
+/// quoted-printable `Content-Transfer-Encoding` and a content type that could make the part
+/// a message (one naming `message`, or none at all, as in a digest), the `Content-Type` is
+/// renamed and [`ENCODED_MESSAGE_MARK`] inserted before each such encoding line. A part
+/// with a multipart type stays as it is: mail-parser never decodes those.
+fn disarm(content: &[u8]) -> Disarmed {
+    let line_end = |at: usize| find_newline(&content[at..]).map_or(content.len(), |i| at + i + 1);
+    let is_empty = |l: &[u8]| l == b"\n" || l == b"\r\n";
+    // The suspect blocks: (start, end, content type field, encoding fields).
+    let mut suspects: Vec<(usize, usize, Option<usize>, Vec<usize>)> = Vec::new();
+    let mut at = 0;
+    while at < content.len() {
+        // A block: the lines up to the next empty line. Its fields are a line and its
+        // folded continuations; only the starts of the interesting ones are kept.
+        let block = at;
+        let mut types = 0;
+        let mut type_at: Option<usize> = None;
+        // The block's one content type names a multipart, or no message.
+        let mut type_harmless = false;
+        let mut encodings: Vec<usize> = Vec::new();
+        let mut field = at;
+        let mut end = at;
+        while end < content.len() {
+            let next = line_end(end);
+            if is_empty(&content[end..next]) {
+                break;
+            }
+            if end == block || !matches!(content[end], b' ' | b'\t') {
+                field = end;
+            }
+            let next_folded = next < content.len() && matches!(content[next], b' ' | b'\t');
+            if !next_folded && matches!(content[field], b'c' | b'C') {
+                // The field [field, next) is complete, and may be one of ours.
+                let f = &content[field..next];
+                if is_field(f, b"content-type") {
+                    types += 1;
+                    type_at = Some(field);
+                    type_harmless = type_cannot_be_message(f);
+                } else if is_field(f, b"content-transfer-encoding") && encoding_may_decode(f) {
+                    encodings.push(field);
+                }
+            }
+            end = next;
+        }
+        if !encodings.is_empty() {
+            if types > 1 {
+                return Disarmed::Ambiguous;
+            }
+            if types == 0 || !type_harmless {
+                suspects.push((block, end, type_at, encodings));
+            }
+        }
+        // Past the empty line ending the block, if any.
+        at = if end < content.len() {
+            line_end(end)
+        } else {
+            end
+        };
+    }
+    if suspects.is_empty() {
+        return Disarmed::Unchanged;
+    }
+    let mut out = Vec::with_capacity(content.len() + 64 * suspects.len());
+    let mut copied = 0;
+    for (block, end, type_at, encodings) in suspects {
+        out.extend_from_slice(&content[copied..block]);
+        let mut enc = encodings.iter().peekable();
+        let mut l = block;
+        while l < end {
+            let next = line_end(l);
+            if enc.next_if(|&&e| e == l).is_some() {
+                out.extend_from_slice(ENCODED_MESSAGE_MARK);
+            }
+            if type_at == Some(l) {
+                out.extend_from_slice(RENAMED_TYPE.as_bytes());
+                out.extend_from_slice(&content[l + b"content-type".len()..next]);
+            } else {
+                out.extend_from_slice(&content[l..next]);
+            }
+            l = next;
+        }
+        copied = end;
+    }
+    out.extend_from_slice(&content[copied..]);
+    Disarmed::Changed(out)
+}
+
+/// Number of `Content-Type` header lines: each level of message nesting needs one (a
+/// `message/rfc822` part, or a digest whose parts default to messages).
+fn type_lines(content: &[u8]) -> usize {
+    content
+        .split(|&b| b == b'\n')
+        .filter(|l| is_field(l, b"content-type"))
+        .count()
+}
+
+/// An upper bound of how deep mail-parser would recurse over messages nested inside
+/// transfer-encoded message parts (0 for the usual message, which has none). Measured
+/// without letting mail-parser recurse: [`disarm`] turns the suspects into plain encoded
+/// leaves, which mail-parser decodes exactly as it would have (same decoder, same
+/// boundaries); each decoded leaf is examined the same way one level down, up to the three
+/// levels mail-parser decodes. Leaves of one content are disjoint, so the work is linear;
+/// a leaf that was not in fact encoded (its encoding line belonged to the text before it)
+/// is re-examined at its own level, a bounded number of times.
+fn encoded_nesting(raw: &[u8]) -> usize {
+    /// mail-parser decodes and parses nested encoded messages this many levels down.
+    const ENCODED_LEVELS: usize = 3;
+    /// Re-examinations of contents that were suspects without being encoded.
+    const RELOOKS: usize = 16;
+    // A message whose own type is neither multipart nor message is one leaf part, and
+    // mail-parser decodes it without looking inside: the usual case, settled by the header.
+    let head = &raw[..find_header_end(raw)];
+    let mut may_nest = false;
+    let mut at = 0;
+    while at < head.len() && !may_nest {
+        let mut end = find_newline(&head[at..]).map_or(head.len(), |i| at + i + 1);
+        while end < head.len() && matches!(head[end], b' ' | b'\t') {
+            end = find_newline(&head[end..]).map_or(head.len(), |i| end + i + 1);
+        }
+        let field = &head[at..end];
+        may_nest = is_field(field, b"content-type")
+            && (contains_ci(field, b"multipart") || !type_cannot_be_message(field));
+        at = end;
+    }
+    if !may_nest {
+        return 0;
+    }
+    // (content, encoding level, nesting above it)
+    let mut work: Vec<(Cow<'_, [u8]>, usize, usize)> = vec![(Cow::Borrowed(raw), 0, 0)];
+    let mut relooks = 0;
+    let mut deepest = 0;
+    while let Some((content, level, above)) = work.pop() {
+        let here = if level == 0 {
+            0
+        } else {
+            above + type_lines(&content) + 1
+        };
+        deepest = deepest.max(here);
+        if deepest > MAX_ENCODED_NESTING {
+            break;
+        }
+        let disarmed = match disarm(&content) {
+            Disarmed::Unchanged => continue,
+            Disarmed::Ambiguous => return usize::MAX,
+            Disarmed::Changed(d) => d,
+        };
+        drop(content);
+        let Some(msg) = MessageParser::default().parse(&disarmed[..]) else {
+            continue;
+        };
+        let mut stack: Vec<&Message<'_>> = vec![&msg];
+        while let Some(m) = stack.pop() {
+            for part in &m.parts {
+                let marked = part.content_type().is_some_and(|ct| {
+                    ct.subtype()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("x-larch-encoded-message"))
+                }) || part
+                    .headers
+                    .iter()
+                    .any(|h| h.name.as_str().eq_ignore_ascii_case(RENAMED_TYPE));
+                match &part.body {
+                    PartType::Message(inner) => stack.push(inner),
+                    PartType::Multipart(_) => {}
+                    _ if !marked || part.is_encoding_problem => {}
+                    _ if part.encoding != mail_parser::Encoding::None => {
+                        if level < ENCODED_LEVELS {
+                            work.push((Cow::Owned(part.contents().to_vec()), level + 1, here));
+                        }
+                    }
+                    _ => {
+                        relooks += 1;
+                        if relooks > RELOOKS {
+                            return usize::MAX;
+                        }
+                        let from = part.offset_body as usize;
+                        let to = (part.offset_end as usize).min(disarmed.len());
+                        if let Some(region) = disarmed.get(from..to) {
+                            work.push((Cow::Owned(region.to_vec()), level, here));
+                        }
+                    }
+                }
+            }
+        }
+        drop_flat(msg);
+    }
+    deepest
+}
+
+/// The references threading keeps, in order and without repeats: the first and the last
+/// [`REFERENCES_NEAREST`].
+fn thread_references(ids: Vec<String>) -> Vec<String> {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
+    let fresh: Vec<bool> = ids.iter().map(|r| seen.insert(r.as_str())).collect();
+    drop(seen);
+    let mut refs: Vec<String> = ids
+        .into_iter()
+        .zip(fresh)
+        .filter_map(|(r, f)| f.then_some(r))
+        .collect();
+    if refs.len() > REFERENCES_NEAREST + 1 {
+        refs.drain(1..refs.len() - REFERENCES_NEAREST);
+    }
+    refs
+}
+
 /// Message-IDs are kept as written (spaces and non-ASCII included, as real mail has them);
 /// only empty, oversized or control-character ids are replaced.
 fn valid_id(id: &str) -> bool {
@@ -253,10 +565,7 @@ fn valid_id(id: &str) -> bool {
 fn find_header_end(raw: &[u8]) -> usize {
     let mut pos = 0;
     while pos < raw.len() {
-        let end = raw[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(raw.len(), |i| pos + i + 1);
+        let end = find_newline(&raw[pos..]).map_or(raw.len(), |i| pos + i + 1);
         let line = &raw[pos..end];
         if line == b"\n" || line == b"\r\n" {
             return end;
@@ -267,7 +576,8 @@ fn find_header_end(raw: &[u8]) -> usize {
 }
 
 /// Rewrites the header block when it needs it: pipermail de-obfuscation and 8-bit bytes
-/// decoded by charset detection. `None` when the headers are fine as they are.
+/// decoded by charset detection (message ids by [`decode_id_bytes`]). `None` when the headers
+/// are fine as they are.
 fn repair_headers(head: &[u8], pipermail: bool) -> Option<Vec<u8>> {
     let is_utf8 = std::str::from_utf8(head).is_ok();
     if is_utf8 && !pipermail {
@@ -276,7 +586,7 @@ fn repair_headers(head: &[u8], pipermail: bool) -> Option<Vec<u8>> {
     let text: String = if is_utf8 {
         String::from_utf8_lossy(head).into_owned()
     } else {
-        decode_guess(head)
+        decode_header_block(head)
     };
     if !pipermail {
         return Some(text.into_bytes());
@@ -295,6 +605,87 @@ fn repair_headers(head: &[u8], pipermail: bool) -> Option<Vec<u8>> {
         }
     }
     Some(out.into_bytes())
+}
+
+/// Fields whose values name messages: their bytes must read the same in the message and in
+/// every reply to it, whatever else each header block holds.
+fn is_id_field(name: &[u8]) -> bool {
+    let name = name.trim_ascii_end();
+    ["message-id", "in-reply-to", "references"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+}
+
+/// A header block that is not UTF-8: the charset detected over the whole block for the text
+/// fields (as for any 8-bit text), and [`decode_id_bytes`] for the fields naming messages,
+/// whose bytes are identity rather than text and would otherwise read differently in each
+/// message depending on its other headers.
+fn decode_header_block(head: &[u8]) -> String {
+    let mut det = chardetng::EncodingDetector::new();
+    det.feed(head, true);
+    let enc = det.guess(None, true);
+    let mut out = String::with_capacity(head.len() + head.len() / 2);
+    let mut at = 0;
+    while at < head.len() {
+        // One field: a line and the folded lines after it.
+        let mut end = at;
+        loop {
+            end = head[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(head.len(), |i| end + i + 1);
+            if end >= head.len() || !matches!(head[end], b' ' | b'\t') {
+                break;
+            }
+        }
+        let field = &head[at..end];
+        let name = field.split(|&b| b == b':').next().unwrap_or_default();
+        if name.len() < field.len() && is_id_field(name) {
+            out.push_str(&decode_id_bytes(field));
+        } else {
+            out.push_str(&enc.decode_without_bom_handling(field).0);
+        }
+        at = end;
+    }
+    out
+}
+
+/// Message-ID bytes as text, the same way wherever they appear (a message's own header, a
+/// reply's In-Reply-To or References, a pipermail page's reply link). Each run of bytes
+/// between spaces and angle brackets that is UTF-8 stays as it is, so ids that are UTF-8
+/// keep their keys; any other run is read as UTF-8 where it can be and Windows-1252 where
+/// not, with control characters written `\xNN` so the id stays printable and valid (real
+/// archives hold ids such as `<…@www.|\xEA\x15@|\xEA\x15@>`, which would otherwise be
+/// lost and replaced by a generated one).
+pub fn decode_id_bytes(bytes: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 2);
+    for run in bytes.split_inclusive(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'<' | b'>')) {
+        let (word, sep) = match run.split_last() {
+            Some((&last, word)) if matches!(last, b' ' | b'\t' | b'\r' | b'\n' | b'<' | b'>') => {
+                (word, Some(last as char))
+            }
+            _ => (run, None),
+        };
+        match std::str::from_utf8(word) {
+            Ok(s) => out.push_str(s),
+            Err(_) => {
+                for c in utf8_or_1252(word).chars() {
+                    if c.is_control() {
+                        out.push_str(&format!("\\x{:02X}", u32::from(c)));
+                    } else {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        if let Some(c) = sep {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `jane at example.org` -> `jane@example.org`, only between two non-space characters.
@@ -542,9 +933,10 @@ pub fn subject_key(subject: &str) -> (String, bool) {
         {
             s = rest[end + 1..].trim_start();
         }
-        let lower = s.to_ascii_lowercase();
         for p in ["re", "aw", "sv", "antw", "fwd", "fw", "tr", "wg"] {
-            if lower.starts_with(p) {
+            // Only the prefix is compared: lowercasing the whole subject on every round
+            // would make `Re: Re: Re: …` quadratic.
+            if s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)) {
                 let rest = &s[p.len()..];
                 // `Re:`, `Re :`, `Re[2]:`, `Re^2:`
                 let rest2 = rest.trim_start_matches(|c: char| {
@@ -723,6 +1115,175 @@ mod tests {
         );
         assert_eq!(subject_key("AW: Re[2]: x").0, "x");
         assert!(!subject_key("Fwd: x").1);
+    }
+
+    const ODD: &[u8] = b"20050824040347.GA5323@www.|\xEA\x15@|\xEA\x15@";
+
+    #[test]
+    fn ids_with_invalid_utf8_keep_identity() {
+        let want = "20050824040347.GA5323@www.|\u{ea}\\x15@|\u{ea}\\x15@";
+        assert_eq!(decode_id_bytes(ODD), want);
+        let parent = [
+            b"From: a@b\nSubject: Gr\xfc\xdfe\nMessage-ID: <".as_slice(),
+            ODD,
+            b">\n\nbody\n",
+        ]
+        .concat();
+        let n = normalize(&parent, Origin::default()).unwrap();
+        assert_eq!(n.message_id, want);
+        assert!(!n.msgid_generated);
+        // A reply whose other headers are in another charset (KOI8-R) names the same id.
+        let reply = [
+            b"From: b@c\nSubject: \xf0\xd2\xc9\xd7\xc5\xd4\nMessage-ID: <r@x>\nIn-Reply-To: <"
+                .as_slice(),
+            ODD,
+            b">\nReferences: <root@x>\n <",
+            ODD,
+            b">\n\nbody\n",
+        ]
+        .concat();
+        let r = normalize(&reply, Origin::default()).unwrap();
+        assert_eq!(r.in_reply_to.as_deref(), Some(want));
+        assert_eq!(r.references, vec!["root@x".to_string(), want.to_string()]);
+    }
+
+    #[test]
+    fn utf8_ids_keep_their_keys() {
+        assert_eq!(decode_id_bytes("caf\u{e9}@x".as_bytes()), "caf\u{e9}@x");
+        // In an all-UTF-8 header block, as before; next to Latin-1 text, read as UTF-8 too.
+        for subject in [b"caf\xc3\xa9".as_slice(), b"caf\xe9"] {
+            let raw = [
+                b"From: a@b\nSubject: ".as_slice(),
+                subject,
+                b"\nMessage-ID: <caf\xc3\xa9.\x01@x>\nReferences: <a\x7f@b>\n\nbody\n",
+            ]
+            .concat();
+            let n = normalize(&raw, Origin::default()).unwrap();
+            assert_eq!(n.subject, "café");
+            // A control character in an id that is UTF-8 still makes it invalid, as before.
+            assert!(n.msgid_generated);
+            assert!(n.references.is_empty());
+        }
+        let raw = b"From: a@b\nSubject: caf\xe9\nMessage-ID: <caf\xc3\xa9@x>\n\nbody\n";
+        assert_eq!(
+            normalize(raw, Origin::default()).unwrap().message_id,
+            "café@x"
+        );
+    }
+
+    #[test]
+    fn thousands_of_references() {
+        let mut refs: Vec<String> = (0..6000).map(|i| format!("<{i}@x>")).collect();
+        // Repeats, too: kept once, in first-seen order.
+        refs.extend((0..3000).map(|i| format!("<{}@x>", i * 2)));
+        refs.push("<parent@x>".into());
+        let raw = format!(
+            "From: a@b\nMessage-ID: <me@x>\nReferences: {}\n\nbody\n",
+            refs.join("\n ")
+        );
+        let n = normalize(raw.as_bytes(), Origin::default()).unwrap();
+        assert_eq!(n.references.len(), REFERENCES_NEAREST + 1);
+        assert_eq!(n.references[0], "0@x");
+        assert_eq!(n.references[1], "5901@x");
+        assert_eq!(n.references.last().map(String::as_str), Some("parent@x"));
+    }
+
+    #[test]
+    fn long_reply_chains_in_subjects() {
+        let s = "Re: ".repeat(20_000) + "[l] Fwd: AW: x";
+        assert_eq!(subject_key(&s), ("x".to_string(), true));
+    }
+
+    fn base64(data: &[u8]) -> String {
+        const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for (k, c) in data.chunks(3).enumerate() {
+            let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+            let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+            for i in 0..4 {
+                out.push(if i <= c.len() {
+                    T[((v >> (18 - 6 * i)) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+            if k % 19 == 18 {
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    fn nested(levels: usize) -> String {
+        "Content-Type: message/rfc822\n\n".repeat(levels) + "Subject: innermost\n\ninner\n"
+    }
+
+    /// Ten thousand levels, plain, inside base64 and quoted-printable parts, inside a
+    /// multipart, and ten thousand nested multiparts: normalized on a 256 KiB stack.
+    #[test]
+    fn deep_nesting_on_a_small_stack() {
+        let head = "From: a@b\nMessage-ID: <deep@x>\nSubject: deep\n";
+        let plain = format!("{head}{}", nested(10_000));
+        let b64 = format!(
+            "{head}Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n{}\n",
+            base64(nested(10_000).as_bytes())
+        );
+        let qp = format!(
+            "{head}Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n\
+             --b\nContent-Type: Message/RFC822\nContent-Transfer-Encoding: Quoted-Printable\n\n{}\n--b--\n",
+            nested(10_000).replace("Content-Type", "Content-Typ=\ne")
+        );
+        let mut multi = head.to_string();
+        for i in 0..10_000 {
+            multi.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n"
+            ));
+        }
+        multi.push_str("Content-Type: text/plain\n\ndeep text\n");
+        for i in (0..10_000).rev() {
+            multi.push_str(&format!("--b{i}--\n"));
+        }
+        // A legitimate forward inside base64 keeps its structure.
+        let forward = format!(
+            "{head}Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee below\n\
+             --b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n{}\n--b--\n",
+            base64(b"From: c@d\nSubject: fwd\nContent-Type: text/plain\n\nforwarded\n")
+        );
+        // Ways to hide the encoding or the type: an encoded word saying base64, a message
+        // type with `multipart` in a parameter, and an encoding line that belongs to the
+        // text before the part (the part itself is an unencoded message holding the nest).
+        let inner = base64(nested(10_000).as_bytes());
+        let worded = format!(
+            "{head}Content-Type: message/rfc822\nContent-Transfer-Encoding: =?us-ascii?b?YmFzZTY0?=\n\n{inner}\n"
+        );
+        let param = format!(
+            "{head}Content-Type: message/rfc822; x=multipart\nContent-Transfer-Encoding: base64\n\n{inner}\n"
+        );
+        let decoy = format!(
+            "{head}Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n\
+             Content-Transfer-Encoding: base64\n--b\nContent-Type: message/rfc822\n\n\
+             Subject: wrapper\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n\
+             {inner}\n--b--\n"
+        );
+        let inputs = [plain, b64, qp, multi, forward, worded, param, decoy];
+        let out = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                inputs
+                    .iter()
+                    .map(|m| normalize(m.as_bytes(), Origin::default()).map(|n| n.body_text))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(out.iter().all(Result::is_ok), "{out:?}");
+        let out: Vec<String> = out.into_iter().flatten().collect();
+        // The encoded nests are given up as structure and kept as text.
+        assert!(out[1].starts_with("Q29udGVudC1UeXBl"), "{}", &out[1][..40]);
+        assert!(out[2].contains("Content-Typ=\ne"));
+        assert!(out[3].contains("deep text"));
+        assert_eq!(out[4].trim(), "see below");
     }
 
     #[test]

@@ -9,6 +9,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::normalize::decode_id_bytes;
+
 pub const MONTH_NAMES: [&str; 12] = [
     "January",
     "February",
@@ -118,6 +120,10 @@ impl MonthPages {
 }
 
 /// The Message-ID a pipermail article page names in its `In-Reply-To=` reply link.
+///
+/// pipermail percent-encodes the id's bytes as the message had them, whatever charset the
+/// page declares, so they are decoded exactly as the message's own header is
+/// ([`decode_id_bytes`]): an id with bytes that are not UTF-8 still finds its message.
 pub fn message_id_of_page(html: &[u8]) -> Option<String> {
     let needle = b"In-Reply-To=";
     let start = html.windows(needle.len()).position(|w| w == needle)? + needle.len();
@@ -127,7 +133,7 @@ pub fn message_id_of_page(html: &[u8]) -> Option<String> {
         .position(|&b| matches!(b, b'"' | b'&' | b'\'' | b'>' | b'\n'))
         .unwrap_or(rest.len());
     let decoded: Vec<u8> = percent_encoding::percent_decode(&rest[..end]).collect();
-    let s = String::from_utf8_lossy(&decoded);
+    let s = decode_id_bytes(&decoded);
     let id = s
         .trim()
         .trim_start_matches('<')
@@ -145,6 +151,18 @@ mod tests {
         assert_eq!(month_of_file("2008-April.txt"), Some((2008, 4)));
         assert_eq!(month_of_file("2010-September.txt.gz"), Some((2010, 9)));
         assert_eq!(month_of_file("notes.txt"), None);
+    }
+
+    /// pipermail percent-encodes the id's raw bytes; they read as the message's own header
+    /// does, whatever the page's charset.
+    #[test]
+    fn page_message_id_with_bytes_that_are_not_utf8() {
+        let html = b"<META http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">\n\
+            <A HREF=\"mailto:l%40x?Subject=Re%3A%20x&In-Reply-To=%3C20050824040347.GA5323%40www.%7C%EA%15%40%7C%EA%15%40%3E\">";
+        let want = crate::ingest::normalize::decode_id_bytes(
+            b"20050824040347.GA5323@www.|\xEA\x15@|\xEA\x15@",
+        );
+        assert_eq!(message_id_of_page(html), Some(want));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::mbox::{MboxReader, is_envelope};
-use super::pipermail;
+use super::{OVERSIZED_KEPT_BYTES, oversized_reason, pipermail};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -33,6 +33,9 @@ pub struct RawItem {
     pub html_slot: Option<pipermail::Slot>,
     /// The archive month (YYYY*100+MM) a pipermail month file files this message under.
     pub month: Option<i64>,
+    /// Set when the reader already knows the message cannot be stored (it is over the size
+    /// limit, and `data` holds only its start): the reason to record.
+    pub reject: Option<String>,
 }
 
 /// What the walker reports besides messages.
@@ -42,7 +45,13 @@ pub enum Event {
     Skipped(PathBuf, String),
     /// A pipermail month without HTML pages: numbers fall back to archive order.
     NumbersByPosition,
+    /// An mbox message's `Content-Length` was contradicted by the file and ignored (logged
+    /// with the file and offset).
+    ContentLengthIgnored,
 }
+
+/// Per file, the ignored `Content-Length` headers logged one by one; the rest are counted.
+const LOGGED_PER_FILE: u64 = 10;
 
 /// Checks that every path can be read before anything is imported.
 pub fn check_paths(paths: &[PathBuf]) -> Result<(), String> {
@@ -62,23 +71,39 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<(), String> {
 }
 
 /// Walks all paths in order, calling `emit` for each event; stops early if `emit` says so.
-pub fn walk(paths: &[PathBuf], format: Format, emit: &mut dyn FnMut(Event) -> bool) {
+/// Messages over `max_message_size` bytes come as rejects holding only their start.
+pub fn walk(
+    paths: &[PathBuf],
+    format: Format,
+    max_message_size: u64,
+    emit: &mut dyn FnMut(Event) -> bool,
+) {
+    let how = How {
+        format,
+        max: max_message_size.max(1),
+    };
     for p in paths {
-        if !walk_path(p, format, emit) {
+        if !walk_path(p, how, emit) {
             return;
         }
     }
 }
 
-fn walk_path(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> bool {
+#[derive(Clone, Copy)]
+struct How {
+    format: Format,
+    max: u64,
+}
+
+fn walk_path(p: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
     let meta = match std::fs::metadata(p) {
         Ok(m) => m,
         Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
     };
     if meta.is_dir() {
-        return walk_dir(p, format, emit);
+        return walk_dir(p, how, emit);
     }
-    read_file(p, format, emit)
+    read_file(p, how, emit)
 }
 
 fn sort_key(p: &Path) -> (u8, i32, u32, String) {
@@ -92,7 +117,7 @@ fn sort_key(p: &Path) -> (u8, i32, u32, String) {
     }
 }
 
-fn walk_dir(dir: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> bool {
+fn walk_dir(dir: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => return emit(Event::Skipped(dir.to_path_buf(), e.to_string())),
@@ -121,7 +146,7 @@ fn walk_dir(dir: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> 
             {
                 continue;
             }
-            if !walk_dir(p, format, emit) {
+            if !walk_dir(p, how, emit) {
                 return false;
             }
             continue;
@@ -129,24 +154,29 @@ fn walk_dir(dir: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> 
         if has_txt(p) && pipermail::month_of_file(&name).is_some() {
             continue; // `X.txt.gz` beside `X.txt`: the same month twice.
         }
-        if !read_file(p, format, emit) {
+        if !read_file(p, how, emit) {
             return false;
         }
     }
     true
 }
 
-fn open_maybe_gz(p: &Path) -> io::Result<Box<dyn BufRead>> {
+/// The file's content, decompressed when it is gzip; and its size when it is not.
+fn open_maybe_gz(p: &Path) -> io::Result<(Box<dyn BufRead>, Option<u64>)> {
     let f = File::open(p)?;
+    let size = f.metadata()?.len();
     let mut r = BufReader::with_capacity(256 * 1024, f);
     let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     if gz {
-        Ok(Box::new(BufReader::with_capacity(
-            256 * 1024,
-            flate2::read::MultiGzDecoder::new(r),
-        )))
+        Ok((
+            Box::new(BufReader::with_capacity(
+                256 * 1024,
+                flate2::read::MultiGzDecoder::new(r),
+            )),
+            None,
+        ))
     } else {
-        Ok(Box::new(r))
+        Ok((Box::new(r), Some(size)))
     }
 }
 
@@ -183,7 +213,24 @@ fn sniff(head: &[u8], mail_name: bool) -> Kind {
     }
 }
 
-fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> bool {
+/// A reject for a message over the limit, keeping only its start.
+fn oversized(source: Arc<str>, offset: u64, mut data: Vec<u8>, max: u64) -> Event {
+    data.truncate(OVERSIZED_KEPT_BYTES);
+    data.shrink_to_fit();
+    Event::Message(RawItem {
+        source,
+        offset,
+        data,
+        envelope: None,
+        pipermail: false,
+        html_slot: None,
+        month: None,
+        reject: Some(oversized_reason(max)),
+    })
+}
+
+fn read_file(p: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
+    let format = how.format;
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -202,7 +249,7 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
         .display()
         .to_string()
         .into();
-    let mut reader = match open_maybe_gz(p) {
+    let (mut reader, plain_size) = match open_maybe_gz(p) {
         Ok(r) => r,
         Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
     };
@@ -231,9 +278,20 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
     match kind {
         Kind::NotMail(why) => emit(Event::Skipped(p.to_path_buf(), why.into())),
         Kind::Message => {
+            // A plain file's size is known before reading; a compressed one is read up to
+            // one byte past the limit.
+            let big_on_disk = plain_size.is_some_and(|s| s > how.max);
+            let limit = if big_on_disk {
+                OVERSIZED_KEPT_BYTES as u64
+            } else {
+                how.max.saturating_add(1)
+            };
             let mut data = Vec::new();
-            if let Err(e) = reader.read_to_end(&mut data) {
+            if let Err(e) = reader.take(limit).read_to_end(&mut data) {
                 return emit(Event::Skipped(p.to_path_buf(), e.to_string()));
+            }
+            if big_on_disk || data.len() as u64 > how.max {
+                return emit(oversized(source, 0, data, how.max));
             }
             emit(Event::Message(RawItem {
                 source,
@@ -243,6 +301,7 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
                 pipermail: false,
                 html_slot: None,
                 month: None,
+                reject: None,
             }))
         }
         Kind::Mbox => {
@@ -261,10 +320,31 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
                 MboxReader::pipermail(reader)
             } else {
                 MboxReader::new(reader)
-            };
+            }
+            .max_message_size(how.max);
+            let mut ignored = 0;
             for (i, m) in reader.enumerate() {
                 match m {
                     Ok(m) => {
+                        if let Some(why) = m.content_length_ignored {
+                            ignored += 1;
+                            if ignored <= LOGGED_PER_FILE {
+                                tracing::warn!(
+                                    file = %source,
+                                    offset = m.marker_offset,
+                                    "{why}: the header is ignored, the message is cut at its From line"
+                                );
+                            }
+                            if !emit(Event::ContentLengthIgnored) {
+                                return false;
+                            }
+                        }
+                        if m.oversized {
+                            if !emit(oversized(source.clone(), m.marker_offset, m.data, how.max)) {
+                                return false;
+                            }
+                            continue;
+                        }
                         let html_slot = numbers.as_mut().and_then(|n| n.slot(i));
                         let ev = Event::Message(RawItem {
                             source: source.clone(),
@@ -274,6 +354,7 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
                             pipermail: is_pipermail,
                             html_slot,
                             month: file_month,
+                            reject: None,
                         });
                         if !emit(ev) {
                             return false;
@@ -283,6 +364,13 @@ fn read_file(p: &Path, format: Format, emit: &mut dyn FnMut(Event) -> bool) -> b
                         return emit(Event::Skipped(p.to_path_buf(), format!("read error: {e}")));
                     }
                 }
+            }
+            if ignored > LOGGED_PER_FILE {
+                tracing::warn!(
+                    file = %source,
+                    "{} more Content-Length headers ignored in this file",
+                    ignored - LOGGED_PER_FILE
+                );
             }
             true
         }

@@ -55,9 +55,12 @@ fn text_part(s: &str, obfuscate: bool, known: Option<&HashSet<String>>) -> Strin
     let mut rest = s;
     while let Some(i) = rest.find('<') {
         let Some(j) = rest[i..].find('>') else { break };
-        let id = &rest[i + 1..i + j];
+        // Only the last `<` before a `>` can open an id: starting from it keeps a run of
+        // `<` from hiding a reference, and each byte is looked at a bounded number of times.
+        let open = rest[i + 1..i + j].rfind('<').map_or(i, |k| i + 1 + k);
+        let id = &rest[open + 1..i + j];
         if looks_like_id(id) && known.contains(id) {
-            out.push_str(&addresses(&rest[..i], obfuscate));
+            out.push_str(&addresses(&rest[..open], obfuscate));
             out.push_str(&format!(
                 "<a href=\"/r/{}\">&lt;{}&gt;</a>",
                 enc(id),
@@ -72,45 +75,80 @@ fn text_part(s: &str, obfuscate: bool, known: Option<&HashSet<String>>) -> Strin
     out
 }
 
+/// Where the earliest scheme at or after `from` starts, and its length. One pass over the
+/// bytes: searching for each scheme separately would rescan the rest of the line for the
+/// schemes that are not there, once per URL.
+fn find_scheme(s: &[u8], from: usize) -> Option<(usize, usize)> {
+    (from..s.len()).find_map(|i| {
+        if !matches!(s[i], b'h' | b'H' | b'f' | b'F') {
+            return None;
+        }
+        SCHEMES
+            .iter()
+            .find(|p| {
+                s.len() - i >= p.len() && s[i..i + p.len()].eq_ignore_ascii_case(p.as_bytes())
+            })
+            .map(|p| (i, p.len()))
+    })
+}
+
 /// Start and length of the next URL in `s`.
+///
+/// A single left-to-right pass: a line of bare schemes or of URLs followed by piles of
+/// punctuation costs time in proportion to its length, and nothing recurses.
 fn next_url(s: &str) -> Option<(usize, usize)> {
-    let lower = s.to_ascii_lowercase();
-    let start = SCHEMES.iter().filter_map(|p| lower.find(p)).min()?;
-    let tail = &s[start..];
-    let mut end = tail
-        .char_indices()
-        .find(|(_, c)| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`'))
-        .map_or(tail.len(), |(i, _)| i);
-    // Trailing punctuation belongs to the sentence, a closing bracket to the URL only
-    // when the URL opened one.
-    while end > 0 {
-        let c = tail[..end].chars().next_back().unwrap_or(' ');
-        let opened =
-            |o: char, cl: char| tail[..end].matches(o).count() >= tail[..end].matches(cl).count();
+    let mut from = 0;
+    loop {
+        let (start, scheme_len) = find_scheme(s.as_bytes(), from)?;
+        let tail = &s[start..];
+        let token = tail
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`'))
+            .map_or(tail.len(), |(i, _)| i);
+        let end = url_end(&tail[..token]);
+        if end > scheme_len {
+            return Some((start, end));
+        }
+        // A bare scheme: look again after it. Everything up to the end of its token is
+        // punctuation, so the next search passes over it once.
+        from = start + scheme_len;
+    }
+}
+
+/// Where a URL token ends once trailing punctuation is given back to the sentence: a
+/// closing bracket belongs to the URL only when the URL opened one. The brackets are
+/// counted once and the counts follow the characters dropped, so a URL followed by
+/// thousands of `)` costs no more than reading them.
+fn url_end(token: &str) -> usize {
+    let (mut open_paren, mut close_paren, mut open_bracket, mut close_bracket) = (0, 0, 0, 0);
+    for b in token.bytes() {
+        match b {
+            b'(' => open_paren += 1,
+            b')' => close_paren += 1,
+            b'[' => open_bracket += 1,
+            b']' => close_bracket += 1,
+            _ => {}
+        }
+    }
+    let mut end = token.len();
+    while let Some(c) = token[..end].chars().next_back() {
         let drop = match c {
             '.' | ',' | ';' | ':' | '!' | '?' => true,
-            ')' => {
-                !opened('(', ')')
-                    || tail[..end].matches('(').count() < tail[..end].matches(')').count()
-            }
-            ']' => tail[..end].matches('[').count() < tail[..end].matches(']').count(),
+            ')' => open_paren < close_paren,
+            ']' => open_bracket < close_bracket,
             _ => false,
         };
         if !drop {
             break;
         }
+        match c {
+            ')' => close_paren -= 1,
+            ']' => close_bracket -= 1,
+            _ => {}
+        }
         end -= c.len_utf8();
     }
-    let scheme_len = SCHEMES
-        .iter()
-        .find(|p| tail.to_ascii_lowercase().starts_with(*p))
-        .map_or(0, |p| p.len());
-    if end <= scheme_len {
-        // A bare scheme: skip past it.
-        return next_url(&s[start + scheme_len.max(1)..])
-            .map(|(a, l)| (a + start + scheme_len.max(1), l));
-    }
-    Some((start, end))
+    end
 }
 
 /// The URL a wrapper points at, or the URL itself.
@@ -194,7 +232,7 @@ pub fn safe_http_url(url: &str) -> Option<String> {
 }
 
 /// Escaped text with `user@host.tld` shown as `user at host.tld` when obfuscating.
-fn addresses(s: &str, obfuscate: bool) -> String {
+pub(super) fn addresses(s: &str, obfuscate: bool) -> String {
     if !obfuscate || !s.contains('@') {
         return esc(s);
     }
@@ -291,6 +329,163 @@ mod tests {
             "{h}"
         );
         assert!(h.contains("&lt;b2 at x.org&gt;"), "{h}");
+    }
+
+    /// `next_url` as it was before it became a single pass (recursive, quadratic), kept as
+    /// the reference for what it finds.
+    fn next_url_reference(s: &str) -> Option<(usize, usize)> {
+        let lower = s.to_ascii_lowercase();
+        let start = SCHEMES.iter().filter_map(|p| lower.find(p)).min()?;
+        let tail = &s[start..];
+        let mut end = tail
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`'))
+            .map_or(tail.len(), |(i, _)| i);
+        while end > 0 {
+            let c = tail[..end].chars().next_back().unwrap_or(' ');
+            let count = |x: char| tail[..end].matches(x).count();
+            let drop = match c {
+                '.' | ',' | ';' | ':' | '!' | '?' => true,
+                ')' => count('(') < count(')'),
+                ']' => count('[') < count(']'),
+                _ => false,
+            };
+            if !drop {
+                break;
+            }
+            end -= c.len_utf8();
+        }
+        let scheme_len = SCHEMES
+            .iter()
+            .find(|p| tail.to_ascii_lowercase().starts_with(*p))
+            .map_or(0, |p| p.len());
+        if end <= scheme_len {
+            return next_url_reference(&s[start + scheme_len.max(1)..])
+                .map(|(a, l)| (a + start + scheme_len.max(1), l));
+        }
+        Some((start, end))
+    }
+
+    /// Deterministic pseudo-random lines made of the pieces URL scanning cares about.
+    fn lines(count: usize) -> Vec<String> {
+        const PIECES: [&str; 24] = [
+            "http://", "HTTPS://", "ftp://", "hTtP://", "a", "b.c", ".", ",", ";", ":", "!", "?",
+            "(", ")", "[", "]", " ", "‹", "例", "。", "<", "\"", "`", "é)",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        (0..count)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let len = (seed % 24) as usize;
+                (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        PIECES[(seed % PIECES.len() as u64) as usize]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn single_pass_finds_what_the_recursive_scan_found() {
+        for line in lines(20_000) {
+            let mut rest = line.as_str();
+            loop {
+                let (new, old) = (next_url(rest), next_url_reference(rest));
+                assert_eq!(new, old, "{rest:?}");
+                let Some((start, len)) = new else { break };
+                rest = &rest[start + len..];
+            }
+        }
+    }
+
+    /// Runs `f` on a thread with a 256 KiB stack: deep recursion would overflow it.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_line_of_bare_schemes_does_not_recurse() {
+        let line = "http:// ".repeat(12_000);
+        let h = on_small_stack(move || linkify(&line, true, None));
+        assert_eq!(h, "http:// ".repeat(12_000));
+        let line = "http://".repeat(12_000) + ")))";
+        let h = on_small_stack(move || linkify(&line, true, None));
+        assert_eq!(h.matches("<a href").count(), 1);
+    }
+
+    #[test]
+    fn a_line_of_many_urls() {
+        let line: String = (0..20_000).map(|i| format!("http://e.org/{i} ")).collect();
+        let h = linkify(&line, true, None);
+        assert_eq!(h.matches("<a href=\"http://e.org/").count(), 20_000);
+        assert!(h.contains("<a href=\"http://e.org/19999\""));
+    }
+
+    #[test]
+    fn a_url_followed_by_many_closing_brackets() {
+        let line = format!("http://a{}", ")".repeat(50_000));
+        let h = linkify(&line, true, None);
+        assert!(
+            h.starts_with("<a href=\"http://a\" rel=\"nofollow noopener ugc\">http://a</a>)))"),
+            "{}",
+            &h[..200]
+        );
+        assert_eq!(h.matches(')').count(), 50_000);
+        let line = format!("see http://a/(x){}", "]".repeat(50_000));
+        let h = linkify(&line, true, None);
+        assert!(h.contains("<a href=\"http://a/(x)\""), "{}", &h[..200]);
+        let line = format!("see http://a/[y]{}", ")".repeat(50_000));
+        let h = linkify(&line, true, None);
+        assert!(h.contains("<a href=\"http://a/[y]\""), "{}", &h[..200]);
+    }
+
+    #[test]
+    fn multibyte_text_around_urls_and_brackets() {
+        let h = linkify(
+            "(見て http://a‹›) と https://例え.jp/パス。次), [ftp://x/ü]",
+            true,
+            None,
+        );
+        assert!(h.contains("<a href=\"http://a‹›\""), "{h}");
+        assert!(h.contains("<a href=\"https://例え.jp/パス。次\""), "{h}");
+        assert!(h.contains("<a href=\"ftp://x/ü\""), "{h}");
+        assert!(h.ends_with("</a>]"), "{h}");
+        for line in [
+            "http://‹",
+            "‹http://)",
+            "http://a。)",
+            "éhttp://",
+            "http://例)。",
+        ] {
+            let _ = linkify(line, true, None);
+        }
+    }
+
+    #[test]
+    fn runs_of_angle_brackets_and_at_signs() {
+        let known: HashSet<String> = ["a1@x.org".to_string()].into_iter().collect();
+        let line = format!("{}a1@x.org>", "<".repeat(100_000));
+        let h = linkify(&line, true, Some(&known));
+        assert!(h.ends_with("<a href=\"/r/a1@x.org\">&lt;a1@x.org&gt;</a>"));
+        assert_eq!(h.matches("&lt;").count(), 100_000);
+        let line = "<x> ".repeat(50_000);
+        assert_eq!(linkify(&line, true, Some(&known)).len(), 50_000 * 10);
+        let line = "a@b.c@".repeat(50_000);
+        let h = addresses(&line, true);
+        assert_eq!(h.matches(" at ").count(), 50_000);
+        let h = addresses(&"@".repeat(100_000), true);
+        assert_eq!(h.len(), 100_000);
     }
 
     #[test]

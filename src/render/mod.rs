@@ -5,12 +5,47 @@
 //! "scrubbed attachment" stubs as cards, URLs linked (Outlook SafeLinks and Proofpoint
 //! wrappers unwrapped to the real target), addresses obfuscated. HTML-only mail goes through
 //! ammonia with a small allow-list: no script, handler, form, frame, image or non-http URL.
+//!
+//! Mail is written by strangers, so every step is linear in the size of the body and
+//! nothing recurses over what a sender controls. Bodies past the limits below are shown in
+//! a plainer form; [`render_body`] says which form was used.
 
+mod html_guard;
 mod links;
 
+pub use html_guard::{MAX_HTML_ATTRS, MAX_HTML_DEPTH, MAX_HTML_FORMATTING, MAX_HTML_WORK};
 pub use links::unwrap_url;
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use crate::web::util::esc;
+
+/// Text bodies up to this size get quote levels, folding, links and the rest; larger ones
+/// are shown as escaped text. That markup costs several times the text (a line of bare
+/// URLs grows about sevenfold), and a body this large is a log, a dump or an attachment
+/// pasted inline, which plain text serves as well.
+pub const MAX_RICH_TEXT_BYTES: usize = 1 << 20;
+
+/// Text bodies with more lines than this are shown as escaped text: every quoted line
+/// becomes an element of its own, and a million one-character lines would make a page of
+/// tens of megabytes. A long patch stays below it.
+pub const MAX_RICH_TEXT_LINES: usize = 50_000;
+
+/// The most of one text body a page carries (escaping can make it up to six times as
+/// much HTML); past it, the beginning is shown with a note to download the raw message.
+/// Browsers slow down on pages of many megabytes, and the raw message is one click away.
+pub const MAX_SHOWN_TEXT_BYTES: usize = 2 << 20;
+
+/// HTML parts larger than this are not parsed; their text version is shown. The
+/// sanitizer's parser needs a few microseconds per element, a quarter of a second for
+/// this much dense markup, and mail clients clip HTML long before it (Gmail at 102 KB).
+pub const MAX_HTML_BYTES: usize = 512 << 10;
+
+const NOTE_TRUNCATED: &str = "<p class=\"body-note\">This message is too large to display in full; download the raw message.</p>";
+const NOTE_PLAIN: &str =
+    "<p class=\"body-note\">This message is large: it is shown as plain text, without links.</p>";
+const NOTE_HTML_AS_TEXT: &str = "<p class=\"body-note\">This message's HTML is too large or too complex to display; its text version is shown instead.</p>";
 
 /// How a body is rendered.
 #[derive(Debug, Clone, Copy)]
@@ -30,19 +65,29 @@ impl Default for Options<'_> {
     }
 }
 
-/// `<id@host>` references in a text, for the caller to look up (at most `limit`).
+/// `<id@host>` references in a text, for the caller to look up (at most `limit`), in the
+/// order they first appear.
+///
+/// One pass: only the last `<` before a `>` can open an id (an id holds no `<`), so a
+/// run of `<` far from any `>` is read once, not once per `<`.
 pub fn message_id_refs(text: &str, limit: usize) -> Vec<String> {
     let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('<') {
-        rest = &rest[i + 1..];
-        let Some(j) = rest.find('>') else { break };
-        let cand = &rest[..j];
-        if links::looks_like_id(cand) && !out.iter().any(|o: &String| o == cand) {
-            out.push(cand.to_string());
-            if out.len() >= limit {
-                break;
+    let mut seen = HashSet::new();
+    let mut open = None;
+    for (i, c) in text.bytes().enumerate() {
+        match c {
+            b'<' => open = Some(i),
+            b'>' => {
+                let Some(o) = open.take() else { continue };
+                let cand = &text[o + 1..i];
+                if links::looks_like_id(cand) && seen.insert(cand) {
+                    out.push(cand.to_string());
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
             }
+            _ => {}
         }
     }
     out
@@ -61,19 +106,126 @@ pub struct Body<'a> {
 /// Quoted blocks longer than this are folded.
 const FOLD_LINES: usize = 12;
 
+/// How much of a body's structure a rendering keeps, from most to least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fidelity {
+    /// All of it.
+    Full,
+    /// HTML its parser could not read in linear time (badly nested, nested deeper than
+    /// [`MAX_HTML_DEPTH`], or over [`MAX_HTML_WORK`]) was rebuilt first: every element
+    /// closed in order, nesting capped, only the tags kept anyway. Some formatting may
+    /// differ.
+    SimplifiedHtml,
+    /// The HTML part was larger than [`MAX_HTML_BYTES`] (or could not be rebuilt): its
+    /// text version is shown, with a note.
+    TextInsteadOfHtml,
+    /// Larger than [`MAX_RICH_TEXT_BYTES`] or [`MAX_RICH_TEXT_LINES`]: escaped text
+    /// without links or quote structure, with a note.
+    Plain,
+    /// Larger than [`MAX_SHOWN_TEXT_BYTES`]: its beginning as escaped text, with a note to
+    /// download the raw message.
+    Truncated,
+}
+
+/// A rendered body and how much of it was kept.
+#[derive(Debug)]
+pub struct Rendered {
+    pub html: String,
+    pub fidelity: Fidelity,
+}
+
 /// Renders a message body as an HTML fragment (block elements).
 pub fn body(b: &Body<'_>, opts: Options<'_>) -> String {
+    render_body(b, opts).html
+}
+
+/// Whether a body is over the size limits, so that it renders in a reduced form: for a
+/// page to offer the raw message up front. Cheap: sizes and a line count only.
+pub fn body_is_large(b: &Body<'_>) -> bool {
     if b.text_from_html
         && let Some(html) = b.html
     {
-        return format!("<div class=\"html-body\">{}</div>", sanitize_html(html));
+        return html.len() > MAX_HTML_BYTES;
     }
-    let text = if b.flowed > 0 {
-        reflow(b.text, b.flowed == 2)
+    text_fidelity(b.text) != Fidelity::Full
+}
+
+/// [`body`], saying what form the body was rendered in.
+pub fn render_body(b: &Body<'_>, opts: Options<'_>) -> Rendered {
+    if b.text_from_html
+        && let Some(html) = b.html
+    {
+        if let Some((clean, fidelity)) = sanitize(html) {
+            return Rendered {
+                html: format!("<div class=\"html-body\">{clean}</div>"),
+                fidelity,
+            };
+        }
+        let text = text_body(b, opts);
+        return Rendered {
+            html: format!("{NOTE_HTML_AS_TEXT}{}", text.html),
+            fidelity: text.fidelity.max(Fidelity::TextInsteadOfHtml),
+        };
+    }
+    text_body(b, opts)
+}
+
+/// The form a text body is rendered in, by its size.
+fn text_fidelity(text: &str) -> Fidelity {
+    if text.len() > MAX_SHOWN_TEXT_BYTES {
+        Fidelity::Truncated
+    } else if text.len() > MAX_RICH_TEXT_BYTES
+        || text.bytes().filter(|&c| c == b'\n').count() > MAX_RICH_TEXT_LINES
+    {
+        Fidelity::Plain
     } else {
-        b.text.to_string()
+        Fidelity::Full
+    }
+}
+
+fn text_body(b: &Body<'_>, opts: Options<'_>) -> Rendered {
+    let fidelity = text_fidelity(b.text);
+    let html = match fidelity {
+        Fidelity::Truncated => {
+            let cut = shown_prefix(b.text, MAX_SHOWN_TEXT_BYTES);
+            format!("{NOTE_TRUNCATED}{}", plain_text(&b.text[..cut], opts))
+        }
+        Fidelity::Plain => format!("{NOTE_PLAIN}{}", plain_text(b.text, opts)),
+        _ => {
+            let text = if b.flowed > 0 {
+                Cow::Owned(reflow(b.text, b.flowed == 2))
+            } else {
+                Cow::Borrowed(b.text)
+            };
+            text_blocks(&text, opts)
+        }
     };
-    text_blocks(&text, opts)
+    Rendered { html, fidelity }
+}
+
+/// Escaped text, addresses still obfuscated when asked: nothing else is worth its cost
+/// on a body this large.
+fn plain_text(text: &str, opts: Options<'_>) -> String {
+    format!(
+        "<pre class=\"text\">{}</pre>",
+        links::addresses(text, opts.obfuscate)
+    )
+}
+
+/// The length of the part of `text` shown when it is cut at about `limit` bytes: at a
+/// character boundary, and at the end of a line when one ends near the limit.
+fn shown_prefix(text: &str, limit: usize) -> usize {
+    if text.len() <= limit {
+        return text.len();
+    }
+    let mut cut = limit;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    match text[..cut].rfind('\n') {
+        Some(nl) if cut - nl < 64 * 1024 => nl + 1,
+        _ => cut,
+    }
 }
 
 /// RFC 3676: lines ending in a space continue on the next line of the same quote depth.
@@ -185,8 +337,13 @@ fn parse_stub(lines: &[&str]) -> (Stub, usize) {
 }
 
 fn field(line: &str, name: &str) -> Option<String> {
+    // Compared as bytes: `name` is ASCII, so a match ends on a character boundary, and a
+    // line whose first characters are wider than ASCII is not sliced through one.
     let n = name.len();
-    (line.len() >= n && line[..n].eq_ignore_ascii_case(name)).then(|| line[n..].trim().to_string())
+    line.as_bytes()
+        .get(..n)
+        .is_some_and(|p| p.eq_ignore_ascii_case(name.as_bytes()))
+        .then(|| line[n..].trim().to_string())
 }
 
 fn is_footer_rule(line: &str) -> bool {
@@ -319,9 +476,25 @@ fn stub_card(s: &Stub) -> String {
 }
 
 /// HTML mail reduced to a safe subset: formatting and links survive, nothing runs, nothing
-/// loads from elsewhere.
+/// loads from elsewhere. HTML over [`MAX_HTML_BYTES`] comes back as escaped source.
 pub fn sanitize_html(html: &str) -> String {
+    sanitize(html).map_or_else(
+        || format!("<pre class=\"text\">{}</pre>", esc(html)),
+        |(clean, _)| clean,
+    )
+}
+
+/// The sanitized HTML, or `None` when it is too large to parse in bounded time.
+fn sanitize(html: &str) -> Option<(String, Fidelity)> {
+    if html.len() > MAX_HTML_BYTES {
+        return None;
+    }
     let html = images_as_links(html);
+    let (input, fidelity) = match html_guard::prepare(&html) {
+        html_guard::Prepared::AsIs(h) => (Cow::Borrowed(h), Fidelity::Full),
+        html_guard::Prepared::Rebuilt(h) => (Cow::Owned(h), Fidelity::SimplifiedHtml),
+        html_guard::Prepared::Refused => return None,
+    };
     let mut b = ammonia::Builder::default();
     b.rm_tags(["img"])
         .link_rel(Some("nofollow noopener ugc"))
@@ -329,7 +502,7 @@ pub fn sanitize_html(html: &str) -> String {
         .url_relative(ammonia::UrlRelative::Deny)
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .rm_generic_attributes(["lang"]);
-    b.clean(&html).to_string()
+    Some((b.clean(&input).to_string(), fidelity))
 }
 
 /// Remote images would tell the sender who reads and when: each `<img>` becomes a link to
@@ -344,10 +517,10 @@ fn images_as_links(html: &str) -> String {
             break;
         };
         let end = start + len + 1;
-        let tag = &html[start..end];
+        let (tag, tag_lower) = (&html[start..end], &lower[start..end]);
         out.push_str(&html[pos..start]);
-        let src = attr(tag, "src").unwrap_or_default();
-        let alt = attr(tag, "alt")
+        let src = attr(tag, tag_lower, "src").unwrap_or_default();
+        let alt = attr(tag, tag_lower, "alt")
             .filter(|a| !a.trim().is_empty())
             .unwrap_or_else(|| "image".into());
         match links::safe_http_url(&src) {
@@ -361,8 +534,9 @@ fn images_as_links(html: &str) -> String {
 }
 
 /// A quoted or bare attribute value from a tag (best effort; ammonia has the last word).
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let lower = tag.to_ascii_lowercase();
+/// `lower` is the tag ASCII-lowercased (same byte offsets). Each occurrence of `name` is
+/// looked at once, so a tag of thousands of `src` costs its length.
+fn attr(tag: &str, lower: &str, name: &str) -> Option<String> {
     let mut from = 0;
     while let Some(i) = lower[from..].find(name) {
         let at = from + i;
@@ -432,6 +606,193 @@ mod tests {
         assert!(h.contains("shot.png, image/png, 1234 bytes"));
         assert!(h.contains("href=\"http://lists.example.org/pipermail/l/attachments/x/shot.png\""));
         assert!(h.contains("<pre class=\"text footer\">"));
+    }
+
+    /// Runs `f` on a thread with a 256 KiB stack: recursion over the input would overflow it.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap()
+    }
+
+    fn text(t: &str) -> Body<'_> {
+        Body {
+            text: t,
+            html: None,
+            text_from_html: false,
+            flowed: 0,
+        }
+    }
+
+    fn html(h: &str) -> Body<'_> {
+        Body {
+            text: "the text version",
+            html: Some(h),
+            text_from_html: true,
+            flowed: 0,
+        }
+    }
+
+    #[test]
+    fn message_id_refs_in_one_pass() {
+        assert_eq!(
+            message_id_refs("In <a@b> and <a@b>, <c d@e> <x <f@g> <h@i", 10),
+            ["a@b", "f@g"]
+        );
+        let t = format!("{}a@b.c>", "<".repeat(100_000));
+        assert_eq!(message_id_refs(&t, 10), ["a@b.c"]);
+        assert!(message_id_refs(&("<".repeat(100_000) + ">"), 10).is_empty());
+        let t: String = (0..100_000)
+            .map(|i| format!("<id{}@x.org> ", i % 1000))
+            .collect();
+        let refs = message_id_refs(&t, 100_000);
+        assert_eq!(refs.len(), 1000);
+        assert_eq!((&*refs[0], &*refs[999]), ("id0@x.org", "id999@x.org"));
+        assert_eq!(message_id_refs(&t, 5).len(), 5);
+    }
+
+    #[test]
+    fn stub_fields_next_to_wide_characters() {
+        let h = render("-------------- next part --------------\nName€x\nNam€: y\nURL:€\n€€\n");
+        assert!(h.contains("<div class=\"stub\">"), "{h}");
+        let t = format!(
+            "-------------- next part --------------\n{}",
+            "Name: x\n".repeat(40_000)
+        );
+        let h = render(&t);
+        assert_eq!(h.matches("<div class=\"stub\">").count(), 1);
+    }
+
+    #[test]
+    fn quote_levels_are_flat_markup() {
+        let h = on_small_stack(|| render(&format!("{}deep\n", ">".repeat(100_000))));
+        assert_eq!(
+            h.matches("<span class=\"q q4\">").count(),
+            1,
+            "{}",
+            &h[..100]
+        );
+        let t: String = (1..=1000)
+            .map(|d| format!("{} x\n", ">".repeat(d)))
+            .collect();
+        let h = on_small_stack(move || render(&t));
+        assert_eq!(h.matches("<span").count(), 1000);
+        assert_eq!(h.matches("</span>\n").count(), 1000);
+        assert_eq!(h.matches("<span class=\"q q4\">").count(), 997);
+        // Each line's span opens at the start of a line (or of the block) and closes before
+        // the next one opens.
+        assert_eq!(
+            h.matches("\n<span").count() + h.matches("<pre class=\"text\"><span").count(),
+            1000
+        );
+    }
+
+    #[test]
+    fn flowed_text_of_many_soft_lines() {
+        let t = "a \n".repeat(100_000);
+        assert_eq!(reflow(&t, false), "a ".repeat(100_000) + "\n");
+        assert_eq!(reflow(&t, true), "a".repeat(100_000) + "\n");
+        let t = "> ".to_string() + &">".repeat(100_000) + " \nx\n";
+        let _ = reflow(&t, false);
+    }
+
+    #[test]
+    fn images_in_hostile_tags() {
+        let h = images_as_links(&format!("<img{}>", " src".repeat(10_000)));
+        assert_eq!(h, "[image]");
+        let h = images_as_links(&format!(
+            "<img{} src=\"https://e.org/a.png\" alt=\"A\">",
+            " src alt".repeat(10_000)
+        ));
+        assert_eq!(h, "<a href=\"https://e.org/a.png\">[A]</a>");
+        let t = "<img src=x ".repeat(100_000);
+        assert_eq!(images_as_links(&t), t);
+        let h = images_as_links(&format!("{}>", "<img ".repeat(100_000)));
+        assert_eq!(h, "[image]");
+        let h = images_as_links("<img alt='‹例›' src=\"http://e.org/é\">");
+        assert_eq!(h, "<a href=\"http://e.org/é\">[‹例›]</a>");
+    }
+
+    #[test]
+    fn deep_and_crowded_html_on_a_small_stack() {
+        let font_bomb = format!(
+            "<div>{}</div>{}",
+            (0..2_500)
+                .map(|i| format!("<font color={i}>"))
+                .collect::<String>(),
+            "<p>x</p>".repeat(2_500)
+        );
+        let attrs = format!(
+            "<p {}>x</p>",
+            (0..50_000).map(|i| format!("a{i}=1 ")).collect::<String>()
+        );
+        let cases = [
+            format!("{}x", "<div>".repeat(100_000)),
+            format!("{}x", "<b>".repeat(100_000)),
+            format!("{}x", "<ul><li>".repeat(50_000)),
+            format!("{}x", "<table><tr><td>".repeat(30_000)),
+            format!("{}x", "<p><div></p>".repeat(40_000)),
+            font_bomb,
+            attrs,
+        ];
+        for case in cases {
+            assert!(case.len() <= MAX_HTML_BYTES, "{}", case.len());
+            let r = on_small_stack(move || render_body(&html(&case), Options::default()));
+            assert_eq!(r.fidelity, Fidelity::SimplifiedHtml);
+            assert!(r.html.contains('x'), "{}", &r.html[..200.min(r.html.len())]);
+            assert!(r.html.matches("<div").count() <= MAX_HTML_DEPTH + 1);
+            assert!(r.html.matches('=').count() <= MAX_HTML_ATTRS + 10);
+        }
+    }
+
+    #[test]
+    fn large_bodies_are_shown_plainly() {
+        let small = "see https://e.org, jane@e.org\n";
+        let r = render_body(&text(small), Options::default());
+        assert_eq!(r.fidelity, Fidelity::Full);
+        assert!(r.html.contains("<a href") && !body_is_large(&text(small)));
+
+        let plain = small.repeat(MAX_RICH_TEXT_BYTES / small.len() + 1);
+        let r = render_body(&text(&plain), Options::default());
+        assert_eq!(r.fidelity, Fidelity::Plain);
+        assert!(body_is_large(&text(&plain)));
+        assert!(r.html.starts_with(NOTE_PLAIN));
+        assert!(!r.html.contains("<a href") && !r.html.contains("jane@"));
+        assert!(r.html.contains("jane at e.org"));
+
+        let lines = "\n".repeat(MAX_RICH_TEXT_LINES + 1) + "x";
+        assert_eq!(
+            render_body(&text(&lines), Options::default()).fidelity,
+            Fidelity::Plain
+        );
+
+        let huge = "é<".repeat(MAX_SHOWN_TEXT_BYTES / 3 + 7);
+        let r = render_body(&text(&huge), Options::default());
+        assert_eq!(r.fidelity, Fidelity::Truncated);
+        assert!(r.html.starts_with(NOTE_TRUNCATED));
+        assert!(r.html.ends_with("é&lt;</pre>") || r.html.ends_with("é</pre>"));
+        // At most six bytes of HTML for each byte shown (`"` becomes `&quot;`).
+        assert!(r.html.len() < MAX_SHOWN_TEXT_BYTES * 6 + 200);
+        let one_line = "x".repeat(50 * 1024 * 1024);
+        let r = render_body(&text(&one_line), Options::default());
+        assert_eq!(r.fidelity, Fidelity::Truncated);
+        assert!(r.html.len() < MAX_SHOWN_TEXT_BYTES + 200);
+
+        let big_html = format!("<p>{}</p>", "y".repeat(MAX_HTML_BYTES));
+        let r = render_body(&html(&big_html), Options::default());
+        assert_eq!(r.fidelity, Fidelity::TextInsteadOfHtml);
+        assert_eq!(
+            r.html,
+            format!("{NOTE_HTML_AS_TEXT}<pre class=\"text\">the text version\n</pre>")
+        );
+        assert!(body_is_large(&html(&big_html)) && !body_is_large(&html("<p>x</p>")));
+        assert_eq!(
+            body(&html("<p>x</p>"), Options::default()),
+            "<div class=\"html-body\"><p>x</p></div>"
+        );
     }
 
     #[test]

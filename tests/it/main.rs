@@ -6,6 +6,8 @@ mod common;
 mod corpora;
 mod crash;
 mod fuzz;
+mod hostile;
+mod hostile_ingest;
 mod mbox_offsets;
 mod pipermail;
 mod render;
