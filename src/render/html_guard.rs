@@ -1090,12 +1090,12 @@ impl Replay {
                 }
                 "table" => self.leave_row(),
                 "tbody" | "tfoot" | "thead" => {
-                    if self.in_scope(table_scope, |x| x == n) {
-                        if self.in_scope(table_scope, |n| n == "tr") {
-                            self.pop_until_current(table_row_context)?;
-                            self.pop_row()?;
-                            return Ok(Step::Reprocess(Mode::TableBody));
-                        }
+                    if self.in_scope(table_scope, |x| x == n)
+                        && self.in_scope(table_scope, |n| n == "tr")
+                    {
+                        self.pop_until_current(table_row_context)?;
+                        self.pop_row()?;
+                        return Ok(Step::Reprocess(Mode::TableBody));
                     }
                     Ok(Step::Done)
                 }
@@ -1216,11 +1216,10 @@ impl Replay {
             self.close_p_in_button_scope()?;
         }
         match n {
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                if heading(self.top()) {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+                if heading(self.top()) => {
                     self.stack.pop();
                 }
-            }
             "form" => {
                 if self.form.is_some() {
                     return Ok(());
@@ -1253,46 +1252,40 @@ impl Replay {
                 }
                 self.close_p_in_button_scope()?;
             }
-            "button" => {
-                if self.in_scope(default_scope, |x| x == "button") {
+            "button"
+                if self.in_scope(default_scope, |x| x == "button") => {
                     self.generate_implied_end(None)?;
                     self.pop_until(|x| x == "button")?;
                 }
-            }
-            "a" => {
+            "a"
                 // An open `<a>` is closed first. Behind a table it is out of scope, and
                 // html5ever then takes it off the stack from the middle.
-                if self.adopt("a")? == Adopted::OutOfScope {
+                if self.adopt("a")? == Adopted::OutOfScope => {
                     return Err(Out);
                 }
-            }
-            "nobr" => {
+            "nobr"
                 if self.in_scope(default_scope, |x| x == "nobr")
                     && self.adopt("nobr")? != Adopted::Closed
-                {
+                => {
                     return Err(Out);
                 }
-            }
             "table" => {
                 self.push(n)?;
                 self.mode = Mode::Table;
                 return Ok(());
             }
-            "option" | "optgroup" => {
-                if self.top() == "option" {
+            "option" | "optgroup"
+                if self.top() == "option" => {
                     self.stack.pop();
                 }
-            }
-            "rb" | "rtc" => {
-                if self.in_scope(default_scope, |x| x == "ruby") {
+            "rb" | "rtc"
+                if self.in_scope(default_scope, |x| x == "ruby") => {
                     self.generate_implied_end(None)?;
                 }
-            }
-            "rp" | "rt" => {
-                if self.in_scope(default_scope, |x| x == "ruby") {
+            "rp" | "rt"
+                if self.in_scope(default_scope, |x| x == "ruby") => {
                     self.generate_implied_end(Some("rtc"))?;
                 }
-            }
             _ => {}
         }
         if !void(n) {

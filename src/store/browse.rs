@@ -83,15 +83,14 @@ impl Store {
         .bind(list_id)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|r| {
                 Ok(MonthCount {
                     month: r.try_get(0)?,
                     count: r.try_get(1)?,
                 })
             })
-            .collect::<Result<_>>()?)
+            .collect()
     }
 
     /// The nearest month with messages before or after `month`.
@@ -323,8 +322,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|r| {
                 let b = BodyRow {
                     mkey: r.try_get(1)?,
@@ -340,7 +338,7 @@ impl Store {
                 };
                 Ok((r.try_get(0)?, b))
             })
-            .collect::<Result<_>>()?)
+            .collect()
     }
 
     /// Bodies of some messages of a list, by key, each text cut to at most `max_chars`

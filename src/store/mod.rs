@@ -266,8 +266,7 @@ impl Batch {
         .bind(message_id)
         .fetch_all(&mut self.conn)
         .await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|r| {
                 Ok(Existing {
                     id: r.try_get(0)?,
@@ -275,7 +274,7 @@ impl Batch {
                     content_hash: r.try_get(2)?,
                 })
             })
-            .collect::<Result<_>>()?)
+            .collect()
     }
 
     pub async fn mkey_taken(&mut self, mkey: &str) -> Result<bool> {

@@ -79,15 +79,12 @@ where
     Body::from_stream(stream)
 }
 
+/// The rows still to export and the encoder, between two chunks of a download.
+type GzState<R> = (R, Option<flate2::write::GzEncoder<Vec<u8>>>);
+
 /// Ends a download with an error, so that the client sees a failed transfer rather than a
 /// file that looks complete.
-fn failed<R>(
-    err: std::io::Error,
-    rows: R,
-) -> Option<(
-    Result<Bytes, std::io::Error>,
-    (R, Option<flate2::write::GzEncoder<Vec<u8>>>),
-)> {
+fn failed<R>(err: std::io::Error, rows: R) -> Option<(Result<Bytes, std::io::Error>, GzState<R>)> {
     tracing::error!("export failed: {err}");
     Some((Err(err), (rows, None)))
 }
