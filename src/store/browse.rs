@@ -172,10 +172,10 @@ impl Store {
                         mkey: node.key.clone(),
                         parent: node.parent.clone(),
                         thread_no: node.thread,
-                        from_name: r.try_get(6)?,
-                        from_addr: r.try_get(7)?,
+                        from_name: super::lossy(&r, 6)?,
+                        from_addr: super::lossy(&r, 7)?,
                         date: r.try_get(8)?,
-                        subject: r.try_get(9)?,
+                        subject: super::lossy(&r, 9)?,
                     });
                 }
                 nodes.push(node);
@@ -289,10 +289,10 @@ impl Store {
                 mkey: r.try_get(1)?,
                 parent: r.try_get(2)?,
                 thread_no: r.try_get(3)?,
-                from_name: r.try_get(4)?,
-                from_addr: r.try_get(5)?,
+                from_name: super::lossy(&r, 4)?,
+                from_addr: super::lossy(&r, 5)?,
                 date: r.try_get(6)?,
-                subject: r.try_get(7)?,
+                subject: super::lossy(&r, 7)?,
             };
             if r.try_get::<i64, _>(0)? == 0 {
                 prev = Some(item);
@@ -354,14 +354,13 @@ impl Store {
             let marks = vec!["?"; chunk.len()].join(",");
             let sql = format!(
                 "SELECT n.mkey, m.from_name, m.from_addr, m.date, m.subject,
-                        substr(m.body_text, 1, ?1) AS body_text, substr(m.body_html, 1, ?1) AS body_html,
+                        substr(m.body_text, 1, {max_chars}) AS body_text,
+                        substr(m.body_html, 1, {max_chars}) AS body_html,
                         m.text_from_html, m.flowed, m.removed
                  FROM nodes n JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ?2 AND n.mkey IN ({marks})"
+                 WHERE n.list_id = ? AND n.mkey IN ({marks})"
             );
-            let mut q = sqlx::query_as::<_, BodyRow>(sqlx::AssertSqlSafe(sql))
-                .bind(max_chars)
-                .bind(list_id);
+            let mut q = sqlx::query_as::<_, BodyRow>(sqlx::AssertSqlSafe(sql)).bind(list_id);
             for k in chunk {
                 q = q.bind(k);
             }

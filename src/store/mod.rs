@@ -62,6 +62,21 @@ fn node_row(r: &sqlx::sqlite::SqliteRow) -> Result<NodeRow> {
     })
 }
 
+/// A text column of a listing, read leniently: a damaged value (bytes that are not UTF-8)
+/// shows with replacement characters in the lists that name its message, rather than
+/// failing every page beside it. The message's own page still reads it strictly.
+fn lossy<I: sqlx::ColumnIndex<sqlx::sqlite::SqliteRow>>(
+    r: &sqlx::sqlite::SqliteRow,
+    i: I,
+) -> Result<String> {
+    let bytes: Option<Vec<u8>> = r.try_get(i)?;
+    Ok(match bytes.map(String::from_utf8) {
+        None => String::new(),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

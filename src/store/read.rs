@@ -75,7 +75,7 @@ impl MessageView {
 }
 
 /// A message in a listing (thread, month, recent).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct MessageItem {
     pub mkey: String,
     pub parent: Option<String>,
@@ -84,6 +84,20 @@ pub struct MessageItem {
     pub from_addr: String,
     pub date: Option<i64>,
     pub subject: String,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for MessageItem {
+    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> Result<Self> {
+        Ok(MessageItem {
+            mkey: r.try_get("mkey")?,
+            parent: r.try_get("parent")?,
+            thread_no: r.try_get("thread_no")?,
+            from_name: super::lossy(r, "from_name")?,
+            from_addr: super::lossy(r, "from_addr")?,
+            date: r.try_get("date")?,
+            subject: super::lossy(r, "subject")?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -348,6 +348,17 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // A request that failed because the server died panics with a bare connection
+        // error; say why it died.
+        if std::thread::panicking()
+            && let Ok(Some(status)) = self.child.try_wait()
+        {
+            std::thread::sleep(Duration::from_millis(200));
+            eprintln!(
+                "the server had exited ({status}); its last log lines:\n{}",
+                self.log_tail()
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -1096,6 +1107,7 @@ async fn page_cache_stays_bounded() {
     // cache may keep, so that the cache has far more to hold than its budget.
     const BUDGET: i64 = 8 << 20;
     let ids: Vec<String> = mails.iter().map(|m| m.id.clone()).collect();
+    let phase = Instant::now();
     let results: Vec<(usize, usize, bool, StatusCode, Option<i64>)> =
         futures::stream::iter(0..600usize)
             .map(|i| {
@@ -1137,8 +1149,9 @@ async fn page_cache_stays_bounded() {
     let (_, h) = health(&c, &server).await;
     most_cached = most_cached.max(h["page_cache_bytes"]);
     eprintln!(
-        "cache: large page {} bytes x 600 whole; page_cache_bytes at most {most_cached}; RSS {} MB",
+        "cache: large page {} bytes x 600 whole in {:.1} s; page_cache_bytes at most {most_cached}; RSS {} MB",
         big.len(),
+        phase.elapsed().as_secs_f64(),
         server.rss_kb() / 1024
     );
     assert!(
@@ -1177,6 +1190,8 @@ async fn page_cache_stays_bounded() {
 
     // 3,000 requests for lists with 60,000-character names.
     let long = "n".repeat(60_000);
+    let rss_before = server.rss_kb();
+    let phase = Instant::now();
     let statuses: Vec<StatusCode> = futures::stream::iter(0..3_000)
         .map(|i| {
             let c = c.clone();
@@ -1198,8 +1213,10 @@ async fn page_cache_stays_bounded() {
         .count();
     let (_, h) = health(&c, &server).await;
     eprintln!(
-        "cache: 3000 long names, {not_404} not 404; page_cache_bytes {}; RSS {} MB",
+        "cache: 3000 long names in {:.1} s, {not_404} not 404; page_cache_bytes {}; RSS {} MB before, {} MB after",
+        phase.elapsed().as_secs_f64(),
         h["page_cache_bytes"],
+        rss_before / 1024,
         server.rss_kb() / 1024
     );
     assert_eq!(not_404, 0, "every unknown long list name is a 404");
