@@ -50,10 +50,13 @@ fn assert_inert(html: &str) {
     }
 }
 
+/// A hostile body: its name, its text, and what its rendering must satisfy.
+type Case<'a> = (&'a str, String, &'a dyn Fn(&str) -> bool);
+
 #[test]
 fn hostile_text_bodies() {
     let known = vec!["a1@x.org".to_string()];
-    let cases: Vec<(&str, String, &dyn Fn(&str) -> bool)> = vec![
+    let cases: Vec<Case> = vec![
         ("bare schemes", "http:// ".repeat(12_000), &|h| {
             !h.contains("<a ")
         }),
