@@ -1215,11 +1215,21 @@ impl Replay {
         if closes_p(n) {
             self.close_p_in_button_scope()?;
         }
+        // An open `<a>` is closed first (adoption agency). Behind a table it is out of
+        // scope, and html5ever then takes it off the stack from the middle.
+        if n == "a" && self.adopt("a")? == Adopted::OutOfScope {
+            return Err(Out);
+        }
+        if n == "nobr"
+            && self.in_scope(default_scope, |x| x == "nobr")
+            && self.adopt("nobr")? != Adopted::Closed
+        {
+            return Err(Out);
+        }
         match n {
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-                if heading(self.top()) => {
-                    self.stack.pop();
-                }
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" if heading(self.top()) => {
+                self.stack.pop();
+            }
             "form" => {
                 if self.form.is_some() {
                     return Ok(());
@@ -1252,40 +1262,24 @@ impl Replay {
                 }
                 self.close_p_in_button_scope()?;
             }
-            "button"
-                if self.in_scope(default_scope, |x| x == "button") => {
-                    self.generate_implied_end(None)?;
-                    self.pop_until(|x| x == "button")?;
-                }
-            "a"
-                // An open `<a>` is closed first. Behind a table it is out of scope, and
-                // html5ever then takes it off the stack from the middle.
-                if self.adopt("a")? == Adopted::OutOfScope => {
-                    return Err(Out);
-                }
-            "nobr"
-                if self.in_scope(default_scope, |x| x == "nobr")
-                    && self.adopt("nobr")? != Adopted::Closed
-                => {
-                    return Err(Out);
-                }
+            "button" if self.in_scope(default_scope, |x| x == "button") => {
+                self.generate_implied_end(None)?;
+                self.pop_until(|x| x == "button")?;
+            }
             "table" => {
                 self.push(n)?;
                 self.mode = Mode::Table;
                 return Ok(());
             }
-            "option" | "optgroup"
-                if self.top() == "option" => {
-                    self.stack.pop();
-                }
-            "rb" | "rtc"
-                if self.in_scope(default_scope, |x| x == "ruby") => {
-                    self.generate_implied_end(None)?;
-                }
-            "rp" | "rt"
-                if self.in_scope(default_scope, |x| x == "ruby") => {
-                    self.generate_implied_end(Some("rtc"))?;
-                }
+            "option" | "optgroup" if self.top() == "option" => {
+                self.stack.pop();
+            }
+            "rb" | "rtc" if self.in_scope(default_scope, |x| x == "ruby") => {
+                self.generate_implied_end(None)?;
+            }
+            "rp" | "rt" if self.in_scope(default_scope, |x| x == "ruby") => {
+                self.generate_implied_end(Some("rtc"))?;
+            }
             _ => {}
         }
         if !void(n) {

@@ -8,6 +8,7 @@ mod crash;
 mod fuzz;
 mod hostile;
 mod hostile_ingest;
+mod hostile_render;
 mod mbox_offsets;
 mod pipermail;
 mod render;
