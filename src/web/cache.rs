@@ -27,6 +27,8 @@ const DEFAULT_BUDGET: usize = 64 * 1024 * 1024;
 /// No single page takes more than this share of the budget.
 const ENTRY_SHARE: usize = 16;
 const RECHECK: Duration = Duration::from_secs(1);
+/// The generation before the store was first asked.
+const UNKNOWN: i64 = i64::MIN;
 
 struct Entry {
     generation: i64,
@@ -124,7 +126,7 @@ impl PageCache {
             budget,
             entries: Mutex::default(),
             inflight: Arc::default(),
-            generation: AtomicI64::new(0),
+            generation: AtomicI64::new(UNKNOWN),
             renders: AtomicU64::new(0),
             checked_ms: AtomicU64::new(0),
             epoch: std::sync::OnceLock::new(),
@@ -150,10 +152,14 @@ impl PageCache {
         let epoch = *self.epoch.get_or_init(Instant::now);
         let now = epoch.elapsed().as_millis() as u64;
         let last = self.checked_ms.load(Ordering::Relaxed);
-        if last == 0 || now.saturating_sub(last) >= RECHECK.as_millis() as u64 {
+        let known = self.generation.load(Ordering::Relaxed);
+        // Until the first read has answered, every request reads it itself: a page cached
+        // under a made-up generation would be rendered again once the real one is known.
+        if known == UNKNOWN || now.saturating_sub(last) >= RECHECK.as_millis() as u64 {
             self.checked_ms.store(now.max(1), Ordering::Relaxed);
             if let Ok(g) = st.store.generation().await {
                 self.generation.store(g, Ordering::Relaxed);
+                return g;
             }
         }
         self.generation.load(Ordering::Relaxed)
