@@ -682,17 +682,24 @@ async fn deep_reply_chains_and_reference_bombs() {
     let dog = Watchdog::start(&server);
     let c = client();
     let last = format!("c{}@deep", CHAIN - 1);
+    // Each page with a text it must show, so that an empty page does not pass.
     let pages = [
-        "/deep/2024/01/".to_string(),
-        "/deep/2024/01/date/".to_string(),
-        format!("/deep/t/{}/", enc("c0@deep")),
-        format!("/deep/t/{}/", enc(&last)),
-        format!("/deep/m/{}/", enc(&last)),
-        format!("/deep/m/{}/", enc("c0@deep")),
-        format!("/deep/m/{}/", enc("bomb@deep")),
-        format!("/deep/t/{}/", enc("bomb@deep")),
+        ("/deep/2024/01/".to_string(), "A long talk"),
+        ("/deep/2024/01/date/".to_string(), "A long talk"),
+        (format!("/deep/t/{}/", enc("c0@deep")), "Reply number 0."),
+        (format!("/deep/t/{}/", enc(&last)), "Reply number 0."),
+        (format!("/deep/m/{}/", enc(&last)), "Reply number 4999."),
+        (format!("/deep/m/{}/", enc("c0@deep")), "Reply number 0."),
+        (
+            format!("/deep/m/{}/", enc("bomb@deep")),
+            "six thousand ancestors",
+        ),
+        (
+            format!("/deep/t/{}/", enc("bomb@deep")),
+            "six thousand ancestors",
+        ),
     ];
-    for p in &pages {
+    for (p, text) in &pages {
         let (status, body) = get(&c, &server.url(p)).await;
         let depth = ul_depth(&body);
         eprintln!(
@@ -701,6 +708,7 @@ async fn deep_reply_chains_and_reference_bombs() {
         );
         assert_eq!(status, StatusCode::OK, "{p}");
         assert!(is_whole_page(&body), "{p} is a whole page");
+        assert!(body.contains(text), "{p} shows {text:?}");
         assert!(depth <= 32, "{p}: <ul> nested {depth} deep");
     }
     server.assert_alive("deep threads");
@@ -742,7 +750,7 @@ async fn render_bombs_stay_cheap() {
         .map(|i| format!("http://e{i}.example/p "))
         .collect();
     let divs = format!(
-        "<html><body>{}deep{}</body></html>",
+        "<html><body><p>Bomb marker 5.</p>{}deep{}</body></html>",
         "<div>".repeat(50_000),
         "</div>".repeat(50_000)
     );
@@ -762,7 +770,12 @@ async fn render_bombs_stay_cheap() {
                 *id,
                 format!("Render bomb {id}"),
                 JAN_2024 + 60 * i as i64,
-                &format!("{body}\n"),
+                &if *html {
+                    format!("{body}\n")
+                } else {
+                    // A page that shows no body survives anything: the marker proves it shows one.
+                    format!("Bomb marker {i}.\n{body}\n")
+                },
             );
             if *html {
                 m.header("Content-Type: text/html; charset=utf-8")
@@ -778,35 +791,45 @@ async fn render_bombs_stay_cheap() {
     let (_, before) = health(&c, &server).await;
     let dog = Watchdog::start(&server);
     let mut urls = Vec::new();
-    for (id, _, _) in &bodies {
-        urls.push(format!("/render/m/{}/", enc(id)));
-        urls.push(format!("/render/t/{}/", enc(id)));
+    for (i, (id, _, _)) in bodies.iter().enumerate() {
+        for kind in ["m", "t"] {
+            urls.push((
+                format!("/render/{kind}/{}/", enc(id)),
+                format!("Bomb marker {i}."),
+            ));
+        }
     }
     // Three concurrent requests per page, each with its own query string, all pages at once.
     let mut n = 0;
     let mut jobs = Vec::new();
-    for u in &urls {
+    for (u, marker) in &urls {
         for _ in 0..3 {
             n += 1;
             let (c, url, path) = (c.clone(), server.url(&format!("{u}?x={n}")), u.clone());
+            let marker = marker.clone();
             jobs.push(tokio::spawn(async move {
                 let (status, body) = get(&c, &url).await;
-                (path, status, body.len(), is_whole_page(&body))
+                let shown = body.contains(&marker);
+                (path, status, body.len(), is_whole_page(&body), shown)
             }));
         }
     }
     let mut sizes: HashMap<String, usize> = HashMap::new();
     for j in jobs {
-        let (path, status, len, whole) = j.await.unwrap();
+        let (path, status, len, whole, shown) = j.await.unwrap();
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(whole && len > 1_000, "{path}: a whole page ({len} bytes)");
+        assert!(whole, "{path}: a whole page ({len} bytes)");
+        assert!(
+            shown,
+            "{path}: the message's body is on the page ({len} bytes)"
+        );
         sizes.insert(path, len);
     }
     for (p, len) in &sizes {
         eprintln!("render: {p} {len} bytes");
     }
     // A second round with new query strings is served from the cache.
-    for u in &urls {
+    for (u, _) in &urls {
         n += 1;
         let (status, body) = get(&c, &server.url(&format!("{u}?x={n}"))).await;
         assert_eq!(status, StatusCode::OK, "{u}");
