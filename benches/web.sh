@@ -27,6 +27,8 @@ run() {
 LARCH_PAGE_CACHE=$1 ./target/release/larch --data "$DATA" serve --listen 127.0.0.1:$PORT 2>/dev/null &
 PID=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+# The server builds the search index from the store at its first start: measure after.
+for _ in $(seq 600); do curl -sf http://127.0.0.1:$PORT/healthz | grep -qx 'search_lag 0' && break; sleep 0.5; done
 echo
 echo "page cache: $2"
 echo
