@@ -9,3 +9,6 @@ pub mod render;
 pub mod search;
 pub mod store;
 pub mod web;
+
+#[cfg(test)]
+mod test_util;

@@ -1266,17 +1266,12 @@ mod tests {
              {inner}\n--b--\n"
         );
         let inputs = [plain, b64, qp, multi, forward, worded, param, decoy];
-        let out = std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                inputs
-                    .iter()
-                    .map(|m| normalize(m.as_bytes(), Origin::default()).map(|n| n.body_text))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap()
-            .join()
-            .unwrap();
+        let out = crate::test_util::on_small_stack(move || {
+            inputs
+                .iter()
+                .map(|m| normalize(m.as_bytes(), Origin::default()).map(|n| n.body_text))
+                .collect::<Vec<_>>()
+        });
         assert!(out.iter().all(Result::is_ok), "{out:?}");
         let out: Vec<String> = out.into_iter().flatten().collect();
         // The encoded nests are given up as structure and kept as text.

@@ -481,6 +481,7 @@ pub fn keep_placed(placed: &[Placed], keep: impl Fn(usize) -> bool) -> Vec<Place
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::on_small_stack;
 
     fn add(t: &mut Threader, key: &str, irt: Option<&str>, refs: &[&str]) -> Option<String> {
         let refs: Vec<String> = refs.iter().map(|s| s.to_string()).collect();
@@ -591,45 +592,38 @@ mod tests {
         assert_eq!(keys, vec!["x", "y", "z"]);
     }
 
-    /// A chain far deeper than any stack allows recursion for, on a 64 KiB stack.
+    /// A chain far deeper than any stack allows recursion for.
     #[test]
     fn deep_chains_need_no_stack() {
-        let handle = std::thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(|| {
-                let n = 200_000;
-                let mut rows = vec![row("k0", None, true)];
-                for i in 1..n {
-                    let parent = format!("k{}", i - 1);
-                    // Every other node a ghost with one child: elided.
-                    rows.push(row(&format!("k{i}"), Some(&parent), i % 2 == 0));
-                }
-                let placed = display_order(&rows);
-                let kept = keep_placed(&placed, |i| i % 4 == 0);
-                drop(rows);
-                (placed.len(), placed.last().map(|p| p.depth), kept.len())
-            })
-            .expect("spawn");
-        let (len, last_depth, kept) = handle.join().expect("no stack overflow");
+        let (len, last_depth, kept) = on_small_stack(|| {
+            let n = 200_000;
+            let mut rows = vec![row("k0", None, true)];
+            for i in 1..n {
+                let parent = format!("k{}", i - 1);
+                // Every other node a ghost with one child: elided.
+                rows.push(row(&format!("k{i}"), Some(&parent), i % 2 == 0));
+            }
+            let placed = display_order(&rows);
+            let kept = keep_placed(&placed, |i| i % 4 == 0);
+            drop(rows);
+            (placed.len(), placed.last().map(|p| p.depth), kept.len())
+        });
         assert_eq!(len, 100_000);
         assert_eq!(last_depth, Some(99_999));
         assert_eq!(kept, 50_000);
     }
 
-    /// A message naming thousands of ancestors is threaded in linear time, on a small stack.
+    /// A message naming thousands of ancestors (more than normalizing keeps) is threaded
+    /// without recursion, every ancestor a ghost.
     #[test]
     fn thousands_of_references() {
-        let handle = std::thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(|| {
-                let mut t = Threader::new(1);
-                let refs: Vec<String> = (0..6000).map(|i| format!("r{i}@x")).collect();
-                let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
-                let parent = add(&mut t, "m@x", None, &refs);
-                (parent, t.take_changes().nodes.len())
-            })
-            .expect("spawn");
-        let (parent, nodes) = handle.join().expect("no stack overflow");
+        let (parent, nodes) = on_small_stack(|| {
+            let mut t = Threader::new(1);
+            let refs: Vec<String> = (0..6000).map(|i| format!("r{i}@x")).collect();
+            let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+            let parent = add(&mut t, "m@x", None, &refs);
+            (parent, t.take_changes().nodes.len())
+        });
         assert_eq!(parent.as_deref(), Some("r5999@x"));
         assert_eq!(nodes, 6001);
     }

@@ -264,6 +264,7 @@ fn is_local(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::on_small_stack;
 
     #[test]
     fn links_and_punctuation() {
@@ -402,16 +403,6 @@ mod tests {
                 rest = &rest[start + len..];
             }
         }
-    }
-
-    /// Runs `f` on a thread with a 256 KiB stack: deep recursion would overflow it.
-    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-        std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(f)
-            .unwrap()
-            .join()
-            .unwrap()
     }
 
     #[test]

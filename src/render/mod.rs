@@ -563,6 +563,7 @@ fn attr(tag: &str, lower: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::on_small_stack;
 
     fn render(text: &str) -> String {
         body(
@@ -606,16 +607,6 @@ mod tests {
         assert!(h.contains("shot.png, image/png, 1234 bytes"));
         assert!(h.contains("href=\"http://lists.example.org/pipermail/l/attachments/x/shot.png\""));
         assert!(h.contains("<pre class=\"text footer\">"));
-    }
-
-    /// Runs `f` on a thread with a 256 KiB stack: recursion over the input would overflow it.
-    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-        std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(f)
-            .unwrap()
-            .join()
-            .unwrap()
     }
 
     fn text(t: &str) -> Body<'_> {

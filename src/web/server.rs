@@ -117,10 +117,13 @@ pub async fn run(
 }
 
 /// A socket that fails with `TimedOut` when neither reading nor writing has made progress
-/// for the idle period while one of them waits.
+/// for the idle period while one of them waits. Progress only records the time; the timer
+/// is moved to the new deadline when an operation has to wait, so a busy connection costs
+/// no timer work per read or write.
 struct Deadline {
     inner: TcpStream,
     idle: Duration,
+    last: Instant,
     timer: Pin<Box<Sleep>>,
 }
 
@@ -129,22 +132,46 @@ impl Deadline {
         Deadline {
             inner,
             idle,
+            last: Instant::now(),
             timer: Box::pin(tokio::time::sleep(idle)),
         }
     }
 
-    fn progress(&mut self) {
-        let at = Instant::now() + self.idle;
-        self.timer.as_mut().reset(at);
-    }
-
-    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.timer.as_mut().poll(cx).is_ready()
+    /// What an operation answered, with the deadline applied: progress moves it, waiting
+    /// past it fails.
+    fn settle<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+        moved: bool,
+    ) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Ready(r) => {
+                if moved {
+                    self.last = Instant::now();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let due = self.last + self.idle;
+                if self.timer.deadline() != due {
+                    self.timer.as_mut().reset(due);
+                }
+                match self.timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "connection idle for too long",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
     }
 }
 
-fn timed_out() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "connection idle for too long")
+/// Whether a write moved bytes.
+fn wrote(p: &Poll<io::Result<usize>>) -> bool {
+    matches!(p, Poll::Ready(Ok(n)) if *n > 0)
 }
 
 impl AsyncRead for Deadline {
@@ -155,16 +182,9 @@ impl AsyncRead for Deadline {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(r) => {
-                if buf.filled().len() > before {
-                    this.progress();
-                }
-                Poll::Ready(r)
-            }
-            Poll::Pending if this.expired(cx) => Poll::Ready(Err(timed_out())),
-            Poll::Pending => Poll::Pending,
-        }
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let moved = buf.filled().len() > before;
+        this.settle(cx, polled, moved)
     }
 }
 
@@ -175,17 +195,9 @@ impl AsyncWrite for Deadline {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    this.progress();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending if this.expired(cx) => Poll::Ready(Err(timed_out())),
-            Poll::Pending => Poll::Pending,
-        }
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        let moved = wrote(&polled);
+        this.settle(cx, polled, moved)
     }
 
     fn poll_write_vectored(
@@ -194,17 +206,9 @@ impl AsyncWrite for Deadline {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    this.progress();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending if this.expired(cx) => Poll::Ready(Err(timed_out())),
-            Poll::Pending => Poll::Pending,
-        }
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        let moved = wrote(&polled);
+        this.settle(cx, polled, moved)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -213,10 +217,8 @@ impl AsyncWrite for Deadline {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_flush(cx) {
-            Poll::Pending if this.expired(cx) => Poll::Ready(Err(timed_out())),
-            other => other,
-        }
+        let polled = Pin::new(&mut this.inner).poll_flush(cx);
+        this.settle(cx, polled, false)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
