@@ -465,7 +465,7 @@ pub async fn thread_page(
         .collect();
     let known = linkable_ids(&st, &refs).await?;
     let obfuscate = l.obfuscate;
-    let rendered: HashMap<String, String> = super::heavy(&st, move || {
+    let rendered: HashMap<String, String> = super::heavy(&st, used, move || {
         bodies
             .iter()
             .map(|(k, b)| {
@@ -742,7 +742,10 @@ pub async fn message_page(
     let known = linkable_ids(&st, &crate::render::message_id_refs(&m.body_text, 200)).await?;
     let (text, html) = (m.body_text.clone(), m.body_html.clone());
     let (text_from_html, flowed, obfuscate) = (m.text_from_html, m.flowed, l.obfuscate);
-    let (body, embedded) = super::heavy(&st, move || {
+    let cost = text.len()
+        + html.as_ref().map_or(0, String::len)
+        + embedded_raw.iter().map(Vec::len).sum::<usize>();
+    let (body, embedded) = super::heavy(&st, cost, move || {
         let body = crate::render::body(
             &crate::render::Body {
                 text: &text,

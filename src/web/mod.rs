@@ -120,13 +120,21 @@ pub async fn visible_list(st: &AppState, name: &str) -> Result<ListRow, WebError
     }
 }
 
-/// Runs CPU-heavy page work (rendering bodies) on the blocking pool, a few at a time, so
-/// that the async workers keep answering every other request (`/healthz` included) while
-/// a large message renders.
+/// Page work below this many input bytes runs in place: rendering is linear, so a small
+/// body costs less than the hop to another thread.
+const INLINE_WORK: usize = 64 * 1024;
+
+/// Runs CPU-heavy page work (rendering bodies of `cost` input bytes) on the blocking pool,
+/// a few at a time, so that the async workers keep answering every other request
+/// (`/healthz` included) while a large message renders.
 pub(crate) async fn heavy<T: Send + 'static>(
     st: &AppState,
+    cost: usize,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, WebError> {
+    if cost < INLINE_WORK {
+        return Ok(work());
+    }
     let _permit = st
         .heavy
         .acquire()
