@@ -8,19 +8,18 @@
 //! between the two sides are bounded both in number and in bytes ([`IN_FLIGHT_BYTES`]).
 
 pub mod mbox;
-pub mod normalize;
 pub mod pipermail;
 pub mod source;
-pub mod thread;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use normalize::{Normalized, Origin};
+use crate::domain::month::utc_month;
+use crate::domain::normalize::{self, Normalized, Origin};
+use crate::domain::thread::{Incoming, Threader};
 use source::{Event, Format, RawItem};
-use thread::{Incoming, Threader};
 
 use crate::store::{Batch, ListRow, Member, NewMessage, Store};
 
@@ -147,13 +146,6 @@ fn compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
     );
     e.write_all(raw)?;
     e.finish()
-}
-
-/// YYYY*100+MM of a timestamp, in UTC.
-pub fn utc_month(t: i64) -> Option<i64> {
-    use chrono::Datelike;
-    let d = chrono::DateTime::from_timestamp(t, 0)?;
-    Some(d.year() as i64 * 100 + d.month() as i64)
 }
 
 fn parse_item(item: RawItem) -> Parsed {

@@ -9,39 +9,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::normalize::decode_id_bytes;
-
-pub const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+use crate::domain::month::parse_month;
+use crate::domain::normalize::decode_id_bytes;
 
 /// `2008-April.txt`, `2008-April.txt.gz` (or the bare `2008-April`) -> (2008, 4).
 pub fn month_of_file(name: &str) -> Option<(i32, u32)> {
     let stem = name.strip_suffix(".gz").unwrap_or(name);
     let stem = stem.strip_suffix(".txt").unwrap_or(stem);
     parse_month(stem)
-}
-
-/// `2008-April` -> (2008, 4).
-pub fn parse_month(stem: &str) -> Option<(i32, u32)> {
-    let (y, m) = stem.split_once('-')?;
-    if y.len() != 4 {
-        return None;
-    }
-    let year: i32 = y.parse().ok()?;
-    let month = MONTH_NAMES.iter().position(|n| n.eq_ignore_ascii_case(m))? as u32 + 1;
-    Some((year, month))
 }
 
 /// One HTML page of a month: its article number and the Message-ID it names.
@@ -159,7 +134,7 @@ mod tests {
     fn page_message_id_with_bytes_that_are_not_utf8() {
         let html = b"<META http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">\n\
             <A HREF=\"mailto:l%40x?Subject=Re%3A%20x&In-Reply-To=%3C20050824040347.GA5323%40www.%7C%EA%15%40%7C%EA%15%40%3E\">";
-        let want = crate::ingest::normalize::decode_id_bytes(
+        let want = crate::domain::normalize::decode_id_bytes(
             b"20050824040347.GA5323@www.|\xEA\x15@|\xEA\x15@",
         );
         assert_eq!(message_id_of_page(html), Some(want));

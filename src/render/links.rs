@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::web::util::{enc, esc};
+use crate::domain::escape::{enc, esc};
 
 const SCHEMES: [&str; 3] = ["https://", "http://", "ftp://"];
 

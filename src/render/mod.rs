@@ -19,7 +19,7 @@ pub use links::unwrap_url;
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use crate::web::util::esc;
+use crate::domain::escape::esc;
 
 /// Text bodies up to this size get quote levels, folding, links and the rest; larger ones
 /// are shown as escaped text. That markup costs several times the text (a line of bare

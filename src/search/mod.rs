@@ -660,7 +660,7 @@ impl Highlighter {
             .collect::<Vec<_>>()
             .join(" ");
         let start: String = start.chars().take(240).collect();
-        crate::web::util::esc(&start)
+        crate::domain::escape::esc(&start)
     }
 }
 

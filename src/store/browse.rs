@@ -143,7 +143,7 @@ impl Store {
         &self,
         list_id: i64,
         threads: &[i64],
-    ) -> Result<(Vec<crate::ingest::thread::NodeRow>, Vec<MessageItem>)> {
+    ) -> Result<(Vec<crate::domain::thread::NodeRow>, Vec<MessageItem>)> {
         let mut nodes = Vec::new();
         let mut items = Vec::new();
         // SQLite caps bound parameters; threads come in chunks.

@@ -16,8 +16,8 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Row, SqliteConnection, SqlitePool};
 
-use crate::ingest::normalize::Normalized;
-use crate::ingest::thread::{Changes, NodeRow, Threader};
+use crate::domain::normalize::Normalized;
+use crate::domain::thread::{Changes, NodeRow, Threader};
 
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
 

@@ -297,7 +297,7 @@ impl Store {
         &self,
         list_id: i64,
         thread_no: i64,
-    ) -> Result<Vec<crate::ingest::thread::NodeRow>> {
+    ) -> Result<Vec<crate::domain::thread::NodeRow>> {
         let rows = sqlx::query(
             "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq
              FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::util::{self, enc, esc, fmt_date, month_name, month_url, sender};
 use super::{AppState, WebError, chart, visible_list};
-use crate::ingest::thread::{NodeRow, display_order, keep_placed};
+use crate::domain::thread::{NodeRow, display_order, keep_placed};
 use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView, Order, ThreadSummary};
 use axum::body::Body;
 use bytes::Bytes;
@@ -346,7 +346,7 @@ pub async fn month_ordered(
         // Author and subject orderings read as groups, like pipermail's pages.
         let g = match order {
             Order::Author => sender(&i.from_name, &i.from_addr),
-            Order::Subject => crate::ingest::normalize::subject_key(&i.subject).0,
+            Order::Subject => crate::domain::normalize::subject_key(&i.subject).0,
             Order::Date => String::new(),
         };
         if order != Order::Date && g != group {
@@ -613,7 +613,7 @@ const EMBED_MAX: i64 = 1024 * 1024;
 
 /// An attached message rendered for display inside its parent.
 fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, String) {
-    use crate::ingest::normalize::{Origin, normalize};
+    use crate::domain::normalize::{Origin, normalize};
     match normalize(raw, Origin::default()) {
         Ok(n) => {
             let html = crate::render::body(
@@ -789,7 +789,7 @@ pub async fn message_page(
         },
         month_link: m
             .date
-            .and_then(crate::ingest::utc_month)
+            .and_then(crate::domain::month::utc_month)
             .map(|mo| (month_url(&l.name, mo), month_name(mo))),
         reply,
         m,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::util::{enc, month_url};
 use super::{AppState, WebError, visible_list};
-use crate::ingest::pipermail::parse_month;
+use crate::domain::month::parse_month;
 use crate::store::{ExportRow, ExportScope};
 
 type St = State<Arc<AppState>>;

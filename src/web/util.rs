@@ -4,40 +4,6 @@ use std::fmt::Write as _;
 
 use chrono::{Datelike, FixedOffset};
 
-/// Message keys are percent-encoded as one path segment so that `/`, `%`, `+`, `#`, `?`,
-/// spaces and non-ASCII survive the round trip.
-pub fn enc(key: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'@')
-        .remove(b'$')
-        .remove(b'!')
-        .remove(b'=');
-    percent_encoding::utf8_percent_encode(key, SET).to_string()
-}
-
-/// Percent-encoding for a query-string value (mailto fields).
-pub fn enc_query(v: &str) -> String {
-    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 pub fn fmt_date(t: &Option<i64>) -> String {
     t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -84,28 +50,12 @@ pub fn sender(name: &str, addr: &str) -> String {
     }
 }
 
-pub use crate::ingest::pipermail::MONTH_NAMES as MONTHS;
-
-/// YYYYMM -> "April 2008".
-pub fn month_name(m: i64) -> String {
-    let idx = (m % 100 - 1).clamp(0, 11) as usize;
-    format!("{} {}", MONTHS[idx], m / 100)
-}
+pub use crate::domain::escape::{enc, enc_query, esc};
+pub use crate::domain::month::{MONTH_NAMES as MONTHS, month_name, month_step};
 
 /// YYYYMM -> "/list/2008/04/".
 pub fn month_url(list: &str, m: i64) -> String {
     format!("/{}/{:04}/{:02}/", enc(list), m / 100, m % 100)
-}
-
-/// The month after / before YYYYMM.
-pub fn month_step(m: i64, forward: bool) -> i64 {
-    let (y, mo) = (m / 100, m % 100);
-    match (forward, mo) {
-        (true, 12) => (y + 1) * 100 + 1,
-        (true, _) => m + 1,
-        (false, 1) => (y - 1) * 100 + 12,
-        (false, _) => m - 1,
-    }
 }
 
 /// Current year, for "this year" summaries.

@@ -1,7 +1,7 @@
 //! Arbitrary bytes through the splitter and the normalizer: never a panic.
 
+use larch::domain::normalize::{Origin, normalize};
 use larch::ingest::mbox::MboxReader;
-use larch::ingest::normalize::{Origin, normalize};
 use proptest::prelude::*;
 
 fn mailish() -> impl Strategy<Value = Vec<u8>> {

@@ -295,8 +295,8 @@ async fn message_ids_with_invalid_utf8_keep_identity() {
     assert_eq!((s.read, s.new, s.rejected), (2, 2, 0), "{s}");
     assert_eq!(s.threads, 1, "{s}");
     let id = list_id(&store, "odd").await;
-    let parent = larch::ingest::normalize::decode_id_bytes(ODD_ID);
-    let child = larch::ingest::normalize::decode_id_bytes(reply_id);
+    let parent = larch::domain::normalize::decode_id_bytes(ODD_ID);
+    let child = larch::domain::normalize::decode_id_bytes(reply_id);
     assert_eq!(parent, "20050824040347.GA5323@www.|ê\\x15@|ê\\x15@");
     assert_eq!(child, "reply.été@example.org");
     let numbers = store.pipermail_numbers(id).await.unwrap();

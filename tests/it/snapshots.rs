@@ -2,8 +2,8 @@
 //! written for the project (`tests/fixtures/render/`). A change in rendering shows up as a
 //! reviewable diff of the HTML.
 
+use larch::domain::normalize::{Normalized, Origin, normalize};
 use larch::ingest::mbox::MboxReader;
-use larch::ingest::normalize::{Normalized, Origin, normalize};
 use larch::render::{Body, Options, body};
 
 fn fixture(name: &str) -> Normalized {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use larch::ingest::thread::{display_order, keep_placed};
+use larch::domain::thread::{display_order, keep_placed};
 use larch::store::Store;
 
 use crate::common::*;

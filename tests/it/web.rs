@@ -224,7 +224,7 @@ async fn pipermail_links_pages_and_downloads() {
         .collect();
     let mut months_checked = 0;
     for (month, nums) in &pm.thread_numbers {
-        let (y, m) = larch::ingest::pipermail::parse_month(month).unwrap();
+        let (y, m) = larch::domain::month::parse_month(month).unwrap();
         let want: HashSet<String> = nums.iter().map(|n| numbers[n].clone()).collect();
         let mut got: HashSet<String> = HashSet::new();
         let mut page = 1;
@@ -404,7 +404,7 @@ async fn http_behaviour_and_odd_message_ids() {
         assert_eq!(res.status(), StatusCode::OK, "{id}");
         let html = res.text().await.unwrap();
         assert!(
-            html.contains(&larch::web::util::esc(id)),
+            html.contains(&larch::domain::escape::esc(id)),
             "{id} shown on its page"
         );
         assert!(!html.contains("<script>alert"), "subjects are escaped");

@@ -15,8 +15,6 @@ use std::collections::HashSet;
 use mail_parser::{Address, DateTime, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
-use super::mbox::find_newline;
-
 /// References kept for threading: the first (the thread's root) and the last
 /// [`REFERENCES_NEAREST`] (the nearest ancestors). Threading needs no more: the parent is the
 /// last, and the root ties a thread together when the middle is missing. A `References:`
@@ -995,7 +993,7 @@ fn pick_date(
         }
     }
     if let Some(t) = envelope
-        .and_then(super::mbox::envelope_date)
+        .and_then(super::envelope::envelope_date)
         .filter(|t| sane(*t))
     {
         return (Some(t), 0, DateSource::Envelope);
@@ -1036,6 +1034,29 @@ fn content_hash(msg: &mail_parser::Message<'_>, body: &[u8]) -> [u8; 32] {
     }
     h.update(&body[prev..end]);
     h.finalize().into()
+}
+
+/// Position of the first `\n`, eight bytes at a time (files are mostly long runs of text).
+pub fn find_newline(h: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const NLS: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut chunks = h.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let v = u64::from_ne_bytes(word) ^ NLS;
+        if v.wrapping_sub(ONES) & !v & HIGHS != 0 {
+            return c.iter().position(|&b| b == b'\n').map(|i| at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| at + i)
 }
 
 #[cfg(test)]

@@ -1,0 +1,10 @@
+//! The archive's own terms, below every stage: the normalized message and the envelope it
+//! came in, months, threading, and the escapings pages need. Nothing here imports another
+//! module of the crate (a unit test in `lib.rs` checks it), so readers, the store, search,
+//! rendering and the web all build on the same definitions and never on each other.
+
+pub mod envelope;
+pub mod escape;
+pub mod month;
+pub mod normalize;
+pub mod thread;
