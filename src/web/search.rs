@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use super::util::{enc, enc_query, fmt_date, sender};
 use super::{AppState, WebError, is_visible, visible_list};
 use crate::search::query;
-use crate::search::{Order, Request};
+use crate::search::{Found, Order, Request};
 use crate::store::{HitRow, ListRow};
 
 type St = State<Arc<AppState>>;
@@ -129,6 +129,64 @@ pub async fn search_list(
     run(st, Some(l), raw).await
 }
 
+/// One search request as read: what each step of building its answer needs.
+struct Ask {
+    p: Params,
+    parsed: query::Parsed,
+    /// A list page's own search.
+    scope: Option<ListRow>,
+    /// Every list by id: names, privacy and obfuscation for the hits and the counts.
+    lists: HashMap<i64, ListRow>,
+    /// The search page's own path, which every link of the page starts from.
+    base: String,
+    order: Order,
+}
+
+impl Ask {
+    /// The list a hit is shown under (the first the reader may see, the scope's when the
+    /// search is scoped), whether it obfuscates addresses, and the hit's thread there.
+    fn shown_in(&self, h: &HitRow) -> Option<(String, bool, i64)> {
+        let pick = h.lists.iter().find(|(id, _, private, _)| {
+            is_visible(*private) && self.scope.as_ref().is_none_or(|s| s.id == *id)
+        })?;
+        let obf = self.lists.get(&pick.0).is_none_or(|l| l.obfuscate);
+        Some((pick.1.clone(), obf, pick.3))
+    }
+
+    /// A link to this search with `extra` added to the query (a facet).
+    fn narrowed(&self, extra: &str) -> String {
+        let q = format!("{} {extra}", self.p.q.trim());
+        link(&self.base, &q, self.p.order, 1, self.p.thread)
+    }
+
+    fn page_link(&self, n: usize) -> String {
+        link(&self.base, &self.p.q, self.p.order, n, self.p.thread)
+    }
+}
+
+/// What the HTML page shows of a result set.
+struct Results {
+    hits: Vec<Hit>,
+    total: usize,
+    unit: &'static str,
+    per_list: Vec<Facet>,
+    per_year: Vec<Facet>,
+    pages_total: usize,
+}
+
+impl Default for Results {
+    fn default() -> Self {
+        Results {
+            hits: Vec::new(),
+            total: 0,
+            unit: "results",
+            per_list: Vec::new(),
+            per_year: Vec::new(),
+            pages_total: 0,
+        }
+    }
+}
+
 async fn run(
     st: Arc<AppState>,
     scope: Option<ListRow>,
@@ -138,7 +196,6 @@ async fn run(
     let p = params(raw.as_deref());
     let parsed = query::parse(&p.q);
     let all = st.store.all_lists().await?;
-    let names: HashMap<i64, &ListRow> = all.iter().map(|l| (l.id, l)).collect();
     let visible: Option<Vec<i64>> = if all.iter().all(|l| is_visible(l.private)) {
         None
     } else {
@@ -150,17 +207,7 @@ async fn run(
         )
     };
     let mut notes = parsed.notes.clone();
-    let mut lists = HashMap::new();
-    for name in parsed.list_names() {
-        let id = match visible_list(&st, &name).await {
-            Ok(l) => Some(l.id),
-            Err(_) => {
-                notes.push(format!("There is no public list named “{name}”."));
-                None
-            }
-        };
-        lists.insert(name, id);
-    }
+    let named = named_lists(&st, &parsed, &mut notes).await;
     let order = p.order.unwrap_or(if parsed.has_text() {
         Order::Relevance
     } else {
@@ -170,228 +217,292 @@ async fn run(
         Some(l) => format!("/{}/search", enc(&l.name)),
         None => "/search".to_string(),
     };
-    let searched = !p.q.trim().is_empty();
-    let export = match p.x.as_str() {
+    let ask = Ask {
+        lists: all.into_iter().map(|l| (l.id, l)).collect(),
+        p,
+        parsed,
+        scope,
+        base,
+        order,
+    };
+    let export = match ask.p.x.as_str() {
         "atom" => Some(FEED_ENTRIES),
         "mbox" => Some(MBOX_CAP),
         _ => None,
     };
-    let (offset, limit) = match export {
-        Some(n) => (0, n),
-        None if p.thread => (0, COLLAPSE_POOL),
-        None => ((p.page - 1) * PER_PAGE, PER_PAGE),
-    };
+    let searched = !ask.p.q.trim().is_empty();
     let found = if searched {
-        let search = st.search.clone();
-        let parsed = parsed.clone();
-        let scope_id = scope.as_ref().map(|l| l.id);
-        Some(
-            tokio::task::spawn_blocking(move || {
-                search.run(&Request {
-                    parsed: &parsed,
-                    lists: &lists,
-                    visible,
-                    scope: scope_id,
-                    order,
-                    offset,
-                    limit,
-                })
-            })
-            .await
-            .map_err(anyhow::Error::from)??,
-        )
+        Some(find(&st, &ask, named, visible, export).await?)
     } else {
         None
     };
-    let link_list = |h: &HitRow| -> Option<(String, bool, i64)> {
-        let pick = h.lists.iter().find(|(id, _, private, _)| {
-            is_visible(*private) && scope.as_ref().is_none_or(|s| s.id == *id)
-        })?;
-        let obf = names.get(&pick.0).is_none_or(|l| l.obfuscate);
-        Some((pick.1.clone(), obf, pick.3))
+    let results = match (&found, export) {
+        (Some(found), Some(_)) => return exported(&st, &ask, found).await,
+        (Some(found), None) => results(&st, &ask, found).await?,
+        (None, _) => Results::default(),
     };
-
-    if let (Some(found), Some(_)) = (&found, export) {
-        if p.x == "mbox" {
-            let body = super::export::gz_body(
-                st.store.export_ids(found.ids.clone()),
-                super::export::mboxrd_entry,
-            );
-            return Ok(super::export::mbox_response(body, "search.mbox.gz"));
-        }
-        let rows = st.store.hit_rows(&found.ids, true).await?;
-        let items: Vec<(String, HitRow)> = rows
-            .into_iter()
-            .filter_map(|h| Some((link_list(&h)?.0, h)))
-            .collect();
-        let host = st.base_url.clone();
-        let self_url = format!("{host}{base}?q={}&x=atom", enc_query(&p.q));
-        let alt_url = format!("{host}{base}?q={}", enc_query(&p.q));
-        return super::export::search_feed(
-            format!("Search: {}", p.q),
-            self_url,
-            alt_url,
-            &host,
-            items,
-        );
-    }
-
-    let mut hits = Vec::new();
-    let mut total = 0;
-    let mut unit = "results";
-    let mut per_list = Vec::new();
-    let mut per_year = Vec::new();
-    let mut pages_total = 0;
-    if let Some(found) = &found {
-        total = found.total;
-        // Grouped by thread: the best match stands for its thread; later matches count.
-        let (page_ids, counts): (Vec<i64>, HashMap<i64, usize>) = if p.thread {
-            let light = st.store.hit_rows(&found.ids, false).await?;
-            let mut seen: HashMap<(String, i64), i64> = HashMap::new();
-            let mut order_ids = Vec::new();
-            let mut counts: HashMap<i64, usize> = HashMap::new();
-            for h in &light {
-                let Some((list, _, thread)) = link_list(h) else {
-                    continue;
-                };
-                let lead = *seen.entry((list, thread)).or_insert_with(|| {
-                    order_ids.push(h.id);
-                    h.id
-                });
-                *counts.entry(lead).or_default() += 1;
-            }
-            total = order_ids.len();
-            unit = match (found.total > COLLAPSE_POOL, total == 1) {
-                (true, true) => "thread among the first 1,000 results",
-                (true, false) => "threads among the first 1,000 results",
-                (false, true) => "thread",
-                (false, false) => "threads",
-            };
-            let start = ((p.page - 1) * PER_PAGE).min(order_ids.len());
-            let end = (start + PER_PAGE).min(order_ids.len());
-            (order_ids[start..end].to_vec(), counts)
-        } else {
-            (found.ids.clone(), HashMap::new())
-        };
-        if !p.thread && total == 1 {
-            unit = "result";
-        }
-        pages_total = total.div_ceil(PER_PAGE).min(MAX_PAGE);
-        let rows = st.store.hit_rows(&page_ids, true).await?;
-        let hl = found.highlighter(&st.search);
-        let rows_and_snips = tokio::task::spawn_blocking(move || {
-            rows.into_iter()
-                .map(|h| {
-                    let subj = hl.subject(&h.subject);
-                    let body = hl.body(&h.body_text);
-                    (h, subj, body)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(anyhow::Error::from)?;
-        for (h, subj, snippet) in rows_and_snips {
-            let Some((list, obf, _)) = link_list(&h) else {
-                continue;
-            };
-            let url = format!("/{}/m/{}/", enc(&list), enc(&h.mkey));
-            let from = if obf {
-                sender(&h.from_name, &h.from_addr)
-            } else if h.from_name.is_empty() {
-                h.from_addr.clone()
-            } else {
-                h.from_name.clone()
-            };
-            let subject = subj.unwrap_or_else(|| {
-                super::util::esc(if h.subject.is_empty() {
-                    "(no subject)"
-                } else {
-                    &h.subject
-                })
-            });
-            hits.push(Hit {
-                thread: counts
-                    .get(&h.id)
-                    .map(|n| (format!("/{}/t/{}/", enc(&list), enc(&h.mkey)), *n)),
-                url,
-                subject,
-                from,
-                date: fmt_date(&h.date),
-                lists: h
-                    .lists
-                    .iter()
-                    .filter(|l| is_visible(l.2))
-                    .map(|l| (l.1.clone(), format!("/{}/", enc(&l.1))))
-                    .collect(),
-                snippet,
-            });
-        }
-        let with_q = |extra: String| {
-            let q = format!("{} {extra}", p.q.trim());
-            link(&base, &q, p.order, 1, p.thread)
-        };
-        let mut lists_sorted: Vec<(String, u64)> = found
-            .per_list
-            .iter()
-            .filter_map(|(id, n)| {
-                let l = names.get(id)?;
-                is_visible(l.private).then(|| (l.name.clone(), *n))
-            })
-            .collect();
-        lists_sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        if scope.is_none() {
-            per_list = lists_sorted
-                .into_iter()
-                .map(|(name, count)| Facet {
-                    href: with_q(format!("list:{name}")),
-                    label: name,
-                    count,
-                })
-                .collect();
-        }
-        per_year = found
-            .per_year
-            .iter()
-            .rev()
-            .map(|(y, count)| Facet {
-                label: y.to_string(),
-                count: *count,
-                href: with_q(format!("date:{y}")),
-            })
-            .collect();
-    }
     let lag = st.search.lag(&st.store).await.unwrap_or(0);
-    let page_link = |n: usize| link(&base, &p.q, p.order, n, p.thread);
-    let pages = page_window(p.page, pages_total)
-        .into_iter()
-        .map(|n| (n, (n != p.page).then(|| page_link(n))))
-        .collect();
-    let page = Page {
-        action: base.clone(),
-        scope: scope.as_ref().map(|l| l.name.clone()),
-        searched,
-        total,
-        unit,
-        ms: format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
-        order: order_name(order),
-        thread: p.thread,
-        hits,
-        per_list,
-        per_year,
-        notes,
-        prev: (p.page > 1 && pages_total > 0).then(|| page_link(p.page - 1)),
-        next: (p.page < pages_total).then(|| page_link(p.page + 1)),
-        pages,
-        atom: format!("{base}?q={}&x=atom", enc_query(&p.q)),
-        mbox: format!(
-            "{base}?q={}&o={}&x=mbox",
-            enc_query(&p.q),
-            order_name(order)
-        ),
-        q: p.q,
-        lag,
+    let ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
+    Ok(page(ask, results, notes, searched, ms, lag).into_response())
+}
+
+/// The `list:` names of a query resolved to the lists the reader may see; a name that
+/// resolves to none gets a note on the page.
+async fn named_lists(
+    st: &AppState,
+    parsed: &query::Parsed,
+    notes: &mut Vec<String>,
+) -> HashMap<String, Option<i64>> {
+    let mut lists = HashMap::new();
+    for name in parsed.list_names() {
+        let id = match visible_list(st, &name).await {
+            Ok(l) => Some(l.id),
+            Err(_) => {
+                notes.push(format!("There is no public list named “{name}”."));
+                None
+            }
+        };
+        lists.insert(name, id);
+    }
+    lists
+}
+
+/// Runs the query on the index, off the async workers: the best matches this answer
+/// needs (one page, the pool that thread grouping draws from, or an export's entries).
+async fn find(
+    st: &AppState,
+    ask: &Ask,
+    named: HashMap<String, Option<i64>>,
+    visible: Option<Vec<i64>>,
+    export: Option<usize>,
+) -> Result<Found, WebError> {
+    let (offset, limit) = match export {
+        Some(n) => (0, n),
+        None if ask.p.thread => (0, COLLAPSE_POOL),
+        None => ((ask.p.page - 1) * PER_PAGE, PER_PAGE),
     };
-    Ok(page.into_response())
+    let search = st.search.clone();
+    let parsed = ask.parsed.clone();
+    let scope = ask.scope.as_ref().map(|l| l.id);
+    let order = ask.order;
+    let found = tokio::task::spawn_blocking(move || {
+        search.run(&Request {
+            parsed: &parsed,
+            lists: &named,
+            visible,
+            scope,
+            order,
+            offset,
+            limit,
+        })
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(found)
+}
+
+/// The results as an mbox.gz download or an Atom feed.
+async fn exported(st: &AppState, ask: &Ask, found: &Found) -> Result<Response, WebError> {
+    if ask.p.x == "mbox" {
+        let body = super::export::gz_body(
+            st.store.export_ids(found.ids.clone()),
+            super::export::mboxrd_entry,
+        );
+        return Ok(super::export::mbox_response(body, "search.mbox.gz"));
+    }
+    let rows = st.store.hit_rows(&found.ids, true).await?;
+    let items: Vec<(String, HitRow)> = rows
+        .into_iter()
+        .filter_map(|h| Some((ask.shown_in(&h)?.0, h)))
+        .collect();
+    let host = &st.base_url;
+    let q = enc_query(&ask.p.q);
+    super::export::search_feed(
+        format!("Search: {}", ask.p.q),
+        format!("{host}{}?q={q}&x=atom", ask.base),
+        format!("{host}{}?q={q}", ask.base),
+        host,
+        items,
+    )
+}
+
+/// One page of hits with their excerpts, the counts per list and year, and the paging.
+async fn results(st: &AppState, ask: &Ask, found: &Found) -> Result<Results, WebError> {
+    let mut out = Results {
+        total: found.total,
+        ..Results::default()
+    };
+    let (page_ids, counts) = if ask.p.thread {
+        let (ids, counts, threads) = by_thread(st, ask, found).await?;
+        out.total = threads;
+        out.unit = match (found.total > COLLAPSE_POOL, threads == 1) {
+            (true, true) => "thread among the first 1,000 results",
+            (true, false) => "threads among the first 1,000 results",
+            (false, true) => "thread",
+            (false, false) => "threads",
+        };
+        (ids, counts)
+    } else {
+        if found.total == 1 {
+            out.unit = "result";
+        }
+        (found.ids.clone(), HashMap::new())
+    };
+    out.pages_total = out.total.div_ceil(PER_PAGE).min(MAX_PAGE);
+    out.hits = hits(st, ask, found, &page_ids, &counts).await?;
+    out.per_list = if ask.scope.is_none() {
+        list_facets(ask, found)
+    } else {
+        Vec::new()
+    };
+    out.per_year = found
+        .per_year
+        .iter()
+        .rev()
+        .map(|(y, count)| Facet {
+            label: y.to_string(),
+            count: *count,
+            href: ask.narrowed(&format!("date:{y}")),
+        })
+        .collect();
+    Ok(out)
+}
+
+/// Grouped by thread: the best match stands for its thread and later matches count for
+/// it. Returns this page's leading ids, the matches per leading id, and the thread count.
+async fn by_thread(
+    st: &AppState,
+    ask: &Ask,
+    found: &Found,
+) -> Result<(Vec<i64>, HashMap<i64, usize>, usize), WebError> {
+    let light = st.store.hit_rows(&found.ids, false).await?;
+    let mut seen: HashMap<(String, i64), i64> = HashMap::new();
+    let mut leads = Vec::new();
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for h in &light {
+        let Some((list, _, thread)) = ask.shown_in(h) else {
+            continue;
+        };
+        let lead = *seen.entry((list, thread)).or_insert_with(|| {
+            leads.push(h.id);
+            h.id
+        });
+        *counts.entry(lead).or_default() += 1;
+    }
+    let start = ((ask.p.page - 1) * PER_PAGE).min(leads.len());
+    let end = (start + PER_PAGE).min(leads.len());
+    Ok((leads[start..end].to_vec(), counts, leads.len()))
+}
+
+/// The hits of one page, excerpts highlighted off the async workers.
+async fn hits(
+    st: &AppState,
+    ask: &Ask,
+    found: &Found,
+    ids: &[i64],
+    counts: &HashMap<i64, usize>,
+) -> Result<Vec<Hit>, WebError> {
+    let rows = st.store.hit_rows(ids, true).await?;
+    let hl = found.highlighter(&st.search);
+    let rows_and_snips = tokio::task::spawn_blocking(move || {
+        rows.into_iter()
+            .map(|h| {
+                let subj = hl.subject(&h.subject);
+                let body = hl.body(&h.body_text);
+                (h, subj, body)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    let mut hits = Vec::new();
+    for (h, subj, snippet) in rows_and_snips {
+        let Some((list, obf, _)) = ask.shown_in(&h) else {
+            continue;
+        };
+        let from = if obf {
+            sender(&h.from_name, &h.from_addr)
+        } else if h.from_name.is_empty() {
+            h.from_addr.clone()
+        } else {
+            h.from_name.clone()
+        };
+        let subject = subj.unwrap_or_else(|| {
+            super::util::esc(if h.subject.is_empty() {
+                "(no subject)"
+            } else {
+                &h.subject
+            })
+        });
+        hits.push(Hit {
+            thread: counts
+                .get(&h.id)
+                .map(|n| (format!("/{}/t/{}/", enc(&list), enc(&h.mkey)), *n)),
+            url: format!("/{}/m/{}/", enc(&list), enc(&h.mkey)),
+            subject,
+            from,
+            date: fmt_date(&h.date),
+            lists: h
+                .lists
+                .iter()
+                .filter(|l| is_visible(l.2))
+                .map(|l| (l.1.clone(), format!("/{}/", enc(&l.1))))
+                .collect(),
+            snippet,
+        });
+    }
+    Ok(hits)
+}
+
+/// Matches per list the reader may see, most first, each a link narrowing the search.
+fn list_facets(ask: &Ask, found: &Found) -> Vec<Facet> {
+    let mut lists: Vec<(String, u64)> = found
+        .per_list
+        .iter()
+        .filter_map(|(id, n)| {
+            let l = ask.lists.get(id)?;
+            is_visible(l.private).then(|| (l.name.clone(), *n))
+        })
+        .collect();
+    lists.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    lists
+        .into_iter()
+        .map(|(name, count)| Facet {
+            href: ask.narrowed(&format!("list:{name}")),
+            label: name,
+            count,
+        })
+        .collect()
+}
+
+fn page(ask: Ask, r: Results, notes: Vec<String>, searched: bool, ms: String, lag: i64) -> Page {
+    let current = ask.p.page;
+    let pages = page_window(current, r.pages_total)
+        .into_iter()
+        .map(|n| (n, (n != current).then(|| ask.page_link(n))))
+        .collect();
+    let q = enc_query(&ask.p.q);
+    Page {
+        action: ask.base.clone(),
+        scope: ask.scope.as_ref().map(|l| l.name.clone()),
+        searched,
+        total: r.total,
+        unit: r.unit,
+        ms,
+        order: order_name(ask.order),
+        thread: ask.p.thread,
+        hits: r.hits,
+        per_list: r.per_list,
+        per_year: r.per_year,
+        notes,
+        prev: (current > 1 && r.pages_total > 0).then(|| ask.page_link(current - 1)),
+        next: (current < r.pages_total).then(|| ask.page_link(current + 1)),
+        pages,
+        atom: format!("{}?q={q}&x=atom", ask.base),
+        mbox: format!("{}?q={q}&o={}&x=mbox", ask.base, order_name(ask.order)),
+        q: ask.p.q,
+        lag,
+    }
 }
 
 fn link(base: &str, q: &str, order: Option<Order>, page: usize, thread: bool) -> String {
