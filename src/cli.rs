@@ -1,6 +1,6 @@
 //! The `larch` command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -148,103 +148,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_message_size,
             paths,
         } => {
-            crate::ingest::source::check_paths(&paths).map_err(|e| anyhow::anyhow!(e))?;
-            let _lock = WriteLock::acquire(&data)?;
-            let store = Store::open(&data).await?;
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos} messages read ({per_sec}) {elapsed}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
             let options = ingest::ImportOptions { max_message_size };
-            let summary =
-                ingest::import_with(&store, &list, &paths, format, &Bar(bar.clone()), &options)
-                    .await;
-            bar.finish_and_clear();
-            let summary = summary?;
-            for (p, why) in &summary.skipped_files {
-                eprintln!("skipped {}: {why}", p.display());
-            }
-            println!("{list}: {summary}");
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
+            import(&data, &list, &paths, format, &options).await
         }
         Command::Ingest { list } => Ok(ingest_stdin(&data, &list).await),
-        Command::Reindex => {
-            let store = Store::open(&data).await?;
-            let search = crate::search::Search::for_store(&store)?;
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} messages indexed ({per_sec}) {elapsed}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            let started = std::time::Instant::now();
-            let n = search
-                .rebuild(&store, &|done, total| {
-                    bar.set_length(total);
-                    bar.set_position(done);
-                })
-                .await;
-            bar.finish_and_clear();
-            let n = n?;
-            println!(
-                "indexed {n} messages in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Remove { msgid, purge } => {
-            let _lock = WriteLock::acquire(&data)?;
-            let store = Store::open(&data).await?;
-            match store.remove_message(&msgid, purge).await? {
-                crate::store::Removal::NotFound => {
-                    eprintln!("larch: no stored message has the id or key {msgid}");
-                    return Ok(ExitCode::FAILURE);
-                }
-                crate::store::Removal::Ambiguous(keys) => {
-                    eprintln!(
-                        "larch: several messages carry {msgid}; name one by its key: {}",
-                        keys.join(", ")
-                    );
-                    return Ok(ExitCode::FAILURE);
-                }
-                crate::store::Removal::Done(key) => {
-                    println!("{} {key}", if purge { "purged" } else { "removed" });
-                }
-            }
-            // Drop the index entry now; a running server holding the index does it instead.
-            let search = crate::search::Search::for_store(&store)?;
-            if search.catch_up(&store).await?.is_none() {
-                println!("the running server will update the search index");
-            }
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Lists => {
-            let store = Store::open(&data).await?;
-            println!(
-                "{:<30} {:>9} {:>8} {:>8}  {:<10} {:<10}",
-                "list", "messages", "threads", "rejects", "first", "last"
-            );
-            for l in store.list_summaries().await? {
-                println!(
-                    "{:<30} {:>9} {:>8} {:>8}  {:<10} {:<10}",
-                    l.name,
-                    l.messages,
-                    l.threads,
-                    l.rejected,
-                    fmt_date(l.first_date),
-                    fmt_date(l.last_date)
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Reindex => reindex(&data).await,
+        Command::Remove { msgid, purge } => remove(&data, &msgid, purge).await,
+        Command::Lists => lists(&data).await,
         Command::ListSet {
             name,
             title,
@@ -288,10 +198,115 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+async fn import(
+    data: &Path,
+    list: &str,
+    paths: &[PathBuf],
+    format: Format,
+    options: &ingest::ImportOptions,
+) -> anyhow::Result<ExitCode> {
+    crate::ingest::source::check_paths(paths).map_err(|e| anyhow::anyhow!(e))?;
+    let _lock = WriteLock::acquire(data)?;
+    let store = Store::open(data).await?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos} messages read ({per_sec}) {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let summary =
+        ingest::import_with(&store, list, paths, format, &Bar(bar.clone()), options).await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    for (p, why) in &summary.skipped_files {
+        eprintln!("skipped {}: {why}", p.display());
+    }
+    println!("{list}: {summary}");
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reindex(data: &Path) -> anyhow::Result<ExitCode> {
+    let store = Store::open(data).await?;
+    let search = crate::search::Search::for_store(&store)?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} messages indexed ({per_sec}) {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let n = search
+        .rebuild(&store, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await;
+    bar.finish_and_clear();
+    let n = n?;
+    println!(
+        "indexed {n} messages in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn remove(data: &Path, msgid: &str, purge: bool) -> anyhow::Result<ExitCode> {
+    let _lock = WriteLock::acquire(data)?;
+    let store = Store::open(data).await?;
+    match store.remove_message(msgid, purge).await? {
+        crate::store::Removal::NotFound => {
+            eprintln!("larch: no stored message has the id or key {msgid}");
+            return Ok(ExitCode::FAILURE);
+        }
+        crate::store::Removal::Ambiguous(keys) => {
+            eprintln!(
+                "larch: several messages carry {msgid}; name one by its key: {}",
+                keys.join(", ")
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        crate::store::Removal::Done(key) => {
+            println!("{} {key}", if purge { "purged" } else { "removed" });
+        }
+    }
+    // Drop the index entry now; a running server holding the index does it instead.
+    let search = crate::search::Search::for_store(&store)?;
+    if search.catch_up(&store).await?.is_none() {
+        println!("the running server will update the search index");
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn lists(data: &Path) -> anyhow::Result<ExitCode> {
+    let store = Store::open(data).await?;
+    println!(
+        "{:<30} {:>9} {:>8} {:>8}  {:<10} {:<10}",
+        "list", "messages", "threads", "rejects", "first", "last"
+    );
+    for l in store.list_summaries().await? {
+        println!(
+            "{:<30} {:>9} {:>8} {:>8}  {:<10} {:<10}",
+            l.name,
+            l.messages,
+            l.threads,
+            l.rejected,
+            fmt_date(l.first_date),
+            fmt_date(l.last_date)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// EX_TEMPFAIL from sysexits.h: MTAs and Mailman queue the message and retry.
 const EX_TEMPFAIL: u8 = 75;
 
-async fn ingest_stdin(data: &std::path::Path, list: &str) -> ExitCode {
+async fn ingest_stdin(data: &Path, list: &str) -> ExitCode {
     let limit = ingest::DEFAULT_MAX_MESSAGE_SIZE;
     let bytes = match ingest::read_delivery(&mut std::io::stdin().lock(), limit) {
         Ok(d) => d,
