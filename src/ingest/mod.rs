@@ -241,9 +241,7 @@ pub async fn import_with(
     options: &ImportOptions,
 ) -> anyhow::Result<Summary> {
     source::check_paths(paths).map_err(|e| anyhow::anyhow!(e))?;
-    let list = store.ensure_list(list_name).await?;
-    let mut threader = store.load_threader(&list).await?;
-    let mut next_number = store.next_pipermail_number(list.id).await?;
+    let mut writer = ListWriter::open(store, list_name).await?;
 
     type Item = (Parsed, Option<tokio::sync::OwnedSemaphorePermit>);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(2 * BATCH);
@@ -269,7 +267,6 @@ pub async fn import_with(
         });
     });
 
-    let mut summary = Summary::default();
     let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
     loop {
         let got = rx.recv_many(&mut pending, BATCH).await;
@@ -283,30 +280,16 @@ pub async fn import_with(
                 Err(_) => break,
             }
         }
-        let mut batch = store.begin().await?;
-        let mut members = HashMap::new();
-        for (p, _permit) in pending.drain(..) {
-            store_one(
-                &mut batch,
-                &list,
-                &mut threader,
-                &mut next_number,
-                &mut members,
-                &mut summary,
-                p,
-            )
+        // Each item's memory permit is released as the item is stored.
+        writer
+            .write_batch(store, pending.drain(..).map(|(p, _permit)| p))
             .await?;
-        }
-        let changes = threader.take_changes();
-        batch.write_threads(list.id, &changes, &members).await?;
-        batch.commit().await?;
-        progress.tick(summary.read);
+        progress.tick(writer.summary.read);
     }
     if reader.join().is_err() {
         anyhow::bail!("the reader thread failed");
     }
-    summary.threads = store.thread_count(list.id).await?;
-    Ok(summary)
+    writer.finish(store).await
 }
 
 /// One message from a live delivery, read up to the size limit.
@@ -379,9 +362,7 @@ pub async fn ingest_delivery(
         envelope = Some(String::from_utf8_lossy(&data[..end]).trim_end().to_string());
         data.drain(..end);
     }
-    let list = store.ensure_list(list_name).await?;
-    let mut threader = store.load_threader(&list).await?;
-    let mut next_number = store.next_pipermail_number(list.id).await?;
+    let mut writer = ListWriter::open(store, list_name).await?;
     let item = RawItem {
         source: Arc::from("stdin"),
         offset: 0,
@@ -392,150 +373,228 @@ pub async fn ingest_delivery(
         month: None,
         reject: over_limit.map(oversized_reason),
     };
-    let parsed = parse_item(item);
-    let mut summary = Summary::default();
-    let mut batch = store.begin().await?;
-    let mut members = HashMap::new();
-    store_one(
-        &mut batch,
-        &list,
-        &mut threader,
-        &mut next_number,
-        &mut members,
-        &mut summary,
-        parsed,
-    )
-    .await?;
-    let changes = threader.take_changes();
-    batch.write_threads(list.id, &changes, &members).await?;
-    batch.commit().await?;
-    summary.threads = store.thread_count(list.id).await?;
-    Ok(summary)
+    writer.write_batch(store, [parse_item(item)]).await?;
+    writer.finish(store).await
 }
 
-async fn store_one(
-    batch: &mut Batch,
-    list: &ListRow,
-    threader: &mut Threader,
-    next_number: &mut i64,
-    members: &mut HashMap<String, Member>,
-    summary: &mut Summary,
-    p: Parsed,
-) -> anyhow::Result<()> {
-    let (source, offset, n, raw_z, raw_size, number, month) = match p {
-        Parsed::Skipped(path, why) => {
-            summary.skipped_files.push((path, why));
-            return Ok(());
+/// Writes messages into one list, a batch per transaction: the one path for imports and
+/// live deliveries. It holds the list's threading state and pipermail numbering across
+/// batches, so that each batch commits its messages together with the threading changes
+/// they cause, and an interrupted run resumes from the last commit.
+struct ListWriter {
+    list: ListRow,
+    threader: Threader,
+    next_number: i64,
+    summary: Summary,
+}
+
+/// Where a message went in the store: its row, its key, whether it joins this list now,
+/// and whether its row was written by this import.
+struct Placed {
+    id: i64,
+    mkey: String,
+    joins_list: bool,
+    inserted: bool,
+}
+
+impl ListWriter {
+    async fn open(store: &Store, list_name: &str) -> anyhow::Result<ListWriter> {
+        let list = store.ensure_list(list_name).await?;
+        let threader = store.load_threader(&list).await?;
+        let next_number = store.next_pipermail_number(list.id).await?;
+        Ok(ListWriter {
+            list,
+            threader,
+            next_number,
+            summary: Summary::default(),
+        })
+    }
+
+    /// Stores `items` and the threading changes they cause in one transaction.
+    async fn write_batch(
+        &mut self,
+        store: &Store,
+        items: impl IntoIterator<Item = Parsed>,
+    ) -> anyhow::Result<()> {
+        let mut batch = store.begin().await?;
+        let mut members = HashMap::new();
+        for p in items {
+            self.store_one(&mut batch, &mut members, p).await?;
         }
-        Parsed::ContentLengthIgnored => {
-            summary.content_length_ignored += 1;
-            return Ok(());
-        }
-        Parsed::Reject {
-            source,
-            offset,
-            reason,
-            raw,
-        } => {
-            summary.read += 1;
-            summary.rejected += 1;
-            batch
-                .insert_reject(list.id, &source, offset, &reason, &raw)
-                .await?;
-            return Ok(());
-        }
-        Parsed::Message {
-            source,
-            offset,
-            n,
-            raw_z,
-            raw_size,
-            number,
-            month,
-        } => (source, offset, n, raw_z, raw_size, number, month),
-    };
-    summary.read += 1;
-    let existing = batch.find_by_message_id(&n.message_id).await?;
-    let same = existing
-        .iter()
-        .find(|e| e.content_hash == n.content_hash[..]);
-    let (pk, mkey, is_new_member, inserted) = match same {
-        Some(e) if threader.contains(&e.mkey) => {
-            summary.duplicate += 1;
-            (e.id, e.mkey.clone(), false, false)
-        }
-        Some(e) => {
-            summary.new += 1;
-            summary.cross_posted += 1;
-            (e.id, e.mkey.clone(), true, false)
-        }
-        None => {
-            let mut mkey = n.message_id.clone();
-            if !existing.is_empty() {
-                summary.variants += 1;
-                mkey = format!("{}#{}", n.message_id, hex::encode(&n.content_hash[..6]));
+        let changes = self.threader.take_changes();
+        batch
+            .write_threads(self.list.id, &changes, &members)
+            .await?;
+        batch.commit().await?;
+        Ok(())
+    }
+
+    async fn finish(mut self, store: &Store) -> anyhow::Result<Summary> {
+        self.summary.threads = store.thread_count(self.list.id).await?;
+        Ok(self.summary)
+    }
+
+    async fn store_one(
+        &mut self,
+        batch: &mut Batch,
+        members: &mut HashMap<String, Member>,
+        p: Parsed,
+    ) -> anyhow::Result<()> {
+        let summary = &mut self.summary;
+        let (source, offset, n, raw_z, raw_size, number, month) = match p {
+            Parsed::Skipped(path, why) => {
+                summary.skipped_files.push((path, why));
+                return Ok(());
             }
-            // Only a key with `#` can meet a variant's key; a plain id with no stored
-            // message of that id is free, which spares a query per message.
-            let may_collide = !existing.is_empty() || mkey.contains('#');
-            if may_collide && batch.mkey_taken(&mkey).await? {
-                mkey = format!("{}#{}", n.message_id, hex::encode(n.content_hash));
-                if batch.mkey_taken(&mkey).await? {
-                    summary.rejected += 1;
-                    let reason = "message key collides with a stored message";
-                    let raw = crate::store::inflate(&raw_z)?;
+            Parsed::ContentLengthIgnored => {
+                summary.content_length_ignored += 1;
+                return Ok(());
+            }
+            Parsed::Reject {
+                source,
+                offset,
+                reason,
+                raw,
+            } => {
+                summary.read += 1;
+                summary.rejected += 1;
+                batch
+                    .insert_reject(self.list.id, &source, offset, &reason, &raw)
+                    .await?;
+                return Ok(());
+            }
+            Parsed::Message {
+                source,
+                offset,
+                n,
+                raw_z,
+                raw_size,
+                number,
+                month,
+            } => (source, offset, n, raw_z, raw_size, number, month),
+        };
+        summary.read += 1;
+        let new = NewMessage {
+            mkey: "",
+            n: &n,
+            raw_compressed: &raw_z,
+            raw_size,
+            source: &source,
+            offset,
+        };
+        let Some(placed) = self.place(batch, new).await? else {
+            return Ok(());
+        };
+        if placed.joins_list {
+            self.threader.add(&Incoming {
+                key: &placed.mkey,
+                in_reply_to: n.in_reply_to.as_deref(),
+                references: &n.references,
+                is_reply_subject: n.is_reply_subject,
+                subject_key: &n.subject_key,
+                date: n.date,
+            });
+            members.insert(
+                placed.mkey.clone(),
+                Member {
+                    id: placed.id,
+                    date: n.date,
+                    month,
+                },
+            );
+        }
+        self.number(batch, &placed, number).await
+    }
+
+    /// Finds the message among those stored, or stores it: the same Message-ID and content
+    /// is one message (a duplicate, or a cross-post when another list holds it); the same
+    /// Message-ID with other content is a variant under a key of its own. `None` when it
+    /// could only be kept as a reject.
+    async fn place(
+        &mut self,
+        batch: &mut Batch,
+        new: NewMessage<'_>,
+    ) -> anyhow::Result<Option<Placed>> {
+        let n = new.n;
+        let summary = &mut self.summary;
+        let existing = batch.find_by_message_id(&n.message_id).await?;
+        let same = existing
+            .iter()
+            .find(|e| e.content_hash == n.content_hash[..]);
+        if let Some(e) = same {
+            let joins_list = !self.threader.contains(&e.mkey);
+            if joins_list {
+                summary.new += 1;
+                summary.cross_posted += 1;
+            } else {
+                summary.duplicate += 1;
+            }
+            return Ok(Some(Placed {
+                id: e.id,
+                mkey: e.mkey.clone(),
+                joins_list,
+                inserted: false,
+            }));
+        }
+        let mut mkey = n.message_id.clone();
+        if !existing.is_empty() {
+            summary.variants += 1;
+            mkey = format!("{}#{}", n.message_id, hex::encode(&n.content_hash[..6]));
+        }
+        // Only a key with `#` can meet a variant's key; a plain id with no stored message
+        // of that id is free, which spares a query per message.
+        let may_collide = !existing.is_empty() || mkey.contains('#');
+        if may_collide && batch.mkey_taken(&mkey).await? {
+            mkey = format!("{}#{}", n.message_id, hex::encode(n.content_hash));
+            if batch.mkey_taken(&mkey).await? {
+                summary.rejected += 1;
+                let reason = "message key collides with a stored message";
+                let raw = crate::store::inflate(new.raw_compressed)?;
+                batch
+                    .insert_reject(self.list.id, new.source, new.offset, reason, &raw)
+                    .await?;
+                return Ok(None);
+            }
+        }
+        let id = batch
+            .insert_message(&NewMessage { mkey: &mkey, ..new })
+            .await?;
+        summary.new += 1;
+        Ok(Some(Placed {
+            id,
+            mkey,
+            joins_list: true,
+            inserted: true,
+        }))
+    }
+
+    /// Records the message's pipermail article number in this list: the number its HTML
+    /// page had, or the next one in archive order.
+    async fn number(
+        &mut self,
+        batch: &mut Batch,
+        placed: &Placed,
+        number: Numbering,
+    ) -> anyhow::Result<()> {
+        let list = self.list.id;
+        match number {
+            Numbering::Html(num) => {
+                batch
+                    .set_pipermail_number(list, num, placed.id, true)
+                    .await?;
+                self.next_number = self.next_number.max(num + 1);
+            }
+            Numbering::Unknown => {}
+            Numbering::Position => {
+                // A message stored just now has no number yet; only older ones need a look.
+                if placed.inserted || !batch.has_pipermail_number(list, placed.id).await? {
                     batch
-                        .insert_reject(list.id, &source, offset, reason, &raw)
+                        .set_pipermail_number(list, self.next_number, placed.id, false)
                         .await?;
-                    return Ok(());
+                    self.next_number += 1;
                 }
             }
-            let m = NewMessage {
-                mkey: &mkey,
-                n: &n,
-                raw_compressed: &raw_z,
-                raw_size,
-                source: &source,
-                offset,
-            };
-            let pk = batch.insert_message(&m).await?;
-            summary.new += 1;
-            (pk, mkey, true, true)
         }
-    };
-    if is_new_member {
-        threader.add(&Incoming {
-            key: &mkey,
-            in_reply_to: n.in_reply_to.as_deref(),
-            references: &n.references,
-            is_reply_subject: n.is_reply_subject,
-            subject_key: &n.subject_key,
-            date: n.date,
-        });
-        members.insert(
-            mkey,
-            Member {
-                id: pk,
-                date: n.date,
-                month,
-            },
-        );
+        Ok(())
     }
-    match number {
-        Numbering::Html(num) => {
-            batch.set_pipermail_number(list.id, num, pk, true).await?;
-            *next_number = (*next_number).max(num + 1);
-        }
-        Numbering::Unknown => {}
-        Numbering::Position => {
-            // A message stored just now has no number yet; only older ones need a look.
-            if inserted || !batch.has_pipermail_number(list.id, pk).await? {
-                batch
-                    .set_pipermail_number(list.id, *next_number, pk, false)
-                    .await?;
-                *next_number += 1;
-            }
-        }
-    }
-    Ok(())
 }
