@@ -154,85 +154,11 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
 
     let in_reply_to = first_id(msg.in_reply_to());
     let mut references = thread_references(id_list(msg.references()));
-    let list_id = match msg.list_id() {
-        HeaderValue::Address(a) => first_address(Some(a)).map(|(_, addr)| addr),
-        HeaderValue::Text(t) => Some(t.trim_matches(['<', '>', ' ']).to_string()),
-        _ => None,
-    }
-    .filter(|s| !s.is_empty());
+    let list_id = list_id(&msg);
 
-    // Text parts only: for HTML-only mail mail-parser lists the HTML part among the text
-    // bodies, and its markup is not text.
-    let mut body_text = String::new();
-    for part in msg
-        .text_bodies()
-        .filter(|p| matches!(p.body, PartType::Text(_)))
-    {
-        if !body_text.is_empty() {
-            body_text.push_str("\n\n");
-        }
-        body_text.push_str(&decode_text_part(&msg, part));
-    }
-    let body_html = msg
-        .html_bodies()
-        .find(|p| matches!(p.body, PartType::Html(_)))
-        .map(|p| decode_text_part(&msg, p));
-    // HTML-only mail still gets a text body (for search and feeds), marked as derived.
-    if flat {
-        body_text = utf8_or_1252(body);
-    }
-    let text_from_html = body_text.trim().is_empty() && body_html.is_some();
-    if text_from_html && let Some(h) = &body_html {
-        body_text = mail_parser::decoders::html::html_to_text(h);
-    }
-    let flowed = msg
-        .text_bodies()
-        .find(|p| matches!(p.body, PartType::Text(_)))
-        .and_then(|p| p.content_type())
-        .map(|ct| {
-            let f = ct
-                .attribute("format")
-                .is_some_and(|v| v.eq_ignore_ascii_case("flowed"));
-            let d = ct
-                .attribute("delsp")
-                .is_some_and(|v| v.eq_ignore_ascii_case("yes"));
-            (f, d)
-        })
-        .unwrap_or((false, false));
-
-    let mut attachments = Vec::new();
-    for part in msg.attachments() {
-        let content_type = part
-            .content_type()
-            .map(|ct| match ct.subtype() {
-                Some(st) => format!("{}/{}", ct.ctype(), st),
-                None => ct.ctype().to_string(),
-            })
-            .unwrap_or_else(|| {
-                // Digest parts carry no Content-Type: they are messages by definition.
-                if matches!(part.body, PartType::Message(_)) {
-                    "message/rfc822"
-                } else {
-                    "application/octet-stream"
-                }
-                .into()
-            })
-            .to_ascii_lowercase();
-        let data = match &part.body {
-            PartType::Message(m) => m.raw_message().to_vec(),
-            _ => part.contents().to_vec(),
-        };
-        // Only the last path segment: a name is never a path.
-        let filename = part
-            .attachment_name()
-            .map(|n| clean_line(n.rsplit(['/', '\\']).next().unwrap_or("")))
-            .unwrap_or_default();
-        attachments.push(Attachment {
-            filename,
-            content_type,
-            data,
-        });
-    }
+    let (body_text, body_html, text_from_html) = bodies(&msg, flat.then_some(body));
+    let flowed = flowed(&msg);
+    let attachments = attachments(&msg);
 
     let hash = content_hash(&msg, body);
     let (message_id, msgid_generated) = match msg.message_id().map(str::trim) {
@@ -267,6 +193,102 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
         attachments,
         content_hash: hash,
     })
+}
+
+/// The `List-Id` header's identifier, without its brackets.
+fn list_id(msg: &Message<'_>) -> Option<String> {
+    match msg.list_id() {
+        HeaderValue::Address(a) => first_address(Some(a)).map(|(_, addr)| addr),
+        HeaderValue::Text(t) => Some(t.trim_matches(['<', '>', ' ']).to_string()),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
+}
+
+/// The text body, the HTML body, and whether the text was derived from the HTML.
+/// `flat_body` is the raw body of a message whose MIME structure was too deep to parse:
+/// it is shown as the text it is.
+fn bodies(msg: &Message<'_>, flat_body: Option<&[u8]>) -> (String, Option<String>, bool) {
+    // Text parts only: for HTML-only mail mail-parser lists the HTML part among the text
+    // bodies, and its markup is not text.
+    let mut body_text = String::new();
+    for part in msg
+        .text_bodies()
+        .filter(|p| matches!(p.body, PartType::Text(_)))
+    {
+        if !body_text.is_empty() {
+            body_text.push_str("\n\n");
+        }
+        body_text.push_str(&decode_text_part(msg, part));
+    }
+    let body_html = msg
+        .html_bodies()
+        .find(|p| matches!(p.body, PartType::Html(_)))
+        .map(|p| decode_text_part(msg, p));
+    // HTML-only mail still gets a text body (for search and feeds), marked as derived.
+    if let Some(body) = flat_body {
+        body_text = utf8_or_1252(body);
+    }
+    let text_from_html = body_text.trim().is_empty() && body_html.is_some();
+    if text_from_html && let Some(h) = &body_html {
+        body_text = mail_parser::decoders::html::html_to_text(h);
+    }
+    (body_text, body_html, text_from_html)
+}
+
+/// format=flowed and its DelSp flag, from the first text part's Content-Type.
+fn flowed(msg: &Message<'_>) -> (bool, bool) {
+    msg.text_bodies()
+        .find(|p| matches!(p.body, PartType::Text(_)))
+        .and_then(|p| p.content_type())
+        .map(|ct| {
+            let f = ct
+                .attribute("format")
+                .is_some_and(|v| v.eq_ignore_ascii_case("flowed"));
+            let d = ct
+                .attribute("delsp")
+                .is_some_and(|v| v.eq_ignore_ascii_case("yes"));
+            (f, d)
+        })
+        .unwrap_or((false, false))
+}
+
+/// Every attachment with a safe name (never a path) and a lower-case type.
+fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
+    let mut attachments = Vec::new();
+    for part in msg.attachments() {
+        let content_type = part
+            .content_type()
+            .map(|ct| match ct.subtype() {
+                Some(st) => format!("{}/{}", ct.ctype(), st),
+                None => ct.ctype().to_string(),
+            })
+            .unwrap_or_else(|| {
+                // Digest parts carry no Content-Type: they are messages by definition.
+                if matches!(part.body, PartType::Message(_)) {
+                    "message/rfc822"
+                } else {
+                    "application/octet-stream"
+                }
+                .into()
+            })
+            .to_ascii_lowercase();
+        let data = match &part.body {
+            PartType::Message(m) => m.raw_message().to_vec(),
+            _ => part.contents().to_vec(),
+        };
+        // Only the last path segment: a name is never a path.
+        let filename = part
+            .attachment_name()
+            .map(|n| clean_line(n.rsplit(['/', '\\']).next().unwrap_or("")))
+            .unwrap_or_default();
+        attachments.push(Attachment {
+            filename,
+            content_type,
+            data,
+        });
+    }
+    attachments
 }
 
 /// Drops a parsed message without recursing: mail-parser holds nested `message/rfc822` parts
