@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod pause;
 pub mod render;
 pub mod search;
 pub mod store;
