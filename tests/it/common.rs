@@ -47,9 +47,10 @@ pub fn corpora() -> Option<PathBuf> {
 /// Runs `work` on a thread of its own, with its own runtime, and fails if it has not
 /// finished within `limit`: a deadline that holds even for work stuck in a loop that never
 /// yields (a `tokio::time::timeout` would never get to fire).
-pub fn within<F>(limit: Duration, work: F)
+pub fn within<W, F>(limit: Duration, work: W)
 where
-    F: std::future::Future<Output = ()> + Send + 'static,
+    W: FnOnce() -> F + Send + 'static,
+    F: std::future::Future<Output = ()>,
 {
     let (tx, rx) = std::sync::mpsc::channel();
     let worker = std::thread::spawn(move || {
@@ -58,7 +59,7 @@ where
             .enable_all()
             .build()
             .expect("a runtime");
-        rt.block_on(work);
+        rt.block_on(work());
         let _ = tx.send(());
     });
     match rx.recv_timeout(limit) {

@@ -149,7 +149,7 @@ async fn notmuch_ghost_roots_match_the_oracle_trees() {
 #[test]
 fn reply_loops_do_not_hang_or_vanish() {
     let Some(c) = corpora() else { return };
-    within(Duration::from_secs(30), async move {
+    within(Duration::from_secs(30), move || async move {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path()).await;
         let s = import(&store, "b", &[c.join("maildir/notmuch/broken")]).await;
