@@ -389,6 +389,7 @@ impl Search {
                 .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
             let mut c = w.prepare_commit()?;
             c.set_payload(&format!("{PAYLOAD_PREFIX}{seq}"));
+            crate::pause::pause_at("index-commit");
             c.commit()?;
             Ok(())
         })

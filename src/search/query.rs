@@ -550,14 +550,37 @@ mod tests {
         assert_eq!(parse("http://x.org").expr, text("http://x.org", false));
     }
 
+    /// Expected bounds are written out as Unix times (from `date -u -d … +%s`), never
+    /// computed by the code under test.
     #[test]
     fn dates() {
-        let y2016 = day_range("2016").unwrap();
-        assert_eq!(y2016, (1451606400, 1483228800));
+        const Y2016: i64 = 1451606400; // 2016-01-01
+        const JUN_2016: i64 = 1464739200; // 2016-06-01
+        const DEC_2016: i64 = 1480550400; // 2016-12-01
+        const Y2017: i64 = 1483228800; // 2017-01-01
+        const Y2018: i64 = 1514764800; // 2018-01-01
+        assert_eq!(day_range("2016"), Some((Y2016, Y2017)));
+        assert_eq!(day_range("2016-12"), Some((DEC_2016, Y2017)));
+        assert_eq!(day_range("2016-06-01"), Some((JUN_2016, JUN_2016 + 86400)));
+        assert_eq!(day_range("2016/06/01"), day_range("2016-06-01"));
+        assert_eq!(day_range("20160601"), Some((JUN_2016, JUN_2016 + 86400)));
+        assert_eq!(day_range("2016-12-31"), Some((Y2017 - 86400, Y2017)));
+        assert_eq!(day_range("2016-02-29"), Some((1456704000, 1456790400)));
+        for bad in [
+            "1969",
+            "2016-13",
+            "2016-02-30",
+            "yesterday",
+            "",
+            "2016-1-2-3",
+            "10000",
+        ] {
+            assert_eq!(day_range(bad), None, "{bad}");
+        }
         assert_eq!(
             parse("after:2016-01-01").expr,
             Expr::Leaf(Leaf::Date {
-                lo: Some(1451606400),
+                lo: Some(Y2016),
                 hi: None
             })
         );
@@ -565,19 +588,22 @@ mod tests {
             parse("before:2016-06").expr,
             Expr::Leaf(Leaf::Date {
                 lo: None,
-                hi: Some(day_range("2016-06").unwrap().0)
+                hi: Some(JUN_2016)
             })
         );
         assert_eq!(
             parse("date:2016..2017").expr,
             Expr::Leaf(Leaf::Date {
-                lo: Some(1451606400),
-                hi: Some(day_range("2017").unwrap().1)
+                lo: Some(Y2016),
+                hi: Some(Y2018)
             })
         );
         assert_eq!(
-            day_range("2016-12").unwrap().1,
-            day_range("2017").unwrap().0
+            parse("date:2016-06-01").expr,
+            Expr::Leaf(Leaf::Date {
+                lo: Some(JUN_2016),
+                hi: Some(JUN_2016 + 86400)
+            })
         );
         let p = parse("date:yesterday foo");
         assert_eq!(p.expr, text("foo", false));

@@ -526,6 +526,7 @@ impl Batch {
     }
 
     pub async fn commit(mut self) -> Result<()> {
+        crate::pause::pause_at("store-batch");
         sqlx::query("COMMIT").execute(&mut self.conn).await?;
         Ok(())
     }

@@ -644,8 +644,17 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Str
     }
 }
 
-pub async fn message_redirect(Path((list, mkey)): Path<(String, String)>) -> Response {
-    super::moved(&format!("/{}/m/{}/", enc(&list), enc(&mkey)))
+/// Redirects only within a list the reader may see: a redirect would tell that it exists.
+pub async fn message_redirect(
+    State(st): St,
+    Path((list, mkey)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    Ok(super::moved(&format!(
+        "/{}/m/{}/",
+        enc(&l.name),
+        enc(&mkey)
+    )))
 }
 
 pub async fn message_page(

@@ -86,6 +86,20 @@ impl IntoResponse for WebError {
     }
 }
 
+/// axum answers a request its extractors cannot read (a path segment that is not UTF-8, a
+/// query that does not parse) with a bare plain-text 400; the reader gets the same error
+/// page, with its way back to the lists and the search box, as for every other error.
+async fn rejection_page(res: Response) -> Response {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if res.status() == StatusCode::BAD_REQUEST && plain {
+        return WebError::BadRequest("This address cannot be read.".into()).into_response();
+    }
+    res
+}
+
 /// The one visibility rule every list and message lookup goes through. Private lists are
 /// not served until access control exists; making them readable to some users is a change
 /// here and nowhere else.
@@ -233,6 +247,7 @@ pub fn router_configured(
         .route("/pipermail/{list}/", get(pipermail::list_root))
         .route("/pipermail/{list}/{*rest}", get(pipermail::path))
         .fallback(|| async { WebError::NotFound })
+        .layer(axum::middleware::map_response(rejection_page))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::cached,

@@ -1,15 +1,77 @@
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use larch::ingest::{self, Summary, source::Format};
 use larch::store::Store;
 
-/// The corpora folder, or `None` (with a loud note) when `LARCH_CORPORA` is unset.
+/// Whether this run is CI's (`CI` set to anything but empty, `0` or `false`): there a
+/// test that cannot run for want of something it needs fails instead of skipping.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Says that the running test is skipped and why, where it will be seen: libtest keeps the
+/// output of passing tests to itself, so this writes to the process's standard error
+/// directly, not through `eprintln!`.
+pub fn skip(why: &str) {
+    use std::io::Write;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr().lock(), "\nSKIPPED {test}: {why}");
+}
+
+/// The corpora folder. Without `LARCH_CORPORA` the test is skipped, visibly (`None`), or
+/// under CI fails; a `LARCH_CORPORA` that is not a folder always fails.
 pub fn corpora() -> Option<PathBuf> {
     match std::env::var_os("LARCH_CORPORA") {
-        Some(p) => Some(PathBuf::from(p)),
+        Some(p) => {
+            let p = PathBuf::from(p);
+            assert!(
+                p.is_dir(),
+                "LARCH_CORPORA={} is not a folder: point it at the corpora (../shared/corpora)",
+                p.display()
+            );
+            Some(p)
+        }
+        None if in_ci() => panic!(
+            "CI is set but LARCH_CORPORA is not: this test needs the real corpora; \
+             run with LARCH_CORPORA=../shared/corpora"
+        ),
         None => {
-            eprintln!("SKIPPED: LARCH_CORPORA is not set; this test needs the real corpora");
+            skip("LARCH_CORPORA is not set; this test needs the real corpora");
             None
+        }
+    }
+}
+
+/// Runs `work` on a thread of its own, with its own runtime, and fails if it has not
+/// finished within `limit`: a deadline that holds even for work stuck in a loop that never
+/// yields (a `tokio::time::timeout` would never get to fire).
+pub fn within<W, F>(limit: Duration, work: W)
+where
+    W: FnOnce() -> F + Send + 'static,
+    F: std::future::Future<Output = ()>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(work());
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(()) => worker.join().expect("the work finished"),
+        // The work panicked: show its panic.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("still running after {limit:?}: it hangs")
         }
     }
 }

@@ -200,7 +200,15 @@ async fn query_semantics() {
             "subject:webcam hit {s:?}"
         );
     }
-    assert!(fx.ids("body:webcam").is_subset(&c));
+    let body = fx.ids("body:webcam");
+    assert!(!body.is_empty(), "body:webcam finds bodies");
+    assert!(body.is_subset(&c));
+    for (id, b) in bodies(&fx, &body).await {
+        assert!(
+            normalized(&b).contains(" webcam"),
+            "body:webcam hit {id} has no webcam in its body"
+        );
+    }
 
     // from: by address equals the store's count for that sender.
     let row = sqlx::query(
@@ -240,6 +248,7 @@ async fn query_semantics() {
     .fetch_all(fx.store.pool())
     .await
     .unwrap();
+    assert_eq!(sample.len(), 60, "a sample of 60 messages");
     for r in &sample {
         let (id, mid): (i64, String) = (r.get(0), r.get(1));
         let found = fx.ids(&format!("msgid:<{mid}>"));
@@ -388,22 +397,75 @@ async fn query_semantics() {
     assert_eq!(k1.len(), 20);
     assert!(k1.iter().all(|k| !k2.contains(k)));
     assert_eq!(total_of(&p1), fx.count("video"));
-    // Relevance: a subject match ranks above mentions in quoted text only.
-    let top = fx.run("webcam", Order::Relevance, 0, 10);
-    let top_subjects = subjects(&fx, &top.ids.iter().copied().collect()).await;
+    // Relevance: every message with the word in its subject ranks above every message that
+    // has it only in quoted text.
+    let ranked = fx.run("webcam", Order::Relevance, 0, 10_000).ids;
+    assert_eq!(ranked.len(), c.len());
+    let mut last_subject = None;
+    let mut first_quoted = None;
+    for (rank, (id, t)) in texts_in_order(&fx, &ranked).await.into_iter().enumerate() {
+        let has = |s: &str| {
+            normalized(s)
+                .split(' ')
+                .any(|w| w == "webcam" || w == "webcams")
+        };
+        let (own, quoted): (Vec<&str>, Vec<&str>) = t
+            .body
+            .lines()
+            .partition(|l| !l.trim_start().starts_with('>'));
+        if has(&t.subject) {
+            last_subject = Some((rank, id));
+        } else if !has(&t.from) && !has(&own.join("\n")) && has(&quoted.join("\n")) {
+            first_quoted.get_or_insert((rank, id));
+        }
+    }
+    let (Some(subject), Some(quoted)) = (last_subject, first_quoted) else {
+        panic!("webcam has hits both in subjects and in quoted text only");
+    };
     assert!(
-        top_subjects
-            .iter()
-            .any(|(_, s)| s.to_lowercase().contains("webcam")),
-        "subject matches lead"
+        subject.0 < quoted.0,
+        "subject match (rank, id) {subject:?} ranks below quoted-only mention {quoted:?}"
     );
 
-    // Grouping by thread: one result per thread.
-    let (_, grouped) = fx.get("/search?q=bandwidth&t=1").await;
-    let keys = hit_keys(&grouped);
-    assert!(!keys.is_empty());
-    assert!(total_of(&grouped) <= a.len());
-    assert!(grouped.contains("matching in thread"));
+    // Grouping by thread: one result per thread, every matching thread once, and the
+    // "matching in thread" counts add up to the ungrouped results.
+    assert!(
+        a.len() <= 1000,
+        "bandwidth: grouping draws on the best 1,000 results"
+    );
+    let mut want_threads = HashSet::new();
+    for id in &a {
+        want_threads.insert(thread_of_id(&fx, *id).await);
+    }
+    let mut seen = HashMap::new();
+    let mut matching = 0;
+    let pages = want_threads.len().div_ceil(20);
+    for page in 1..=pages {
+        let (_, grouped) = fx.get(&format!("/search?q=bandwidth&t=1&p={page}")).await;
+        assert_eq!(
+            total_of(&grouped),
+            want_threads.len(),
+            "one result per thread"
+        );
+        let keys = hit_keys(&grouped);
+        assert!(!keys.is_empty(), "page {page} of {pages} has results");
+        for k in &keys {
+            let thread = thread_of_link(&fx, k).await;
+            if let Some(other) = seen.insert(thread, k.clone()) {
+                panic!("{k} and {other} are of one thread, both shown");
+            }
+        }
+        matching += grouped
+            .split(" matching in thread</a>")
+            .filter_map(|s| s.rsplit('>').next()?.parse::<usize>().ok())
+            .sum::<usize>();
+    }
+    assert_eq!(
+        seen.keys().copied().collect::<HashSet<_>>(),
+        want_threads,
+        "every thread with a match is shown once"
+    );
+    assert_eq!(matching, a.len(), "the per-thread counts cover every match");
 
     // Private lists never show.
     let secret_id: String = sqlx::query_scalar(
@@ -570,6 +632,82 @@ async fn texts(fx: &Fx, ids: &HashSet<i64>) -> Vec<(i64, String)> {
         out.push((*id, format!("{s}\n{b}\n{f}")));
     }
     out
+}
+
+/// What a message says where search looks: subject, sender and body, from the store.
+struct Text {
+    subject: String,
+    from: String,
+    body: String,
+}
+
+async fn texts_in_order(fx: &Fx, ids: &[i64]) -> Vec<(i64, Text)> {
+    let mut out = Vec::new();
+    for id in ids {
+        let r = sqlx::query(
+            "SELECT subject, body_text, from_name || ' ' || from_addr FROM messages WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_one(fx.store.pool())
+        .await
+        .unwrap();
+        out.push((
+            *id,
+            Text {
+                subject: r.get(0),
+                body: r.get(1),
+                from: r.get(2),
+            },
+        ));
+    }
+    out
+}
+
+async fn bodies(fx: &Fx, ids: &HashSet<i64>) -> Vec<(i64, String)> {
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    texts_in_order(fx, &ids)
+        .await
+        .into_iter()
+        .map(|(id, t)| (id, t.body))
+        .collect()
+}
+
+/// (list, thread) of a message in the visible lists it belongs to (one, in these corpora).
+async fn thread_of_id(fx: &Fx, id: i64) -> (i64, i64) {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT list_id, thread_no FROM nodes WHERE message_id = ? AND list_id IN ({})",
+        fx.public()
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    )))
+    .bind(id)
+    .fetch_all(fx.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1, "message {id} is in one visible list");
+    rows[0]
+}
+
+/// (list, thread) of a hit's link, `/{list}/m/{key}/`.
+async fn thread_of_link(fx: &Fx, link: &str) -> (i64, i64) {
+    let mut parts = link.trim_matches('/').split('/');
+    let (Some(list), Some("m"), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        panic!("not a message link: {link}");
+    };
+    let key = percent_encoding::percent_decode_str(key)
+        .decode_utf8_lossy()
+        .into_owned();
+    let list = fx.lists[list];
+    let thread: i64 =
+        sqlx::query_scalar("SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?")
+            .bind(list)
+            .bind(&key)
+            .fetch_one(fx.store.pool())
+            .await
+            .unwrap();
+    (list, thread)
 }
 
 async fn subjects(fx: &Fx, ids: &HashSet<i64>) -> Vec<(i64, String)> {

@@ -1,9 +1,11 @@
 //! Search under hostile input and hard stops: arbitrary query strings (quotes, colons,
 //! brackets, huge input, invalid UTF-8 and broken escapes in the URL) never get a 500 and
-//! answer in bounded time; and a server killed with SIGKILL while mail is being ingested
-//! ends, after a restart, with every stored message findable exactly once.
+//! answer in bounded time; and servers and deliveries killed with SIGKILL while mail is
+//! being ingested (inside an index commit, inside a store transaction) end, after a restart,
+//! with exactly the delivered messages stored, each findable exactly once.
 
-use std::io::Write;
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -121,27 +123,68 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A server child process, killed when dropped (also when a test fails).
-struct Server(Child);
+/// A server child process, killed when dropped (also when a test fails). Its standard
+/// error is read line by line on a thread of its own and passed on as it comes.
+struct Server {
+    child: Child,
+    stderr: std::sync::mpsc::Receiver<String>,
+}
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill(); // SIGKILL
-        let _ = self.0.wait();
+impl Server {
+    /// Waits (up to 30 s) for the server to write `line` on its standard error.
+    fn wait_for_line(&self, line: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(l) if l.contains(line) => return,
+                Ok(l) => seen.push(l),
+                Err(e) => panic!("the server never said {line:?} ({e}); it said {seen:#?}"),
+            }
+        }
+    }
+
+    /// SIGKILL, and the wait that reaps the process.
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        let status = self.child.wait().expect("reap the server");
+        assert!(status.code().is_none(), "the server had exited: {status}");
     }
 }
 
-fn start_server(data: &std::path::Path, port: u16) -> Server {
-    Server(
-        Command::new(LARCH)
-            .arg("--data")
-            .arg(data)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("LARCH_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start larch serve"),
-    )
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `larch serve`; `pause_at` names a point where it is to stop for a kill (see
+/// `larch::pause`).
+fn start_server(data: &std::path::Path, port: u16, pause_at: Option<&str>) -> Server {
+    let mut cmd = Command::new(LARCH);
+    cmd.arg("--data")
+        .arg(data)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("LARCH_LOG", "warn")
+        .env_remove("LARCH_TEST_PAUSE_AT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(point) = pause_at {
+        cmd.env("LARCH_TEST_PAUSE_AT", point);
+    }
+    let mut child = cmd.spawn().expect("start larch serve");
+    let err = child.stderr.take().expect("server stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Server { child, stderr: rx }
 }
 
 async fn health(client: &reqwest::Client, port: u16) -> Option<(i64, u64)> {
@@ -163,18 +206,41 @@ async fn health(client: &reqwest::Client, port: u16) -> Option<(i64, u64)> {
     ))
 }
 
+/// Waits (up to 60 s) until the server's index has applied every queued change and holds
+/// `docs` entries.
+async fn wait_indexed(client: &reqwest::Client, port: u16, docs: u64) {
+    let t = Instant::now();
+    loop {
+        if let Some((0, n)) = health(client, port).await
+            && n == docs
+        {
+            return;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "index never caught up: {:?}, wanted lag 0 and {docs} entries",
+            health(client, port).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn ingest_command(data: &std::path::Path) -> Command {
+    let mut cmd = Command::new(LARCH);
+    cmd.arg("--data")
+        .arg(data)
+        .args(["ingest", "--list", "live"])
+        .env("LARCH_LOG", "warn")
+        .env_remove("LARCH_TEST_PAUSE_AT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    cmd
+}
+
 /// Delivers a message as an MTA would: exit 75 means "try again later".
 fn ingest(data: &std::path::Path, msg: &[u8]) -> usize {
     for attempt in 0..10 {
-        let mut child = Command::new(LARCH)
-            .arg("--data")
-            .arg(data)
-            .args(["ingest", "--list", "live"])
-            .env("LARCH_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("run larch ingest");
+        let mut child = ingest_command(data).spawn().expect("run larch ingest");
         child.stdin.take().unwrap().write_all(msg).unwrap();
         let status = child.wait().unwrap();
         if status.success() {
@@ -184,6 +250,53 @@ fn ingest(data: &std::path::Path, msg: &[u8]) -> usize {
         std::thread::sleep(Duration::from_millis(200));
     }
     panic!("ingest kept failing");
+}
+
+/// A delivery killed with SIGKILL inside its store transaction: the batch is written and
+/// not committed when the kill comes (the process says so first).
+fn ingest_killed_in_batch(data: &std::path::Path, msg: &[u8]) {
+    let mut child = ingest_command(data)
+        .env("LARCH_TEST_PAUSE_AT", "store-batch")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run larch ingest");
+    child.stdin.take().unwrap().write_all(msg).unwrap();
+    let mut said = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("paused at store-batch") {
+            child.kill().expect("SIGKILL larch ingest");
+            let status = child.wait().unwrap();
+            assert!(status.code().is_none(), "ingest had exited: {status}");
+            return;
+        }
+        said.push(line);
+    }
+    let status = child.wait().unwrap();
+    panic!("ingest ended ({status}) without pausing in its store batch: {said:#?}");
+}
+
+/// The Message-ID of a message file, read from its header independently of larch.
+fn header_message_id(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\n\n").next().unwrap_or("");
+    let line = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+        .expect("a Message-ID header");
+    let open = line.find('<').expect("<") + 1;
+    let close = line[open..].find('>').expect(">") + open;
+    line[open..close].to_string()
+}
+
+async fn stored_ids(data: &std::path::Path) -> Vec<String> {
+    let store = store(data).await;
+    let ids = sqlx::query_scalar("SELECT message_id FROM messages ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,54 +309,76 @@ async fn sigkill_while_ingesting_loses_and_doubles_nothing() {
         .collect();
     files.sort();
     files.truncate(240);
+    let messages: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let delivered: BTreeSet<String> = messages.iter().map(|m| header_message_id(m)).collect();
+    assert_eq!(delivered.len(), 240, "240 messages, each with its own id");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
     let port = free_port();
     let client = reqwest::Client::new();
-    let mut server = Some(start_server(&data, port));
-    let mut kills = 0;
     let mut retries = 0;
-    for (i, f) in files.iter().enumerate() {
-        retries += ingest(&data, &std::fs::read(f).unwrap());
-        // Kill the server twice mid-stream (once while it is likely indexing), and
-        // start it again later, while ingestion goes on.
-        if (i == 70 || i == 160)
-            && let Some(s) = server.take()
-        {
-            drop(s); // SIGKILL
-            kills += 1;
-        }
-        if i == 110 || i == 190 {
-            server = Some(start_server(&data, port));
+
+    // A server indexes the first 60 messages as they arrive, then is killed (idle).
+    let server = start_server(&data, port, None);
+    for m in &messages[..60] {
+        retries += ingest(&data, m);
+    }
+    wait_indexed(&client, port, 60).await;
+    server.kill();
+
+    // The next server stops inside its first index commit, its segments written and the
+    // commit not recorded, and is killed there while deliveries go on.
+    let mut paused = Some(start_server(&data, port, Some("index-commit")));
+    for (i, m) in messages.iter().enumerate().take(120).skip(60) {
+        retries += ingest(&data, m);
+        if i == 90 {
+            let server = paused.take().expect("the second server");
+            server.wait_for_line("paused at index-commit");
+            // Still the index of the first server: the paused commit never landed.
+            let store = store(&data).await;
+            let search = larch::search::Search::for_store(&store).unwrap();
+            assert_eq!(
+                search.doc_count(),
+                60,
+                "the interrupted commit is not visible"
+            );
+            assert!(search.lag(&store).await.unwrap() > 0);
+            drop(search);
+            store.close().await;
+            server.kill();
         }
     }
-    assert_eq!(kills, 2);
-    let t = Instant::now();
-    let docs = loop {
-        if let Some((0, _)) = health(&client, port).await {
-            // Read again once the commit that made the lag 0 is surely visible.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            if let Some((0, docs)) = health(&client, port).await {
-                break docs;
-            }
+    assert!(paused.is_none());
+
+    // With a third server running, a delivery is killed inside its store batch; the MTA
+    // sees it fail and delivers it again.
+    let server = start_server(&data, port, None);
+    for (i, m) in messages.iter().enumerate().skip(120) {
+        if i == 180 {
+            ingest_killed_in_batch(&data, m);
+            let id = header_message_id(m);
+            assert!(
+                !stored_ids(&data).await.contains(&id),
+                "the killed batch left {id} stored"
+            );
         }
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "index never caught up"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        retries += ingest(&data, m);
+    }
+    wait_indexed(&client, port, 240).await;
+
+    let ids = stored_ids(&data).await;
     let store = store(&data).await;
-    let ids: Vec<String> = sqlx::query_scalar("SELECT message_id FROM messages ORDER BY id")
-        .fetch_all(store.pool())
+    let stored: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(ids.len(), stored.len(), "no message stored twice");
+    assert_eq!(
+        stored, delivered,
+        "exactly the delivered messages are stored"
+    );
+    let rejects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rejects")
+        .fetch_one(store.pool())
         .await
         .unwrap();
-    assert!(ids.len() >= 230, "most messages stored: {}", ids.len());
-    assert_eq!(
-        docs as usize,
-        ids.len(),
-        "one index entry per stored message"
-    );
+    assert_eq!(rejects, 0);
     for id in &ids {
         let q = enc(&format!("msgid:<{id}>"));
         let page = client
@@ -260,7 +395,7 @@ async fn sigkill_while_ingesting_loses_and_doubles_nothing() {
         );
     }
     eprintln!(
-        "{} ingested messages ({retries} deliveries retried after exit 75), each found once after 2 SIGKILLs",
+        "{} ingested messages ({retries} deliveries retried after exit 75), each found once after a server killed idle, one killed in its index commit and a delivery killed in its store batch",
         ids.len()
     );
     drop(server);

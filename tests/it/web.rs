@@ -129,6 +129,12 @@ async fn pipermail_links_pages_and_downloads() {
         }
     }
     let total = jobs.len();
+    let pages_in_corpus: usize = pm.months.values().map(Vec::len).sum();
+    assert!(
+        pm.months.len() > 50 && total == pages_in_corpus && total > 7000,
+        "the corpus's article pages: {total} in {} months",
+        pm.months.len()
+    );
     let failures: Vec<String> = futures::stream::iter(jobs)
         .map(|(url, mid)| {
             let follow = follow.clone();
@@ -164,6 +170,7 @@ async fn pipermail_links_pages_and_downloads() {
     eprintln!("{total} pipermail article links land on their message");
 
     // Each month's four index pages and its text archives answer 200 or 301.
+    assert!(!pm.months.is_empty());
     for month in pm.months.keys() {
         for page in [
             "thread.html",
@@ -226,6 +233,10 @@ async fn pipermail_links_pages_and_downloads() {
     for (month, nums) in &pm.thread_numbers {
         let (y, m) = larch::domain::month::parse_month(month).unwrap();
         let want: HashSet<String> = nums.iter().map(|n| numbers[n].clone()).collect();
+        assert!(
+            !want.is_empty(),
+            "{month}: pipermail's thread.html lists messages"
+        );
         let mut got: HashSet<String> = HashSet::new();
         let mut page = 1;
         loop {
@@ -248,11 +259,16 @@ async fn pipermail_links_pages_and_downloads() {
         );
         months_checked += 1;
     }
+    assert_eq!(months_checked, pm.months.len(), "every month is checked");
     eprintln!("{months_checked} month thread pages match pipermail's thread.html");
 
     // The thread page holds every message of the thread: check the largest threads.
     let mut threads = store.recent_threads(id, 100_000).await.unwrap();
     threads.sort_by_key(|t| -t.message_count);
+    assert!(
+        threads.len() >= 5 && threads[4].message_count > 10,
+        "five large threads to check"
+    );
     for t in threads.iter().take(5) {
         let url = format!("{base}/linux-uvc-devel/t/{}/", enc(&t.root_mkey));
         let html = follow.get(&url).send().await.unwrap().text().await.unwrap();
@@ -358,42 +374,6 @@ async fn http_behaviour_and_odd_message_ids() {
             || front.contains("Odd ids &lt;b&gt;"),
         "descriptions are escaped"
     );
-    // A private list is not served anywhere, also not from the page cache.
-    assert_eq!(
-        nofollow
-            .get(format!("{base}/odd/"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    store
-        .update_list(odd, None, None, Some(true), None)
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let hidden = nofollow
-        .get(format!("{base}/odd/"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(hidden, StatusCode::NOT_FOUND);
-    assert_eq!(
-        nofollow
-            .get(format!("{base}/r/{}", enc(ids[0])))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
-    );
-    store
-        .update_list(odd, None, None, Some(false), None)
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     for id in ids {
         // The resolver and every URL form round-trip the id.
         let res = follow
@@ -513,7 +493,7 @@ async fn http_behaviour_and_odd_message_ids() {
         assert!(xml.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
         assert_eq!(entries, ids.len(), "{feed}");
     }
-    // Errors are pages, never 500s.
+    // Errors are pages, never 500s: an HTML page that says what went wrong and leads on.
     for p in [
         "/nope/",
         "/odd/m/missing@x/",
@@ -522,17 +502,157 @@ async fn http_behaviour_and_odd_message_ids() {
         "/odd/m/%FF%FE/",
         "/r/%00",
     ] {
-        let s = follow
-            .get(format!("{base}{p}"))
-            .send()
-            .await
-            .unwrap()
-            .status();
+        let res = follow.get(format!("{base}{p}")).send().await.unwrap();
+        let s = res.status();
         assert!(
             s == StatusCode::NOT_FOUND || s == StatusCode::BAD_REQUEST,
             "{p}: {s}"
         );
+        assert_eq!(
+            res.headers()["content-type"],
+            "text/html; charset=utf-8",
+            "{p}"
+        );
+        let page = res.text().await.unwrap();
+        let doc = scraper::Html::parse_document(&page);
+        let sel = |css: &str| scraper::Selector::parse(css).unwrap();
+        let heading: String = doc
+            .select(&sel("h1"))
+            .next()
+            .map(|h| h.text().collect())
+            .unwrap_or_default();
+        assert!(
+            !heading.trim().is_empty(),
+            "{p}: the error page has a heading: {page}"
+        );
+        assert!(
+            doc.select(&sel("a[href=\"/\"]")).next().is_some()
+                && doc
+                    .select(&sel("form[action$=\"search\"]"))
+                    .next()
+                    .is_some(),
+            "{p}: the error page leads home and offers a search: {page}"
+        );
     }
+}
+
+/// Every URL of a private list answers 404, as for a list that does not exist, also when
+/// the page was cached while the list was public; the front page and the search box do
+/// not name it. Each URL is first checked to serve its content while the list is public.
+#[tokio::test]
+async fn a_private_list_is_served_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let mbox = "From x@y Mon Jan  1 00:00:00 2024\n\
+From: Ann <ann@example.org>\nSubject: hushhush plans\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\
+Message-ID: <root@hush>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n\
+--b\nContent-Type: text/plain\n\nhushhush body\n\
+--b\nContent-Type: text/plain; name=\"notes.txt\"\nContent-Disposition: attachment; filename=\"notes.txt\"\n\n\
+hushhush attachment\n--b--\n\n\
+From x@y Mon Jan  1 00:00:00 2024\n\
+From: Ben <ben@example.org>\nSubject: Re: hushhush plans\nDate: Mon, 1 Jan 2024 01:00:00 +0000\n\
+Message-ID: <reply@hush>\nIn-Reply-To: <root@hush>\n\nhushhush reply\n";
+    let f = dir.path().join("hush.mbox");
+    std::fs::write(&f, mbox).unwrap();
+    import(&store, "hush", &[f]).await;
+    let hush = list_id(&store, "hush").await;
+    store.add_alias(hush, "hush_old.example.org").await.unwrap();
+    let search = larch::search::Search::for_store(&store).unwrap();
+    assert_eq!(search.rebuild(&store, &|_, _| {}).await.unwrap(), 2);
+    drop(search);
+    let base = serve(store.clone()).await;
+    let http = client(false);
+    let urls = [
+        "/hush",
+        "/hush/",
+        "/hush/mbox.gz",
+        "/hush/new.atom",
+        "/hush/2024/01/",
+        "/hush/2024/01/date/",
+        "/hush/2024/01/author/",
+        "/hush/2024/01/subject/",
+        "/hush/2024/01/mbox.gz",
+        "/hush/m/root@hush/",
+        "/hush/m/root@hush",
+        "/hush/m/root@hush/raw",
+        "/hush/m/root@hush/a/0/notes.txt",
+        "/hush/t/root@hush/",
+        "/hush/t/root@hush/mbox.gz",
+        "/hush/t/root@hush/atom",
+        "/r/root@hush",
+        "/r/reply@hush",
+        "/hush/search?q=hushhush",
+        "/pipermail/hush",
+        "/pipermail/hush/",
+        "/pipermail/hush/2024-January/thread.html",
+        "/pipermail/hush/2024-January/date.html",
+        "/pipermail/hush/2024-January.txt",
+        "/pipermail/hush/2024-January.txt.gz",
+        "/pipermail/hush_old.example.org/",
+    ];
+    // Public: each URL serves its page or redirects (and the page is now cached).
+    for u in urls {
+        let res = http.get(format!("{base}{u}")).send().await.unwrap();
+        let status = res.status();
+        assert!(
+            status == StatusCode::OK || status.is_redirection(),
+            "{u} while public: {status}"
+        );
+    }
+    let front = http.get(format!("{base}/")).send().await.unwrap();
+    assert!(front.text().await.unwrap().contains("href=\"/hush/\""));
+    let search = http
+        .get(format!("{base}/search?q=hushhush"))
+        .send()
+        .await
+        .unwrap();
+    assert!(search.text().await.unwrap().contains("/hush/m/root@hush/"));
+
+    store
+        .update_list(hush, None, None, Some(true), None)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for u in urls {
+        let res = http.get(format!("{base}{u}")).send().await.unwrap();
+        let status = res.status();
+        let location = res.headers().get("location").cloned();
+        let body = res.bytes().await.unwrap();
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{u} while private ({location:?})"
+        );
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !text.contains("hushhush"),
+            "{u} shows the private list's mail"
+        );
+    }
+    let front = http
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !front.contains("/hush/"),
+        "the front page names the private list"
+    );
+    let search = http
+        .get(format!("{base}/search?q=hushhush"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !search.contains("/hush/") && !search.contains("hushhush plans"),
+        "search shows the private list"
+    );
 }
 
 /// Elements and attributes on a page that could run or load something: anything beyond
