@@ -12,7 +12,7 @@ pub mod pipermail;
 pub mod source;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -139,15 +139,6 @@ enum Numbering {
     Position,
 }
 
-fn compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut e = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(raw.len() / 3),
-        flate2::Compression::fast(),
-    );
-    e.write_all(raw)?;
-    e.finish()
-}
-
 fn parse_item(item: RawItem) -> Parsed {
     if let Some(reason) = item.reject {
         return Parsed::Reject {
@@ -162,7 +153,7 @@ fn parse_item(item: RawItem) -> Parsed {
         pipermail: item.pipermail,
     };
     match normalize::normalize(&item.data, origin) {
-        Ok(n) => match compress(&item.data) {
+        Ok(n) => match crate::store::compress(&item.data) {
             Ok(raw_z) => {
                 let number = match &item.html_slot {
                     Some(slot) => slot

@@ -3,9 +3,11 @@
 //! be added by reimplementing this module alone.
 
 mod browse;
+mod raw;
 mod read;
 mod search;
 pub use browse::*;
+pub use raw::{compress, inflate, inflating};
 pub use read::*;
 pub use search::*;
 

@@ -1,17 +1,8 @@
 //! Read side of the store: what the CLI and the web pages ask for.
 
-use std::io::Read;
-
 use sqlx::Row;
 
 use super::{Result, Store};
-
-/// Undoes the deflate applied to stored raw messages.
-pub fn inflate(z: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(z.len() * 3);
-    flate2::read::DeflateDecoder::new(z).read_to_end(&mut out)?;
-    Ok(out)
-}
 
 /// A blob that downloads stream from the store.
 #[derive(Debug, Clone, Copy)]
@@ -218,7 +209,7 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         Ok(match z {
-            Some(z) => Some(inflate(&z)?),
+            Some(z) => Some(super::inflate(&z)?),
             None => None,
         })
     }

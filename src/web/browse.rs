@@ -16,8 +16,6 @@ use super::{AppState, WebError, chart, visible_list};
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
 use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView, Order, ThreadSummary};
 use axum::body::Body;
-use bytes::Bytes;
-use futures::StreamExt;
 
 type St = State<Arc<AppState>>;
 
@@ -821,26 +819,7 @@ pub async fn raw_message(
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
     let m = visible_message(&st, &l, &mkey, false).await?;
-    // The stored bytes are deflated: inflate them chunk by chunk as the client reads.
-    let chunks = Box::pin(st.store.blob_chunks(Blob::Raw(m.id), BLOB_CHUNK));
-    let inflater = flate2::write::DeflateDecoder::new(Vec::new());
-    let body = futures::stream::try_unfold(
-        (chunks, Some(inflater)),
-        |(mut chunks, inflater)| async move {
-            use std::io::Write;
-            let Some(mut inflater) = inflater else {
-                return Ok(None);
-            };
-            match chunks.next().await {
-                Some(c) => {
-                    inflater.write_all(&c.map_err(std::io::Error::other)?)?;
-                    let out = Bytes::from(std::mem::take(inflater.get_mut()));
-                    Ok::<_, std::io::Error>(Some((out, (chunks, Some(inflater)))))
-                }
-                None => Ok(Some((Bytes::from(inflater.finish()?), (chunks, None)))),
-            }
-        },
-    );
+    let body = crate::store::inflating(st.store.blob_chunks(Blob::Raw(m.id), BLOB_CHUNK));
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
