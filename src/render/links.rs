@@ -18,10 +18,12 @@ pub fn linkify(line: &str, obfuscate: bool, known: Option<&HashSet<String>>) -> 
         let real = unwrap_url(raw);
         match safe_http_url(&real) {
             Some(u) => {
+                // The wrapper stays at hand for a reader who wants it (or to see that
+                // the link was rewritten at all).
                 let title = if real != raw {
-                    " title=\"link unwrapped from a tracking wrapper\""
+                    format!(" title=\"{}\"", esc(raw))
                 } else {
-                    ""
+                    String::new()
                 };
                 out.push_str(&format!(
                     "<a href=\"{}\" rel=\"nofollow noopener ugc\"{title}>{}</a>",
@@ -198,6 +200,16 @@ pub fn unwrap_url(url: &str) -> String {
         }
         return out;
     }
+    if (host == "www.google.com" || host == "google.com")
+        && lower
+            .split("://")
+            .nth(1)
+            .is_some_and(|r| r.contains("/url?"))
+        && let Some(v) = query_param(url, "q").or_else(|| query_param(url, "url"))
+        && safe_http_url(&v).is_some()
+    {
+        return v;
+    }
     url.to_string()
 }
 
@@ -295,7 +307,9 @@ mod tests {
             h.contains("href=\"https://www.igf.org/meeting?a=1\""),
             "{h}"
         );
-        assert!(!h.contains("safelinks"));
+        // The wrapper is only in the title.
+        assert_eq!(h.matches("safelinks").count(), 1, "{h}");
+        assert!(h.contains(&format!("title=\"{}\"", esc(s))), "{h}");
     }
 
     #[test]

@@ -10,11 +10,16 @@
 //! nothing recurses over what a sender controls. Bodies past the limits below are shown in
 //! a plainer form; [`render_body`] says which form was used.
 
+mod flow;
 mod html_guard;
 mod links;
+mod quotes;
+mod subject;
+mod wrapped;
 
 pub use html_guard::{MAX_HTML_ATTRS, MAX_HTML_DEPTH, MAX_HTML_FORMATTING, MAX_HTML_WORK};
 pub use links::unwrap_url;
+pub use subject::{ListTags, listing_subject};
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -284,7 +289,7 @@ fn push_line(out: &mut String, depth: usize, content: &str) {
     out.push('\n');
 }
 
-fn quote_depth(line: &str) -> usize {
+pub(super) fn quote_depth(line: &str) -> usize {
     let mut depth = 0;
     for c in line.chars() {
         match c {
@@ -355,19 +360,177 @@ fn line_html(line: &str, opts: Options<'_>) -> String {
     links::linkify(line, opts.obfuscate, opts.known_ids)
 }
 
-fn text_blocks(text: &str, opts: Options<'_>) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    // Where the signature and the list footer start.
-    let footer = (0..lines.len()).find(|&i| {
+/// Where the list's own footer starts: a rule of underscores with `… mailing list` below
+/// it, or (as pipermail pages show it, the rule lost) a `… mailing list` line among the
+/// last lines, followed by the list's address and where to unsubscribe.
+fn live_footer(lines: &[&str]) -> Option<usize> {
+    let ruled = (0..lines.len()).find(|&i| {
         is_footer_rule(lines[i])
             && lines[i + 1..lines.len().min(i + 5)]
                 .iter()
                 .any(|l| l.to_ascii_lowercase().contains("mailing list"))
     });
+    ruled.or_else(|| {
+        (lines.len().saturating_sub(6)..lines.len()).find(|&i| {
+            let l = lines[i].trim_end();
+            let after = &lines[i + 1..lines.len().min(i + 4)];
+            l.len() <= 80
+                && !l.starts_with(['>', ' ', '\t'])
+                && l.to_ascii_lowercase().ends_with(" mailing list")
+                && after
+                    .first()
+                    .is_some_and(|a| a.contains('@') || a.contains(" at "))
+                && after.iter().any(|a| {
+                    let a = a.to_ascii_lowercase();
+                    a.contains("listinfo") || a.contains("unsubscribe")
+                })
+        })
+    })
+}
+
+/// Lines of a body and what the renderer knows about them.
+struct Lines<'a> {
+    lines: Vec<&'a str>,
+    styles: Vec<flow::Style>,
+    /// Lines of a quoted list footer.
+    qfoot: Vec<bool>,
+}
+
+impl Lines<'_> {
+    /// Escaped, linked lines `range` into `out`, one per text line: quoted lines in a span
+    /// of their depth, hard-wrapped paragraphs in one `flow` span whose inner line breaks
+    /// (and the quote prefixes after them, in `qp` spans) the stylesheet may drop.
+    fn emit(&self, out: &mut String, range: std::ops::Range<usize>, opts: Options<'_>) {
+        let end = range.end;
+        let mut in_run = false;
+        let mut open = false;
+        for k in range {
+            let l = self.lines[k];
+            let soft = self.styles[k].soft && k + 1 < end;
+            if in_run {
+                let p = quotes::prefix_len(l);
+                if p > 0 {
+                    out.push_str("<span class=\"qp\">");
+                    out.push_str(&esc(&l[..p]));
+                    out.push_str("</span>");
+                }
+                out.push_str(&line_html(&l[p..], opts));
+            } else {
+                let d = quote_depth(l).min(4);
+                let mut class = String::new();
+                if d > 0 {
+                    class.push_str(&format!("q q{d}"));
+                    if self.qfoot[k] {
+                        class.push_str(" qfoot");
+                    }
+                }
+                for (on, name) in [(self.styles[k].keep, "keep"), (soft, "flow")] {
+                    if on {
+                        if !class.is_empty() {
+                            class.push(' ');
+                        }
+                        class.push_str(name);
+                    }
+                }
+                open = !class.is_empty();
+                if open {
+                    out.push_str(&format!("<span class=\"{class}\">"));
+                }
+                out.push_str(&line_html(l, opts));
+            }
+            in_run = soft;
+            if !soft && open {
+                out.push_str("</span>");
+                open = false;
+            }
+            out.push('\n');
+        }
+    }
+
+    /// The end of the quoted region that starts at `start` (its first quoted line at or
+    /// after `from`): the first unquoted line, the signature or `end`.
+    fn quote_end(&self, from: usize, end: usize) -> usize {
+        let mut j = from;
+        while j < end && quote_depth(self.lines[j]) > 0 {
+            j += 1;
+        }
+        j
+    }
+
+    /// Whether splitting a region at `starts` gives each earlier message its own lines:
+    /// after its marker, no line of text sits shallower than the message's own depth,
+    /// except the tail of a quoted line that a client re-wrapped (it follows a full line,
+    /// or is a single word such as a URL) and quoted list footers.
+    fn segments_hold(&self, segs: &[(usize, usize, Option<&quotes::Start>)]) -> bool {
+        for &(b, e, start) in segs {
+            let Some(start) = start else { continue };
+            let body = b + start.lines;
+            let Some(depth) = (body..e)
+                .find(|&k| !quotes::content(self.lines[k]).trim().is_empty())
+                .map(|k| quote_depth(self.lines[k]))
+            else {
+                continue;
+            };
+            let mut prev_ok = false;
+            for k in body..e {
+                let l = self.lines[k];
+                let c = quotes::content(l).trim();
+                if c.is_empty() {
+                    prev_ok = false;
+                    continue;
+                }
+                if quote_depth(l) >= depth || self.qfoot[k] {
+                    prev_ok = true;
+                    continue;
+                }
+                let full = self.lines[k - 1].chars().count() >= 60;
+                if !(prev_ok && (full || !c.contains(' '))) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The summary line of a folded earlier message.
+fn fold_summary(start: Option<&quotes::Start>, lines: usize, opts: Options<'_>) -> String {
+    match start.filter(|s| !s.who.is_empty() || !s.when.is_empty()) {
+        Some(s) => {
+            let mut h = String::new();
+            if !s.who.is_empty() {
+                h.push_str(&format!(
+                    "<span class=\"qwho\">{}</span>",
+                    links::addresses(&s.who, opts.obfuscate)
+                ));
+            }
+            if !s.when.is_empty() {
+                if !h.is_empty() {
+                    h.push(' ');
+                }
+                h.push_str(&format!("<span class=\"qwhen\">{}</span>", esc(&s.when)));
+            }
+            format!("{h} <small>({lines} lines)</small>")
+        }
+        None => format!("show quoted text ({lines} lines)"),
+    }
+}
+
+fn text_blocks(text: &str, opts: Options<'_>) -> String {
+    let raw: Vec<&str> = text.lines().collect();
+    let joined = wrapped::join_wrapped_urls(&raw);
+    let lines: Vec<&str> = joined.iter().map(|l| l.as_ref()).collect();
+    // Where the signature and the list footer start.
+    let footer = live_footer(&lines);
     let body_end = footer.unwrap_or(lines.len());
     let sig = (0..body_end)
         .rev()
         .find(|&i| lines[i] == "-- " || lines[i] == "--");
+    let body = Lines {
+        styles: flow::classify(&lines[..body_end]),
+        qfoot: quotes::footer_lines(&lines[..body_end]),
+        lines: lines[..body_end].to_vec(),
+    };
 
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut plain = String::new();
@@ -378,6 +541,30 @@ fn text_blocks(text: &str, opts: Options<'_>) -> String {
             out.push_str("</pre>");
         }
         plain.clear();
+    };
+    // Quoted text ends at the signature.
+    let text_end = |from: usize| match sig {
+        Some(s) if s >= from => s,
+        _ => body_end,
+    };
+    // Where the quoted region starting at line `i` ends, if one starts there: quoted
+    // lines, the attribution introducing them, or unquoted history under an Outlook
+    // header block (which runs to the end of the text).
+    let region_at = |i: usize| {
+        let limit = text_end(i);
+        if quote_depth(lines[i]) > 0 {
+            Some(body.quote_end(i, limit))
+        } else if let Some(a) = quotes::attribution_before_quote(&body.lines, i, limit) {
+            let mut q = i + a.lines;
+            while q < limit && quote_depth(lines[q]) == 0 {
+                q += 1;
+            }
+            Some(body.quote_end(q, limit))
+        } else if quotes::block_start_at(&body.lines[..limit], i).is_some() {
+            Some(limit)
+        } else {
+            None
+        }
     };
     let mut i = 0;
     while i < body_end {
@@ -399,35 +586,73 @@ fn text_blocks(text: &str, opts: Options<'_>) -> String {
             i += used;
             continue;
         }
-        let depth = quote_depth(line);
-        if depth > 0 {
-            let start = i;
-            while i < body_end && Some(i) != sig && quote_depth(lines[i]) > 0 {
-                i += 1;
+        let Some(j) = region_at(i) else {
+            // Unquoted text up to the next region, stub or signature, in one piece so
+            // that its paragraphs can flow.
+            let mut e = i + 1;
+            while e < body_end
+                && Some(e) != sig
+                && !lines[e].starts_with("-------------- next part --------------")
+                && region_at(e).is_none()
+            {
+                e += 1;
             }
-            let block = &lines[start..i];
-            let mut html = String::new();
-            for l in block {
-                let d = quote_depth(l).min(4);
-                html.push_str(&format!(
-                    "<span class=\"q q{d}\">{}</span>\n",
-                    line_html(l, opts)
-                ));
-            }
-            if block.len() > FOLD_LINES {
-                flush(&mut plain, &mut out);
-                out.push_str(&format!(
-                    "<details class=\"quote\"><summary>show quoted text ({} lines)</summary><pre class=\"text\">{html}</pre></details>",
-                    block.len()
-                ));
-            } else {
-                plain.push_str(&html);
-            }
+            body.emit(&mut plain, i..e, opts);
+            i = e;
             continue;
+        };
+        let mut starts = Vec::new();
+        let mut k = i;
+        while k < j {
+            match quotes::start_at(&body.lines[..j], k) {
+                Some(s) => {
+                    let n = s.lines.max(1);
+                    starts.push((k, s));
+                    k += n;
+                }
+                None => k += 1,
+            }
         }
-        plain.push_str(&line_html(line, opts));
-        plain.push('\n');
-        i += 1;
+        let mut segs: Vec<(usize, usize, Option<&quotes::Start>)> = Vec::new();
+        if starts.first().is_none_or(|(k, _)| *k > i) {
+            segs.push((i, starts.first().map_or(j, |(k, _)| *k), None));
+        }
+        for (n, (k, s)) in starts.iter().enumerate() {
+            let e = starts.get(n + 1).map_or(j, |(k2, _)| *k2);
+            segs.push((*k, e, Some(s)));
+        }
+        let total = j - i;
+        // Unquoted history under a header block with nothing above it is a forward: the
+        // message itself, not history to fold away.
+        let forward = quote_depth(line) == 0
+            && quotes::block_start_at(&body.lines[..j], i).is_some()
+            && out.is_empty()
+            && plain.trim().is_empty();
+        if forward {
+            body.emit(&mut plain, i..j, opts);
+        } else if starts.len() >= 2 && total > FOLD_LINES && body.segments_hold(&segs) {
+            flush(&mut plain, &mut out);
+            for (b, e, start) in segs {
+                let mut html = String::new();
+                body.emit(&mut html, b..e, opts);
+                out.push_str(&format!(
+                    "<details class=\"quote earlier\"><summary>{}</summary><pre class=\"text\">{html}</pre></details>",
+                    fold_summary(start, e - b, opts)
+                ));
+            }
+        } else if total > FOLD_LINES {
+            flush(&mut plain, &mut out);
+            let first = starts.first().filter(|(k, _)| *k == i).map(|(_, s)| s);
+            let mut html = String::new();
+            body.emit(&mut html, i..j, opts);
+            out.push_str(&format!(
+                "<details class=\"quote\"><summary>{}</summary><pre class=\"text\">{html}</pre></details>",
+                fold_summary(first, total, opts)
+            ));
+        } else {
+            body.emit(&mut plain, i..j, opts);
+        }
+        i = j;
     }
     flush(&mut plain, &mut out);
     if let Some(f) = footer {
@@ -594,9 +819,114 @@ mod tests {
         }
         t.push_str("My answer.\n-- \nJoe\n");
         let h = render(&t);
-        assert!(h.contains("<details class=\"quote\"><summary>show quoted text (20 lines)"));
+        // The attribution names the fold.
+        assert!(
+            h.contains("<details class=\"quote\"><summary><span class=\"qwho\">Jane</span> <span class=\"qwhen\">Mon</span> <small>(21 lines)</small></summary>"),
+            "{h}"
+        );
         assert!(h.contains("On Mon, Jane wrote:"));
+        let h = render(&t.replace("On Mon, Jane wrote:\n", ""));
+        assert!(h.contains("<details class=\"quote\"><summary>show quoted text (20 lines)"));
         assert!(h.contains("<pre class=\"text sig\">-- \nJoe"));
+    }
+
+    #[test]
+    fn quoted_history_folds_per_message() {
+        let mut t = String::from(
+            "Agreed.\n\nOn 2 March 2016 at 10:00, Ann Lee <ann@example.org>\nwrote:\n\n",
+        );
+        t.push_str(&"> Ann's text, long enough to matter in a fold of its own here.\n".repeat(5));
+        t.push_str(">\n> ________________________________\n> From: Bob Roe <bob@example.org>\n> Sent: 1 March 2016 09:00\n> To: list\n> Subject: plan\n>\n");
+        t.push_str(&"> Bob's text.\n".repeat(4));
+        t.push_str("> > On 28 Feb 2016, at 8:00 AM, Cy Poe <cy@example.org>\n> wrote:\n");
+        t.push_str(&"> > Cy's text.\n".repeat(4));
+        t.push_str("> > _______________________________________________\n> > Dev mailing list\n> > dev@example.org\n");
+        let h = render(&t);
+        assert_eq!(
+            h.matches("<details class=\"quote earlier\">").count(),
+            3,
+            "{h}"
+        );
+        for (who, when) in [
+            ("Ann Lee", "2 March 2016 at 10:00"),
+            ("Bob Roe", "1 March 2016 09:00"),
+            ("Cy Poe", "28 Feb 2016, at 8:00 AM"),
+        ] {
+            assert!(
+                h.contains(&format!(
+                    "<span class=\"qwho\">{who}</span> <span class=\"qwhen\">{when}</span>"
+                )),
+                "{who}: {h}"
+            );
+        }
+        assert_eq!(h.matches("qfoot").count(), 3, "{h}");
+        assert!(
+            h.starts_with("<pre class=\"text\">Agreed.\n\n</pre><details"),
+            "{h}"
+        );
+        // Replies written between the quoted lines stay one fold: splitting them at the
+        // inner attribution would give the outer writer's words to the inner one.
+        let mut t = String::from(
+            "On 2 March 2016 at 10:00, Ann Lee wrote:\n> On 1 March 2016, Bob Roe wrote:\n",
+        );
+        for _ in 0..4 {
+            t.push_str(">> A question of Bob's?\n>\n> Ann's answer.\n");
+        }
+        let h = render(&t);
+        assert_eq!(h.matches("<details").count(), 1, "{h}");
+        assert!(
+            h.contains("<summary><span class=\"qwho\">Ann Lee</span>"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn a_forward_is_not_folded() {
+        let mut t = String::from(
+            "-----Original Message-----\nFrom: Jane <j@example.org>\nSent: today\nTo: list\nSubject: news\n\n",
+        );
+        t.push_str(&"The news itself.\n".repeat(20));
+        let h = render(&t);
+        assert!(!h.contains("<details"), "{h}");
+        let h = render(&format!("My answer.\n\n{t}"));
+        assert!(
+            h.contains("<details class=\"quote\"><summary><span class=\"qwho\">Jane</span>"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn wrapped_paragraphs_are_marked_and_code_keeps_its_lines() {
+        let t = "Thanks for your feed-back and your interest. The revitalized BPFs are a\nrelatively recent innovation -- they started in this format in 2014.\n\n    indented code line\n> Quoted text of a paragraph that a client wrapped at seventy-two columns,\n> and its end.\n";
+        let h = render(t);
+        assert!(h.contains("<span class=\"flow\">Thanks for your feed-back and your interest. The revitalized BPFs are a\nrelatively recent innovation -- they started in this format in 2014.</span>\n"), "{h}");
+        assert!(
+            h.contains("<span class=\"keep\">    indented code line</span>"),
+            "{h}"
+        );
+        assert!(h.contains("<span class=\"q q1 flow\">&gt; Quoted text of a paragraph that a client wrapped at seventy-two columns,\n<span class=\"qp\">&gt; </span>and its end.</span>\n"), "{h}");
+    }
+
+    #[test]
+    fn wrapped_safelinks_link_to_their_target() {
+        let t = "> Join online:\n> https://na01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fintgo\n> vforum.webex.com%2Fj.php%3FMTID%3Dm1&data=02%7C01&sdata=8oW%3D&reserved=0\n> Bye\n";
+        let h = render(t);
+        assert!(h.contains("<a href=\"https://intgovforum.webex.com/j.php?MTID=m1\" rel=\"nofollow noopener ugc\" title=\"https://na01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fintgovforum.webex.com%2Fj.php%3FMTID%3Dm1&amp;data=02%7C01&amp;sdata=8oW%3D&amp;reserved=0\">https://intgovforum.webex.com/j.php?MTID=m1</a>"), "{h}");
+        // Three lines: the pieces of the wrapper are not left behind as text.
+        assert_eq!(h.matches("<span class=\"q q1\">").count(), 3, "{h}");
+    }
+
+    #[test]
+    fn live_footer_without_its_rule() {
+        let h = render(
+            "Text.\n\nDev mailing list\nDev at example.org\nTo unsubscribe go to https://example.org/listinfo/dev\n",
+        );
+        assert!(
+            h.contains("<pre class=\"text footer\">Dev mailing list"),
+            "{h}"
+        );
+        let h = render("I read it on the Dev mailing list\nyesterday, and liked it.\n");
+        assert!(!h.contains("footer"), "{h}");
     }
 
     #[test]

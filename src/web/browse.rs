@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::util::{self, enc, esc, fmt_date, month_name, month_url, sender};
 use super::{AppState, WebError, chart, visible_list};
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
+use crate::render::{ListTags, listing_subject};
 use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView, Order, ThreadSummary};
 use axum::body::Body;
 
@@ -145,7 +146,11 @@ pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Respon
         }
     }
     let total = months.iter().map(|m| m.count).sum();
-    let threads = st.store.recent_threads(l.id, 30).await?;
+    let tags = list_tags(&st).await?;
+    let mut threads = st.store.recent_threads(l.id, 30).await?;
+    for t in &mut threads {
+        t.subject = listing_subject(&t.subject, &tags).into_owned();
+    }
     let chart = chart::bars(&last_months(&months, 60), 600, 60);
     Ok(ListPage {
         title: list_title(&l),
@@ -204,15 +209,22 @@ async fn month_neighbours(
     Ok((prev, next))
 }
 
-fn item_html(list: &str, i: &MessageItem, with_date: bool) -> String {
+/// The names of the archive's lists, whose tags listings leave out of subjects.
+async fn list_tags(st: &AppState) -> Result<ListTags, WebError> {
+    Ok(ListTags::new(
+        st.store.all_lists().await?.iter().map(|l| &l.name),
+    ))
+}
+
+fn item_html(list: &str, i: &MessageItem, with_date: bool, tags: &ListTags) -> String {
     let mut s = format!(
         "<a href=\"/{}/m/{}/\">{}</a> <span class=\"who\">{}</span>",
         enc(list),
         enc(&i.mkey),
-        esc(if i.subject.is_empty() {
-            "(no subject)"
+        esc(&if i.subject.is_empty() {
+            std::borrow::Cow::Borrowed("(no subject)")
         } else {
-            &i.subject
+            listing_subject(&i.subject, tags)
         }),
         esc(&sender(&i.from_name, &i.from_addr)),
     );
@@ -261,6 +273,7 @@ pub async fn month_thread(
     for n in nodes {
         by_thread.entry(n.thread).or_default().push(n);
     }
+    let tags = list_tags(&st).await?;
     let mut rows: Vec<(usize, String)> = Vec::new();
     for t in &shown {
         let Some(nodes) = by_thread.get(t) else {
@@ -269,7 +282,7 @@ pub async fn month_thread(
         let keys = shown_rows(nodes, |n| n.real && in_month.contains(&n.key));
         for (d, k) in keys {
             if let Some(i) = items.get(k.as_str()) {
-                rows.push((d, item_html(&l.name, i, false)));
+                rows.push((d, item_html(&l.name, i, false, &tags)));
             }
         }
     }
@@ -338,6 +351,7 @@ pub async fn month_ordered(
         .store
         .month_messages(l.id, ym, order, PAGE, (page - 1) * PAGE)
         .await?;
+    let tags = list_tags(&st).await?;
     let mut rows: Vec<(usize, String)> = Vec::new();
     let mut group = String::new();
     for i in &items {
@@ -359,7 +373,7 @@ pub async fn month_ordered(
         }
         rows.push((
             usize::from(order != Order::Date),
-            item_html(&l.name, i, true),
+            item_html(&l.name, i, true, &tags),
         ));
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
@@ -488,6 +502,7 @@ pub async fn thread_page(
             .collect()
     })
     .await?;
+    let tags = list_tags(&st).await?;
     let mut messages = Vec::new();
     for (depth, key) in order {
         let Some(i) = items.get(&key) else { continue };
@@ -500,7 +515,7 @@ pub async fn thread_page(
             // store leaves its sender and subject empty).
             from: sender(&i.from_name, &i.from_addr),
             date: i.date,
-            subject: i.subject.clone(),
+            subject: listing_subject(&i.subject, &tags).into_owned(),
             full: body.is_some(),
             body: body.unwrap_or_default(),
             key,
@@ -582,6 +597,9 @@ fn not_archived(l: &ListRow, key: &str) -> WebError {
 struct MessagePage {
     list: String,
     m: MessageView,
+    /// The subject for the page's title: without list tags, as in listings (the heading
+    /// keeps it as sent).
+    title_subject: String,
     key_enc: String,
     lists: Vec<String>,
     body: String,
@@ -702,7 +720,11 @@ pub async fn message_page(
             ));
         }
     }
-    let (prev_date, next_date) = st.store.neighbours_by_date(l.id, &mkey).await?;
+    let tags = list_tags(&st).await?;
+    let (mut prev_date, mut next_date) = st.store.neighbours_by_date(l.id, &mkey).await?;
+    for i in prev_date.iter_mut().chain(next_date.iter_mut()) {
+        i.subject = listing_subject(&i.subject, &tags).into_owned();
+    }
     let (order, items) = thread_order(&st, l.id, m.thread_no).await?;
     let pos = order.iter().position(|(_, k)| *k == mkey);
     let prev_thread = pos
@@ -718,11 +740,11 @@ pub async fn message_page(
             let html = if *k == mkey {
                 format!(
                     "<strong aria-current=\"page\">{}</strong> <span class=\"who\">{}</span>",
-                    esc(&i.subject),
+                    esc(&listing_subject(&i.subject, &tags)),
                     esc(&sender(&i.from_name, &i.from_addr))
                 )
             } else {
-                item_html(&l.name, i, false)
+                item_html(&l.name, i, false, &tags)
             };
             Some((*d, html))
         })
@@ -773,6 +795,7 @@ pub async fn message_page(
     })
     .await?;
     Ok(MessagePage {
+        title_subject: listing_subject(&m.subject, &tags).into_owned(),
         key_enc: enc(&m.mkey),
         body,
         local_date: util::fmt_local(&m.date, m.tz_offset),

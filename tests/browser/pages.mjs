@@ -80,7 +80,12 @@ function measureOverflow() {
     path = `${parts.join(' > ')} (right edge at ${Math.round(worstRight)}px` +
       `${text ? `, text "${text}"` : ''})`;
   }
-  return { scrollWidth: document.documentElement.scrollWidth, innerWidth: limit, path };
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+    innerWidth: limit,
+    path,
+  };
 }
 
 async function checkPage(browser, url, width, scheme) {
@@ -113,9 +118,10 @@ async function checkPage(browser, url, width, scheme) {
     check(label, 'status', status > 0 && status < 400, `HTTP ${status}`);
 
     const o = await page.evaluate(measureOverflow);
-    check(label, 'no horizontal scroll', o.scrollWidth <= o.innerWidth,
-      o.scrollWidth <= o.innerWidth
-        ? `${o.scrollWidth} <= ${o.innerWidth}`
+    const fits = o.scrollWidth <= o.innerWidth && o.scrollWidth <= o.clientWidth;
+    check(label, 'no horizontal scroll', fits,
+      fits
+        ? `${o.scrollWidth} <= ${o.clientWidth}`
         : `page is ${o.scrollWidth}px wide in a ${o.innerWidth}px window; widest: ${o.path ?? '(none found)'}`);
 
     check(label, 'no console errors', consoleErrors.length === 0, consoleErrors.join(' | '));

@@ -1,6 +1,7 @@
 //! The pages in a real browser: builds the demo archive, serves it, and runs
 //! `tests/browser/pages.mjs` (Playwright driving Debian's Chromium) on a few pages at phone
-//! and desktop widths, light and dark. Screenshots land in `target/screenshots`.
+//! and desktop widths, light and dark, the seed messages among them (see `seeds.rs`).
+//! Screenshots land in `target/screenshots`.
 //!
 //! Needs `node`, `/usr/bin/chromium` and `tests/browser/node_modules` (`npm ci` there). Without
 //! them the test skips, saying so, except under CI (`CI=true`), where it fails.
@@ -106,6 +107,35 @@ fn pages_in_a_real_browser() {
         String::from_utf8_lossy(&demo.stderr)
     );
 
+    // The seed messages, imported as mail into their lists (a cross-post into each).
+    let mut seed_paths = Vec::new();
+    if let Some(dir) = crate::seeds::seeds_dir() {
+        for m in crate::seeds::seed_messages(&dir) {
+            let file = data.path().join(format!("{}.eml", m.name));
+            std::fs::write(&file, &m.eml).expect("write a seed message");
+            let lists = crate::seeds::seed_lists(&m);
+            for list in &lists {
+                let out = run_larch(
+                    data.path(),
+                    &["import", "--list", list, &file.to_string_lossy()],
+                );
+                assert!(
+                    out.status.success(),
+                    "importing {} into {list} failed:\n{}{}",
+                    m.name,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            seed_paths.push(format!(
+                "/{}/m/{}/",
+                larch::web::util::enc(&lists[0]),
+                larch::web::util::enc(&m.message_id)
+            ));
+            seed_paths.push(format!("/{}/", larch::web::util::enc(&lists[0])));
+        }
+    }
+
     // Serve it; the server's log goes to a file shown if anything fails.
     let addr = format!("127.0.0.1:{}", free_port());
     let log_path = data.path().join("serve.log");
@@ -153,7 +183,7 @@ fn pages_in_a_real_browser() {
     }
 
     // The pages, each of which must answer 200 before the browser looks at it.
-    let paths = [
+    let mut paths = vec![
         "/",
         "/larch-users/",
         "/larch-users/2024/01/",
@@ -163,7 +193,8 @@ fn pages_in_a_real_browser() {
         "/larch-users/search?q=pipermail&t=1",
         "/search",
     ];
-    for path in paths {
+    paths.extend(seed_paths.iter().map(String::as_str));
+    for path in &paths {
         assert_eq!(
             http_status(&addr, path),
             Some(200),

@@ -87,6 +87,38 @@ fn hostile_text_bodies() {
             &|h| h.matches("class=\"stub\"").count() == 1,
         ),
         (
+            "wrappers that never complete",
+            "> https://x.safelinks.protection.outlook.com/?url=http%3A%2F%2Fe.org\n".repeat(15_000),
+            &|h| h.matches("<a href=\"http://e.org\"").count() == 15_000,
+        ),
+        (
+            "angle brackets that never close",
+            "<http://e.org/a\n".repeat(45_000),
+            &|h| h.matches("<a href=").count() == 45_000,
+        ),
+        (
+            "wrapped SafeLinks",
+            "> https://x.safelinks.protection.outlook.com/?url=https%3A%2F%2Fe.\n> org%2Fa&data=1\n> &reserved=0\n"
+                .repeat(9_000),
+            &|h| h.matches("<a href=\"https://e.org/a\"").count() == 9_000,
+        ),
+        (
+            "attributions in one quote",
+            "> On 1 Jan 2020 at 10:00, A\n> wrote:\n".repeat(20_000),
+            &|h| h.matches("<details class=\"quote earlier\">").count() == 20_000,
+        ),
+        (
+            "header blocks",
+            "> From: a\n> To: b\n> Date: c\n".repeat(15_000),
+            &|h| h.matches("<details class=\"quote earlier\">").count() == 15_000,
+        ),
+        (
+            "one long wrapped paragraph",
+            "> a line of prose long enough to have been wrapped by its mail client\n"
+                .repeat(14_000),
+            &|h| h.matches("flow").count() == 1,
+        ),
+        (
             "wide characters",
             "見てhttp://a‹›)。(例 [https://例.jp/パス]) ".repeat(10_000),
             &|h| h.matches("<a href=").count() == 20_000,

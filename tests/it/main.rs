@@ -14,6 +14,7 @@ mod pipermail;
 mod render;
 mod search;
 mod search_robust;
+mod seeds;
 mod snapshots;
 mod threading;
 mod web;
