@@ -74,7 +74,7 @@ async fn render_corpus(rel: &str, max_fffd: usize) {
             );
             rendered += 1;
             html_bodies += usize::from(b.text_from_html);
-            fffd += out.matches('\u{FFFD}').count();
+            fffd += shown_once(&out).matches('\u{FFFD}').count();
             let bad = unsafe_parts(&out);
             if !bad.is_empty() {
                 problems.push((b.mkey.clone(), bad));
@@ -115,6 +115,29 @@ async fn render_messages() {
 #[tokio::test]
 async fn render_pipermail() {
     render_corpus("pipermail", 0).await;
+}
+
+/// The rendered text with what repeats other text left out: fold summaries name the sender
+/// and date from the attribution line they fold, and a link's `title` holds the wrapper
+/// URL its text unwraps. A character that failed to decode counts once.
+fn shown_once(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        let summary = rest.find("<summary>");
+        let title = rest.find(" title=\"");
+        let (at, close, skip) = match (summary, title) {
+            (Some(a), Some(b)) if b < a => (b, "\"", " title=\"".len()),
+            (Some(a), _) => (a, "</summary>", "<summary>".len()),
+            (None, Some(b)) => (b, "\"", " title=\"".len()),
+            (None, None) => break,
+        };
+        out.push_str(&rest[..at]);
+        let after = &rest[at + skip..];
+        rest = after.find(close).map_or("", |e| &after[e + close.len()..]);
+    }
+    out.push_str(rest);
+    out
 }
 
 #[tokio::test]
