@@ -76,6 +76,16 @@ where
     }
 }
 
+/// Starts the real router on 127.0.0.1:0 and returns its base URL.
+pub async fn serve(store: Store) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, larch::web::router(store)).await;
+    });
+    format!("http://{addr}")
+}
+
 pub async fn store(dir: &Path) -> Store {
     Store::open(dir).await.expect("open store")
 }

@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use larch::store::Store;
 use larch::web::util::enc;
 use scraper::{Html, Selector};
 
@@ -128,15 +127,6 @@ pub fn seed_lists(m: &SeedMessage) -> Vec<String> {
         m.subject
     );
     lists
-}
-
-async fn serve(store: Store) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, larch::web::router(store)).await;
-    });
-    format!("http://{addr}")
 }
 
 async fn get(url: &str) -> String {

@@ -5,22 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use futures::StreamExt;
-use larch::store::Store;
 use larch::web::util::enc;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
 use crate::common::*;
-
-/// Starts the real router on 127.0.0.1:0 and returns its base URL.
-async fn serve(store: Store) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, larch::web::router(store)).await;
-    });
-    format!("http://{addr}")
-}
 
 fn client(follow: bool) -> reqwest::Client {
     reqwest::Client::builder()
