@@ -10,6 +10,7 @@
 //! nothing recurses over what a sender controls. Bodies past the limits below are shown in
 //! a plainer form; [`render_body`] says which form was used.
 
+mod earlier;
 mod flow;
 mod html_guard;
 mod links;
@@ -17,6 +18,7 @@ mod quotes;
 mod subject;
 mod wrapped;
 
+pub use earlier::Earlier;
 pub use html_guard::{MAX_HTML_ATTRS, MAX_HTML_DEPTH, MAX_HTML_FORMATTING, MAX_HTML_WORK};
 pub use links::unwrap_url;
 pub use subject::{ListTags, listing_subject};
@@ -59,6 +61,11 @@ pub struct Options<'a> {
     pub obfuscate: bool,
     /// Message-IDs the archive holds: `<id>` references to them become links.
     pub known_ids: Option<&'a std::collections::HashSet<String>>,
+    /// The thread's other messages: a fold of quoted history that names one of them by
+    /// sender and time links to it.
+    pub earlier: &'a [Earlier],
+    /// The rendered message's UTC offset in seconds: quoting clients write times in it.
+    pub zone: Option<i64>,
 }
 
 impl Default for Options<'_> {
@@ -66,6 +73,8 @@ impl Default for Options<'_> {
         Options {
             obfuscate: true,
             known_ids: None,
+            earlier: &[],
+            zone: None,
         }
     }
 }
@@ -508,7 +517,14 @@ fn fold_summary(start: Option<&quotes::Start>, lines: usize, opts: Options<'_>) 
                 if !h.is_empty() {
                     h.push(' ');
                 }
-                h.push_str(&format!("<span class=\"qwhen\">{}</span>", esc(&s.when)));
+                match earlier::find(&s.who, &s.addr, &s.when, opts.zone, opts.earlier) {
+                    Some(e) => h.push_str(&format!(
+                        "<a class=\"qwhen\" href=\"{}\" title=\"The quoted message\">{}</a>",
+                        esc(&e.href),
+                        esc(&s.when)
+                    )),
+                    None => h.push_str(&format!("<span class=\"qwhen\">{}</span>", esc(&s.when))),
+                }
             }
             format!("{h} <small>({lines} lines)</small>")
         }

@@ -26,6 +26,8 @@ pub(super) struct Start {
     /// Lines taken by the marker (rule, header fields, attribution).
     pub lines: usize,
     pub who: String,
+    /// The sender's address when the marker shows it.
+    pub addr: String,
     pub when: String,
 }
 
@@ -117,6 +119,7 @@ fn header_block(lines: &[&str], k: usize) -> Option<Start> {
     (others >= 2).then(|| Start {
         lines: last - k + 1,
         who: name_of(from),
+        addr: addr_of(from),
         when,
     })
 }
@@ -237,6 +240,7 @@ fn parse_attribution(s: &str, lines: usize) -> Start {
     Start {
         lines,
         who: name_of(who),
+        addr: addr_of(who),
         when: when.trim().to_string(),
     }
 }
@@ -258,6 +262,24 @@ fn name_of(s: &str) -> String {
     }
     s.trim_matches(['<', '>', '(', ')', '[', ']', '"', ' '])
         .trim_start_matches("mailto:")
+        .to_string()
+}
+
+/// The address in a `Name <address>`, `Name [mailto:address]`, `address (Name)` or a bare
+/// address; empty when there is none.
+fn addr_of(s: &str) -> String {
+    let s = s.trim();
+    let inner = if let Some(p) = s.find("[mailto:") {
+        s[p + 8..].split(']').next()
+    } else if let Some(p) = s.find('<') {
+        s[p + 1..].split('>').next()
+    } else {
+        s.split_whitespace().next()
+    };
+    inner
+        .map(|a| a.trim().trim_start_matches("mailto:"))
+        .filter(|a| a.contains('@') && !a.contains(char::is_whitespace))
+        .unwrap_or("")
         .to_string()
 }
 
@@ -283,6 +305,7 @@ pub(super) fn start_at(lines: &[&str], k: usize) -> Option<Start> {
             None if named => Some(Start {
                 lines: 1,
                 who: String::new(),
+                addr: String::new(),
                 when: String::new(),
             }),
             None => None,

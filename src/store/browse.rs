@@ -56,6 +56,8 @@ pub struct BodyRow {
     pub text_from_html: bool,
     pub flowed: i64,
     pub removed: bool,
+    /// The sender's UTC offset in minutes.
+    pub tz_offset: i64,
 }
 
 /// A message's stored fields for exports (mbox, Atom, pipermail text).
@@ -313,7 +315,7 @@ impl Store {
     ) -> Result<Vec<(i64, BodyRow)>> {
         let rows = sqlx::query(
             "SELECT n.seq, n.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text,
-                    m.body_html, m.text_from_html, m.flowed, m.removed
+                    m.body_html, m.text_from_html, m.flowed, m.removed, m.tz_offset
              FROM nodes n JOIN messages m ON m.id = n.message_id
              WHERE n.list_id = ? AND n.seq > ? ORDER BY n.seq LIMIT ?",
         )
@@ -324,19 +326,10 @@ impl Store {
         .await?;
         rows.into_iter()
             .map(|r| {
-                let b = BodyRow {
-                    mkey: r.try_get(1)?,
-                    from_name: r.try_get(2)?,
-                    from_addr: r.try_get(3)?,
-                    date: r.try_get(4)?,
-                    subject: r.try_get(5)?,
-                    body_text: r.try_get(6)?,
-                    body_html: r.try_get(7)?,
-                    text_from_html: r.try_get(8)?,
-                    flowed: r.try_get(9)?,
-                    removed: r.try_get(10)?,
-                };
-                Ok((r.try_get(0)?, b))
+                Ok((
+                    r.try_get("seq")?,
+                    <BodyRow as sqlx::FromRow<_>>::from_row(&r)?,
+                ))
             })
             .collect()
     }
@@ -356,7 +349,7 @@ impl Store {
                 "SELECT n.mkey, m.from_name, m.from_addr, m.date, m.subject,
                         substr(m.body_text, 1, {max_chars}) AS body_text,
                         substr(m.body_html, 1, {max_chars}) AS body_html,
-                        m.text_from_html, m.flowed, m.removed
+                        m.text_from_html, m.flowed, m.removed, m.tz_offset
                  FROM nodes n JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.mkey IN ({marks})"
             );

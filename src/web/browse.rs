@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::util::{self, enc, esc, fmt_date, month_name, month_url, sender};
-use super::{AppState, WebError, chart, visible_list};
+use super::{AppState, WebError, chart, list_tags, visible_list};
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
 use crate::render::{ListTags, listing_subject};
 use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView, Order, ThreadSummary};
@@ -207,13 +207,6 @@ async fn month_neighbours(
     let prev = months.iter().rev().find(|m| m.month < ym).map(|m| m.month);
     let next = months.iter().find(|m| m.month > ym).map(|m| m.month);
     Ok((prev, next))
-}
-
-/// The names of the archive's lists, whose tags listings leave out of subjects.
-async fn list_tags(st: &AppState) -> Result<ListTags, WebError> {
-    Ok(ListTags::new(
-        st.store.all_lists().await?.iter().map(|l| &l.name),
-    ))
 }
 
 fn item_html(list: &str, i: &MessageItem, with_date: bool, tags: &ListTags) -> String {
@@ -431,6 +424,26 @@ async fn thread_order(
     ))
 }
 
+/// The thread's messages as folds of quoted history may name them, each with where a
+/// fold links to. Removed messages are left out: the store keeps no sender for them.
+fn earlier_messages(
+    items: &HashMap<String, MessageItem>,
+    href: impl Fn(&str) -> String,
+) -> Vec<crate::render::Earlier> {
+    items
+        .values()
+        .filter(|i| !i.from_name.is_empty() || !i.from_addr.is_empty())
+        .filter_map(|i| {
+            Some(crate::render::Earlier {
+                name: i.from_name.clone(),
+                addr: i.from_addr.clone(),
+                date: i.date?,
+                href: href(&i.mkey),
+            })
+        })
+        .collect()
+}
+
 pub fn anchor(key: &str) -> String {
     format!("m-{}", hex::encode(sha2_short(key)))
 }
@@ -477,6 +490,7 @@ pub async fn thread_page(
         .collect();
     let known = linkable_ids(&st, &refs).await?;
     let obfuscate = l.obfuscate;
+    let earlier = earlier_messages(&items, |k| format!("#{}", anchor(k)));
     let rendered: HashMap<String, String> = super::heavy(&st, used, move || {
         bodies
             .iter()
@@ -494,6 +508,8 @@ pub async fn thread_page(
                         crate::render::Options {
                             obfuscate,
                             known_ids: Some(&known),
+                            earlier: &earlier,
+                            zone: Some(b.tz_offset * 60),
                         },
                     )
                 };
@@ -641,7 +657,7 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Str
                 },
                 crate::render::Options {
                     obfuscate,
-                    known_ids: None,
+                    ..Default::default()
                 },
             );
             let from = if obfuscate {
@@ -769,6 +785,9 @@ pub async fn message_page(
         )
     });
     let known = linkable_ids(&st, &crate::render::message_id_refs(&m.body_text, 200)).await?;
+    let list_enc = enc(&l.name);
+    let earlier = earlier_messages(&items, |k| format!("/{list_enc}/m/{}/", enc(k)));
+    let zone = m.tz_offset * 60;
     let (text, html) = (m.body_text.clone(), m.body_html.clone());
     let (text_from_html, flowed, obfuscate) = (m.text_from_html, m.flowed, l.obfuscate);
     let cost = text.len()
@@ -785,6 +804,8 @@ pub async fn message_page(
             crate::render::Options {
                 obfuscate,
                 known_ids: Some(&known),
+                earlier: &earlier,
+                zone: Some(zone),
             },
         );
         let embedded: Vec<_> = embedded_raw

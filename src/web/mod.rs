@@ -40,6 +40,9 @@ pub struct AppState {
     /// request looks its list up, and lists change only through writes. Only names of
     /// lists that exist are kept.
     lists: std::sync::Mutex<std::collections::HashMap<String, (i64, Option<ListRow>)>>,
+    /// The list tags that listings leave out of subjects, with the write generation they
+    /// were read at: nearly every page needs them, and they change only with the lists.
+    tags: std::sync::Mutex<Option<(i64, Arc<crate::render::ListTags>)>>,
 }
 
 /// One error type for all handlers, mapped to HTTP statuses; internals are logged, never
@@ -98,6 +101,27 @@ async fn rejection_page(res: Response) -> Response {
         return WebError::BadRequest("This address cannot be read.".into()).into_response();
     }
     res
+}
+
+/// The names of the archive's lists, whose tags listings leave out of subjects: read once
+/// per write generation.
+pub async fn list_tags(st: &AppState) -> Result<Arc<crate::render::ListTags>, WebError> {
+    let generation = st.cache.current_generation(st).await;
+    let cached = st.tags.lock().ok().and_then(|t| {
+        t.as_ref()
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, tags)| tags.clone())
+    });
+    if let Some(tags) = cached {
+        return Ok(tags);
+    }
+    let tags = Arc::new(crate::render::ListTags::new(
+        st.store.all_lists().await?.iter().map(|l| &l.name),
+    ));
+    if let Ok(mut t) = st.tags.lock() {
+        *t = Some((generation, tags.clone()));
+    }
+    Ok(tags)
 }
 
 /// The one visibility rule every list and message lookup goes through. Private lists are
@@ -217,6 +241,7 @@ pub fn router_configured(
             std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
         ),
         lists: Default::default(),
+        tags: Default::default(),
     });
     Router::new()
         .route("/", get(browse::index))

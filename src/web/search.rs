@@ -402,7 +402,14 @@ async fn hits(
     ids: &[i64],
     counts: &HashMap<i64, usize>,
 ) -> Result<Vec<Hit>, WebError> {
-    let rows = st.store.hit_rows(ids, true).await?;
+    let mut rows = st.store.hit_rows(ids, true).await?;
+    // Results name their list beside the subject: the list's own tags are left out.
+    let tags = super::list_tags(st).await?;
+    for h in &mut rows {
+        if let std::borrow::Cow::Owned(s) = crate::render::listing_subject(&h.subject, &tags) {
+            h.subject = s;
+        }
+    }
     let hl = found.highlighter(&st.search);
     let rows_and_snips = tokio::task::spawn_blocking(move || {
         rows.into_iter()

@@ -27,6 +27,7 @@ fn render_small_stack(text: String, html: Option<String>, known: Vec<String>) ->
                 Options {
                     obfuscate: true,
                     known_ids: Some(&known),
+                    ..Options::default()
                 },
             )
         })

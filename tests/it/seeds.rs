@@ -318,3 +318,140 @@ fn select_in(el: &scraper::ElementRef<'_>, css: &str) -> String {
         .map(|e| e.text().collect())
         .unwrap_or_default()
 }
+
+/// A thread of three messages whose last one quotes the other two (an Outlook header block
+/// in the sender's zone, an attribution in another zone) and a third person the archive
+/// has never seen: the two folds link to the messages they quote, on the message page and
+/// within the thread page; the third does not link at all.
+#[tokio::test]
+async fn quoted_history_links_to_the_messages_it_quotes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mbox = "From mk@example.org Thu Feb 25 15:59:12 2016
+From: Markus Kummer <mk@example.org>
+To: list@example.org
+Subject: [Igf] Agenda
+Message-ID: <agenda@example.org>
+Date: Thu, 25 Feb 2016 15:59:12 +0000
+
+The agenda is attached.
+
+From jane@example.org Fri Feb 26 09:30:40 2016
+From: \"Doe, Jane\" <jane@example.org>
+To: list@example.org
+Subject: Re: [Igf] Agenda
+Message-ID: <reply1@example.org>
+In-Reply-To: <agenda@example.org>
+Date: Fri, 26 Feb 2016 04:30:40 -0500
+
+Thanks Markus.
+
+From lynn@example.org Mon Feb 29 11:00:00 2016
+From: Lynn <lynn@example.org>
+To: list@example.org
+Subject: Re: [Igf] Agenda
+Message-ID: <reply2@example.org>
+In-Reply-To: <reply1@example.org>
+Date: Mon, 29 Feb 2016 12:00:00 +0100
+
+Agreed.
+
+> On 26 February 2016 at 04:30, Jane Doe <jane@example.org>
+> wrote:
+> Thanks Markus.
+>
+> -----Original Message-----
+> From: Markus Kummer [mailto:mk@example.org]
+> Sent: Thursday, February 25, 2016 4:59 PM
+> To: list@example.org
+> Subject: Agenda
+>
+> The agenda is attached.
+>
+> From: Someone Else [mailto:else@example.net]
+> Sent: Wednesday, February 24, 2016 9:00 AM
+> To: Markus Kummer
+> Subject: Agenda
+>
+> Could you send the agenda?
+> Thanks,
+> Someone
+";
+    let file = tmp.path().join("thread.mbox");
+    std::fs::write(&file, mbox).unwrap();
+    let store = store(data.path()).await;
+    assert_eq!(import(&store, "igf", &[file]).await.new, 3);
+    let search = larch::search::Search::for_store(&store).unwrap();
+    assert_eq!(search.catch_up(&store).await.unwrap(), Some(3));
+    drop(search);
+    let base = serve(store).await;
+
+    let folds = |page: &str| -> Vec<(String, Option<String>)> {
+        let doc = Html::parse_document(page);
+        select(&doc, "details.earlier > summary")
+            .into_iter()
+            .map(|s| {
+                let who = select_in(&s, ".qwho");
+                let link = s
+                    .select(&Selector::parse("a.qwhen").unwrap())
+                    .next()
+                    .and_then(|a| a.value().attr("href").map(str::to_string));
+                (who, link)
+            })
+            .collect()
+    };
+    let page = get(&format!("{base}/igf/m/reply2@example.org/")).await;
+    assert_eq!(
+        folds(&page),
+        vec![
+            (
+                "Jane Doe".to_string(),
+                Some("/igf/m/reply1@example.org/".to_string())
+            ),
+            (
+                "Markus Kummer".to_string(),
+                Some("/igf/m/agenda@example.org/".to_string())
+            ),
+            ("Someone Else".to_string(), None),
+        ]
+    );
+
+    let page = get(&format!("{base}/igf/t/agenda@example.org/")).await;
+    let doc = Html::parse_document(&page);
+    let anchors: Vec<String> = select(&doc, "[id^=m-]")
+        .iter()
+        .filter_map(|e| e.value().attr("id").map(|i| format!("#{i}")))
+        .collect();
+    let got = folds(&page);
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (who, link) in &got[..2] {
+        let link = link.as_ref().unwrap_or_else(|| panic!("{who}: no link"));
+        assert!(
+            anchors.contains(link),
+            "{who}: {link} is not a message on the page"
+        );
+    }
+    assert_eq!(
+        got[0].1.as_ref(),
+        anchors.get(1),
+        "Jane's fold links to her message"
+    );
+    assert_eq!(
+        got[1].1.as_ref(),
+        anchors.first(),
+        "Markus's fold links to his"
+    );
+    assert_eq!(got[2].1, None);
+
+    // Search results leave the list's tag out of subjects too, highlighted or not.
+    let page = get(&format!("{base}/search?q=agenda")).await;
+    let doc = Html::parse_document(&page);
+    let results: Vec<String> = select(&doc, "li.hit a.subject")
+        .iter()
+        .map(|a| a.text().collect::<String>())
+        .collect();
+    assert!(!results.is_empty(), "the search finds the thread");
+    for s in &results {
+        assert!(s.ends_with("Agenda") && !s.contains("[Igf]"), "{s}");
+    }
+}
