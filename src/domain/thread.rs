@@ -627,4 +627,215 @@ mod tests {
         assert_eq!(parent.as_deref(), Some("r5999@x"));
         assert_eq!(nodes, 6001);
     }
+
+    fn stored(
+        key: &str,
+        parent: Option<&str>,
+        thread: i64,
+        real: bool,
+        seq: Option<i64>,
+    ) -> NodeRow {
+        NodeRow {
+            key: key.into(),
+            parent: parent.map(str::to_string),
+            thread,
+            real,
+            via_subject: false,
+            seq,
+        }
+    }
+
+    /// Exactly what a run of additions hands the store: every node it touched with its
+    /// parent, thread, reality and arrival number; the merges; the threads to recount.
+    #[test]
+    fn changes_are_exactly_what_changed() {
+        let mut t = Threader::new(5);
+        add(&mut t, "a", None, &[]);
+        add(&mut t, "b", None, &[]);
+        let c = t.take_changes();
+        assert_eq!(
+            c.nodes,
+            vec![
+                stored("a", None, 5, true, Some(0)),
+                stored("b", None, 6, true, Some(1))
+            ]
+        );
+        assert!(c.merges.is_empty());
+        assert_eq!(c.threads, vec![5, 6]);
+        assert_eq!(c.next_thread, 7);
+        assert!(t.take_changes().nodes.is_empty(), "changes are taken once");
+
+        // A reply naming both unites their threads into the lower one; b keeps the
+        // parent its own headers gave it (none), and the store renumbers it by the merge.
+        add(&mut t, "c", Some("b"), &["a", "b"]);
+        let c = t.take_changes();
+        assert_eq!(c.merges, vec![(6, 5)]);
+        assert_eq!(c.threads, vec![5, 6]);
+        assert_eq!(c.nodes, vec![stored("c", Some("b"), 5, true, Some(2))]);
+        assert_eq!(t.thread_of("b"), Some(5));
+        assert_eq!(t.thread_of("nobody"), None);
+        assert!(t.contains("c") && !t.contains("nobody"));
+    }
+
+    /// A threader restored from the store goes on where the store stopped: arrival
+    /// numbers and thread numbers after the highest stored, merges resolved, nothing
+    /// written back that was only read.
+    #[test]
+    fn restored_state_continues() {
+        let mut t = Threader::new(1);
+        t.load(stored("a", None, 3, true, Some(7)), Some(("topic", 1_000)));
+        t.load(stored("g", None, 9, false, None), None);
+        t.load(stored("b", Some("g"), 9, true, Some(8)), None);
+        t.mark_loaded();
+        let c = t.take_changes();
+        assert!(c.nodes.is_empty() && c.merges.is_empty() && c.threads.is_empty());
+        assert_eq!(c.next_thread, 10);
+        assert!(t.contains("a") && !t.contains("g"));
+
+        // The ghost arrives, answering a: threads 3 and 9 become 3.
+        add(&mut t, "g", Some("a"), &["a"]);
+        let c = t.take_changes();
+        assert_eq!(c.merges, vec![(9, 3)]);
+        assert_eq!(c.nodes, vec![stored("g", Some("a"), 3, true, Some(9))]);
+        assert_eq!(t.thread_of("b"), Some(3));
+        // A new thread takes the next number.
+        add(&mut t, "z", None, &[]);
+        assert_eq!(t.thread_of("z"), Some(10));
+
+        // The loaded subject still draws a headerless "Re:" within the window.
+        let none: Vec<String> = vec![];
+        let re = Incoming {
+            key: "r",
+            in_reply_to: None,
+            references: &none,
+            is_reply_subject: true,
+            subject_key: "topic",
+            date: Some(1_000 + SUBJECT_WINDOW),
+        };
+        assert_eq!(t.add(&re), Some("a".into()));
+        let c = t.take_changes();
+        assert!(
+            c.nodes
+                .iter()
+                .any(|n| n.key == "r" && n.via_subject && n.thread == 3)
+        );
+    }
+
+    /// Merges chain: a thread merged into one that is later merged again resolves to the
+    /// last, and ghosts take the thread without a merge.
+    #[test]
+    fn merges_resolve_through_chains() {
+        let mut t = Threader::new(1);
+        add(&mut t, "a", None, &[]); // 1
+        add(&mut t, "b", None, &[]); // 2
+        add(&mut t, "c", None, &[]); // 3
+        t.take_changes();
+        add(&mut t, "d", Some("c"), &["b", "c"]); // 3 -> 2
+        add(&mut t, "e", Some("b"), &["a", "b"]); // 2 -> 1
+        let c = t.take_changes();
+        assert_eq!(c.merges, vec![(3, 2), (2, 1)]);
+        for k in ["a", "b", "c", "d", "e"] {
+            assert_eq!(t.thread_of(k), Some(1), "{k}");
+        }
+        assert!(c.nodes.iter().all(|n| n.thread == 1), "{:?}", c.nodes);
+        // A reply to unknown messages: its ghosts join its new thread, no merge.
+        add(&mut t, "x", Some("y"), &["w", "y"]);
+        let c = t.take_changes();
+        assert!(c.merges.is_empty());
+        assert_eq!(c.threads, vec![4]);
+        assert_eq!(
+            c.nodes,
+            vec![
+                stored("x", Some("y"), 4, true, Some(5)),
+                stored("w", None, 4, false, None),
+                stored("y", Some("w"), 4, false, None),
+            ]
+        );
+    }
+
+    /// The newest message of a subject is the one a headerless "Re:" joins, within 30
+    /// days either side and never itself.
+    #[test]
+    fn subject_fallback_picks_the_newest_within_the_window() {
+        let none: Vec<String> = vec![];
+        let mk = |key, reply, subject, date| Incoming {
+            key,
+            in_reply_to: None,
+            references: &none,
+            is_reply_subject: reply,
+            subject_key: subject,
+            date,
+        };
+        let mut t = Threader::new(1);
+        t.add(&mk("old", false, "topic", Some(0)));
+        t.add(&mk("new", false, "topic", Some(SUBJECT_WINDOW)));
+        t.add(&mk("older", false, "topic", Some(-5)));
+        // Joins the thread of the newest ("new"), at its root.
+        assert_eq!(
+            t.add(&mk("r1", true, "topic", Some(2 * SUBJECT_WINDOW))),
+            Some("new".into())
+        );
+        assert_eq!(
+            t.add(&mk("r2", true, "topic", Some(4 * SUBJECT_WINDOW))),
+            None
+        );
+        assert_eq!(t.add(&mk("r3", true, "other", Some(0))), None);
+        assert_eq!(t.add(&mk("r4", true, "", Some(0))), None);
+        assert_eq!(t.add(&mk("r5", true, "topic", None)), None);
+        // r2 became the newest of "topic"; a reply near it joins it.
+        assert_eq!(
+            t.add(&mk("r6", true, "topic", Some(4 * SUBJECT_WINDOW - 10))),
+            Some("r2".into())
+        );
+        assert_ne!(t.thread_of("old"), t.thread_of("new"));
+    }
+
+    /// A message naming itself, or a loop through ghosts, never makes a cycle.
+    #[test]
+    fn self_references_and_ghost_loops_are_ignored() {
+        let mut t = Threader::new(1);
+        assert_eq!(add(&mut t, "a", Some("a"), &["a"]), None);
+        assert_eq!(add(&mut t, "b", None, &["b", "a"]), Some("a".into()));
+        // c's references order two ghosts; d's name them the other way round.
+        add(&mut t, "c", Some("g2"), &["g1", "g2"]);
+        add(&mut t, "d", Some("g1"), &["g2", "g1"]);
+        let c = t.take_changes();
+        let parent = |k: &str| {
+            c.nodes
+                .iter()
+                .find(|n| n.key == k)
+                .and_then(|n| n.parent.clone())
+        };
+        assert_eq!(parent("g2"), Some("g1".into()));
+        assert_eq!(parent("g1"), None);
+        assert_eq!(t.thread_of("c"), t.thread_of("d"));
+    }
+
+    /// Siblings keep the stored order (by date); a ghost kept as a placeholder sits where
+    /// its earliest descendant is; several roots of one thread stand side by side.
+    #[test]
+    fn display_keeps_stored_order() {
+        let rows = vec![
+            row("r2", None, true),
+            row("x", Some("r1"), true),
+            row("r1", None, true),
+            row("g", Some("r2"), false),
+            row("y", Some("g"), true),
+            row("z", Some("g"), true),
+            row("w", Some("r2"), true),
+        ];
+        let want: Vec<(usize, String)> = [
+            (0, "r2"),
+            (1, "g"),
+            (2, "y"),
+            (2, "z"),
+            (1, "w"),
+            (0, "r1"),
+            (1, "x"),
+        ]
+        .iter()
+        .map(|(d, k)| (*d, k.to_string()))
+        .collect();
+        assert_eq!(shown(&rows), want);
+    }
 }

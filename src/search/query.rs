@@ -643,4 +643,171 @@ mod tests {
         let p = parse(&many);
         assert!(!p.notes.is_empty());
     }
+
+    fn scoped(scope: Scope, s: &str, phrase: bool) -> Expr {
+        Expr::Leaf(Leaf::Text {
+            scope,
+            text: s.into(),
+            phrase,
+        })
+    }
+
+    fn not(e: Expr) -> Expr {
+        Expr::Not(Box::new(e))
+    }
+
+    /// Every prefix and its short form, operators and odd input, each with the exact tree
+    /// it must read as.
+    #[test]
+    fn prefixes_and_operators_read_exactly() {
+        let cases: Vec<(&str, Expr)> = vec![
+            ("f:jane", scoped(Scope::From, "jane", false)),
+            ("FROM:jane", scoped(Scope::From, "jane", false)),
+            ("s:kernel", scoped(Scope::Subject, "kernel", false)),
+            ("subject:\"a b\"", scoped(Scope::Subject, "a b", true)),
+            ("b:irq", scoped(Scope::Body, "irq", false)),
+            ("body:irq", scoped(Scope::Body, "irq", false)),
+            ("l:dev/", Expr::Leaf(Leaf::List("dev".into()))),
+            ("list:dev", Expr::Leaf(Leaf::List("dev".into()))),
+            ("m:a@b", Expr::Leaf(Leaf::MsgId("a@b".into()))),
+            (
+                "msgid:<a \"b\"@c> x",
+                Expr::And(vec![
+                    Expr::Leaf(Leaf::MsgId("a \"b\"@c".into())),
+                    text("x", false),
+                ]),
+            ),
+            ("has:a", Expr::Leaf(Leaf::HasAttachment)),
+            ("has:Attachments", Expr::Leaf(Leaf::HasAttachment)),
+            ("+word", text("word", false)),
+            (
+                "a AND b",
+                Expr::And(vec![text("a", false), text("b", false)]),
+            ),
+            (
+                "a && b",
+                Expr::And(vec![text("a", false), text("b", false)]),
+            ),
+            (
+                "NOT (a b)",
+                not(Expr::And(vec![text("a", false), text("b", false)])),
+            ),
+            ("-\"a b\"", not(text("a b", true))),
+            ("-from:x", not(scoped(Scope::From, "x", false))),
+            (
+                "a OR b OR c",
+                Expr::Or(vec![text("a", false), text("b", false), text("c", false)]),
+            ),
+            ("a:b", text("a:b", false)),
+            (
+                "x:\"y\"",
+                Expr::And(vec![text("x:", false), text("y", true)]),
+            ),
+            ("\"unclosed phrase", text("unclosed phrase", true)),
+            ("a)b", Expr::And(vec![text("a", false), text("b", false)])),
+            ("((a))", text("a", false)),
+            ("- a", text("a", false)),
+            ("or", text("or", false)),
+            ("-OR", not(text("OR", false))),
+        ];
+        for (q, want) in cases {
+            let p = parse(q);
+            assert_eq!(p.expr, want, "{q}");
+            assert!(p.notes.is_empty(), "{q}: {:?}", p.notes);
+        }
+        for q in [
+            "", "   ", "()", "from:", "list:/", "msgid:<>", "\"\"", "OR", "-",
+        ] {
+            let p = parse(q);
+            assert!(p.is_empty(), "{q}: {:?}", p.expr);
+            assert!(!p.has_text(), "{q}");
+        }
+    }
+
+    #[test]
+    fn what_a_query_asks_for() {
+        let p = parse("list:a (x OR list:b/) -list:c date:2016");
+        assert_eq!(p.list_names(), vec!["a", "b", "c"]);
+        assert!(p.has_text());
+        assert!(!p.is_empty());
+        let p = parse("list:a has:attachment after:2016");
+        assert!(!p.has_text());
+        assert!(!p.is_empty());
+        assert!(parse("-x").has_text());
+    }
+
+    /// Expected bounds written out (`date -u -d … +%s`).
+    #[test]
+    fn date_prefixes_and_spans() {
+        const Y2016: i64 = 1451606400;
+        const Y2017: i64 = 1483228800;
+        const MAR_2016: i64 = 1456790400; // 2016-03-01
+        let date = |lo, hi| Expr::Leaf(Leaf::Date { lo, hi });
+        assert_eq!(parse("since:2016").expr, date(Some(Y2016), None));
+        assert_eq!(parse("until:2017").expr, date(None, Some(Y2017)));
+        assert_eq!(parse("d:2016").expr, date(Some(Y2016), Some(Y2017)));
+        assert_eq!(parse("date:2016..").expr, date(Some(Y2016), None));
+        assert_eq!(parse("date:..2016-02").expr, date(None, Some(MAR_2016)));
+        assert_eq!(
+            parse("date:2016.02..2016.02").expr,
+            date(Some(MAR_2016 - 29 * 86400), Some(MAR_2016))
+        );
+        for bad in [
+            "date:..",
+            "after:x",
+            "before:2016-13",
+            "date:2016..x",
+            "date:x..2016",
+        ] {
+            let p = parse(bad);
+            assert!(p.is_empty(), "{bad}");
+            assert_eq!(p.notes.len(), 1, "{bad}: {:?}", p.notes);
+            assert!(p.notes[0].contains("is not a date"), "{bad}");
+        }
+        let p = parse("has:pdf x");
+        assert_eq!(p.expr, text("x", false));
+        assert_eq!(
+            p.notes,
+            vec!["has:pdf is not known; only has:attachment is."]
+        );
+    }
+
+    #[test]
+    fn limits_are_exact() {
+        // Up to MAX_LEAVES terms are kept, in order; the rest are dropped with a note.
+        let q: Vec<String> = (0..MAX_LEAVES + 3).map(|i| format!("w{i}")).collect();
+        let p = parse(&q.join(" "));
+        let Expr::And(kept) = &p.expr else {
+            panic!("{:?}", p.expr)
+        };
+        assert_eq!(kept.len(), MAX_LEAVES);
+        assert_eq!(
+            kept[MAX_LEAVES - 1],
+            text(&format!("w{}", MAX_LEAVES - 1), false)
+        );
+        assert_eq!(p.notes.len(), 1);
+        let q: Vec<String> = (0..MAX_LEAVES).map(|i| format!("w{i}")).collect();
+        assert!(parse(&q.join(" ")).notes.is_empty(), "exactly the limit");
+
+        // The first MAX_QUERY_BYTES bytes are read, cut on a character boundary.
+        let long = format!("{}é tail", "a".repeat(MAX_QUERY_BYTES - 1));
+        let p = parse(&long);
+        assert_eq!(p.expr, text(&"a".repeat(MAX_QUERY_BYTES - 1), false));
+        assert_eq!(p.notes.len(), 1);
+        assert!(parse(&"a".repeat(MAX_QUERY_BYTES)).notes.is_empty());
+
+        // Groups nest MAX_DEPTH deep; a deeper group is read as if it had no brackets,
+        // not recursed into.
+        let nested = |d: usize| format!("{}x (a OR b){}", "(".repeat(d), ")".repeat(d));
+        let grouped = Expr::And(vec![
+            text("x", false),
+            Expr::Or(vec![text("a", false), text("b", false)]),
+        ]);
+        let flat = Expr::Or(vec![
+            Expr::And(vec![text("x", false), text("a", false)]),
+            text("b", false),
+        ]);
+        assert_eq!(parse(&nested(MAX_DEPTH - 1)).expr, grouped);
+        assert_eq!(parse(&nested(MAX_DEPTH)).expr, flat);
+    }
 }
