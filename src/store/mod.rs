@@ -128,7 +128,9 @@ impl Store {
         &self.dir
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    /// The connections, for the store's own modules only: everything outside speaks the
+    /// store's API, which is what a second backend would implement.
+    pub(super) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 

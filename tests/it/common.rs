@@ -86,6 +86,19 @@ pub async fn serve(store: Store) -> String {
     format!("http://{addr}")
 }
 
+/// The archive's database opened on its own connection, for checks that read (or, to
+/// simulate damage, change) what the store holds without going through the store's API.
+pub async fn db(store: &Store) -> sqlx::SqlitePool {
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(store.dir().join("larch.db"))
+        .busy_timeout(Duration::from_secs(30));
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .expect("open the database file")
+}
+
 pub async fn store(dir: &Path) -> Store {
     Store::open(dir).await.expect("open store")
 }

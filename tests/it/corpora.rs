@@ -103,7 +103,7 @@ async fn spamassassin_dates_and_headers_are_repaired() {
         "SELECT SUM(instr(subject, char(65533)) > 0), SUM(instr(from_name, char(65533)) > 0),
                 SUM(instr(body_text, char(65533)) > 0) FROM messages",
     )
-    .fetch_one(store.pool())
+    .fetch_one(&db(&store).await)
     .await
     .unwrap();
     assert!(

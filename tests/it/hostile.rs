@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::db;
 use futures::StreamExt;
 use larch::web::util::enc;
 use reqwest::StatusCode;
@@ -1356,13 +1357,13 @@ async fn damaged_row_is_one_error() {
         let store = larch::store::Store::open(&data).await.unwrap();
         let r = sqlx::query("UPDATE messages SET subject = CAST(x'fffe41' AS TEXT) WHERE mkey = ?")
             .bind("d3@dmg")
-            .execute(store.pool())
+            .execute(&db(&store).await)
             .await
             .unwrap();
         assert_eq!(r.rows_affected(), 1);
         sqlx::query("INSERT INTO search_queue (message_id) SELECT id FROM messages WHERE mkey = ?")
             .bind("d3@dmg")
-            .execute(store.pool())
+            .execute(&db(&store).await)
             .await
             .unwrap();
         store.close().await;

@@ -67,7 +67,7 @@ impl Fx {
 
     async fn scalar(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(self.store.pool())
+            .fetch_one(&db(&self.store).await)
             .await
             .unwrap()
     }
@@ -217,7 +217,7 @@ async fn query_semantics() {
          ORDER BY 2 DESC LIMIT 1",
     )
     .bind(uvc)
-    .fetch_one(fx.store.pool())
+    .fetch_one(&db(&fx.store).await)
     .await
     .unwrap();
     let (addr, n): (String, i64) = (row.get(0), row.get(1));
@@ -245,7 +245,7 @@ async fn query_semantics() {
         "SELECT m.id, m.message_id FROM messages m JOIN nodes n ON n.message_id = m.id
          WHERE n.list_id IN ({visible}) AND m.mkey = m.message_id ORDER BY m.id % 97, m.id LIMIT 60"
     )))
-    .fetch_all(fx.store.pool())
+    .fetch_all(&db(&fx.store).await)
     .await
     .unwrap();
     assert_eq!(sample.len(), 60, "a sample of 60 messages");
@@ -310,7 +310,7 @@ async fn query_semantics() {
          FROM nodes n JOIN messages m ON m.id = n.message_id
          WHERE n.list_id = {uvc} AND m.date IS NOT NULL AND m.removed = 0 GROUP BY 1 ORDER BY 1"
     )))
-    .fetch_all(fx.store.pool())
+    .fetch_all(&db(&fx.store).await)
     .await
     .unwrap()
     .iter()
@@ -345,7 +345,7 @@ async fn query_semantics() {
         "SELECT m.id, m.subject FROM messages m JOIN nodes n ON n.message_id = m.id
          WHERE n.list_id IN ({visible}) ORDER BY m.id"
     )))
-    .fetch_all(fx.store.pool())
+    .fetch_all(&db(&fx.store).await)
     .await
     .unwrap();
     let mut cjk_checked = 0;
@@ -472,7 +472,7 @@ async fn query_semantics() {
         "SELECT m.message_id FROM messages m JOIN nodes n ON n.message_id = m.id WHERE n.list_id = ? LIMIT 1",
     )
     .bind(fx.lists["secret"])
-    .fetch_one(fx.store.pool())
+    .fetch_one(&db(&fx.store).await)
     .await
     .unwrap();
     let (_, page) = fx
@@ -527,7 +527,7 @@ async fn query_semantics() {
     let victim = fx.run("bandwidth isochronous", Order::Newest, 0, 1).ids[0];
     let key: String = sqlx::query_scalar("SELECT mkey FROM messages WHERE id = ?")
         .bind(victim)
-        .fetch_one(fx.store.pool())
+        .fetch_one(&db(&fx.store).await)
         .await
         .unwrap();
     let before = fx.get("/search?q=bandwidth+isochronous&o=new").await.1;
@@ -623,7 +623,7 @@ async fn texts(fx: &Fx, ids: &HashSet<i64>) -> Vec<(i64, String)> {
     for id in ids {
         let r = sqlx::query("SELECT subject, body_text, from_name FROM messages WHERE id = ?")
             .bind(id)
-            .fetch_one(fx.store.pool())
+            .fetch_one(&db(&fx.store).await)
             .await
             .unwrap();
         let s: String = r.get(0);
@@ -648,7 +648,7 @@ async fn texts_in_order(fx: &Fx, ids: &[i64]) -> Vec<(i64, Text)> {
             "SELECT subject, body_text, from_name || ' ' || from_addr FROM messages WHERE id = ?",
         )
         .bind(id)
-        .fetch_one(fx.store.pool())
+        .fetch_one(&db(&fx.store).await)
         .await
         .unwrap();
         out.push((
@@ -683,7 +683,7 @@ async fn thread_of_id(fx: &Fx, id: i64) -> (i64, i64) {
             .join(",")
     )))
     .bind(id)
-    .fetch_all(fx.store.pool())
+    .fetch_all(&db(&fx.store).await)
     .await
     .unwrap();
     assert_eq!(rows.len(), 1, "message {id} is in one visible list");
@@ -704,7 +704,7 @@ async fn thread_of_link(fx: &Fx, link: &str) -> (i64, i64) {
         sqlx::query_scalar("SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?")
             .bind(list)
             .bind(&key)
-            .fetch_one(fx.store.pool())
+            .fetch_one(&db(&fx.store).await)
             .await
             .unwrap();
     (list, thread)
@@ -715,7 +715,7 @@ async fn subjects(fx: &Fx, ids: &HashSet<i64>) -> Vec<(i64, String)> {
     for id in ids {
         let s: String = sqlx::query_scalar("SELECT subject FROM messages WHERE id = ?")
             .bind(id)
-            .fetch_one(fx.store.pool())
+            .fetch_one(&db(&fx.store).await)
             .await
             .unwrap();
         out.push((*id, s));
@@ -728,7 +728,7 @@ async fn dates_of(fx: &Fx, ids: &[i64]) -> Vec<i64> {
     for id in ids {
         let d: Option<i64> = sqlx::query_scalar("SELECT date FROM messages WHERE id = ?")
             .bind(id)
-            .fetch_one(fx.store.pool())
+            .fetch_one(&db(&fx.store).await)
             .await
             .unwrap();
         out.push(d.unwrap_or(i64::MIN));

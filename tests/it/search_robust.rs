@@ -105,7 +105,9 @@ async fn arbitrary_queries_never_fail() {
         let took = t.elapsed();
         slowest = slowest.max(took);
         assert!(status == 200 || status == 400, "{url}: status {status}");
-        assert!(took < Duration::from_secs(5), "{url}: {took:?}");
+        // A hang detector, not a speed check (the benches measure speed): generous enough
+        // for a machine busy with other builds.
+        assert!(took < Duration::from_secs(30), "{url}: {took:?}");
         let text = String::from_utf8_lossy(&body);
         assert!(
             !text.contains("<script>alert"),
@@ -292,7 +294,7 @@ fn header_message_id(raw: &[u8]) -> String {
 async fn stored_ids(data: &std::path::Path) -> Vec<String> {
     let store = store(data).await;
     let ids = sqlx::query_scalar("SELECT message_id FROM messages ORDER BY id")
-        .fetch_all(store.pool())
+        .fetch_all(&db(&store).await)
         .await
         .unwrap();
     store.close().await;
@@ -375,7 +377,7 @@ async fn sigkill_while_ingesting_loses_and_doubles_nothing() {
         "exactly the delivered messages are stored"
     );
     let rejects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rejects")
-        .fetch_one(store.pool())
+        .fetch_one(&db(&store).await)
         .await
         .unwrap();
     assert_eq!(rejects, 0);
