@@ -105,7 +105,9 @@ fn write_copy(src: &Path, dst: &Path, k: usize) {
 async fn db(store: &Store) -> sqlx::SqlitePool {
     sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
-        .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(store.dir().join("larch.db")))
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new().filename(store.dir().join("larch.db")),
+        )
         .await
         .expect("open the database file")
 }

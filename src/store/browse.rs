@@ -1,7 +1,7 @@
 //! Queries behind the browsing pages: months, orderings, neighbours, attachments, exports.
 
 use futures::{Stream, StreamExt};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use super::{MessageItem, Result, Store};
 
@@ -88,8 +88,8 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 Ok(MonthCount {
-                    month: r.try_get(0)?,
-                    count: r.try_get(1)?,
+                    month: r.try_get("month")?,
+                    count: r.try_get("count")?,
                 })
             })
             .collect()
@@ -156,12 +156,12 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(",");
             let sql = format!(
-                "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq,
-                        iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date,
-                        iif(m.removed, '', m.subject) AS subject
+                "SELECT {}, {}
                  FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.thread_no IN ({ids})
-                 ORDER BY n.thread_no, m.date IS NULL, m.date, n.seq"
+                 ORDER BY n.thread_no, m.date IS NULL, m.date, n.seq",
+                super::node_columns!(),
+                super::item_text_columns!()
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(list_id)
@@ -170,15 +170,7 @@ impl Store {
             for r in rows {
                 let node = super::node_row(&r)?;
                 if node.real {
-                    items.push(MessageItem {
-                        mkey: node.key.clone(),
-                        parent: node.parent.clone(),
-                        thread_no: node.thread,
-                        from_name: super::lossy(&r, 6)?,
-                        from_addr: super::lossy(&r, 7)?,
-                        date: r.try_get(8)?,
-                        subject: super::lossy(&r, 9)?,
-                    });
+                    items.push(MessageItem::from_row(&r)?);
                 }
                 nodes.push(node);
             }
@@ -208,22 +200,34 @@ impl Store {
     ) -> Result<Vec<MessageItem>> {
         let sql: &'static str = match order {
             Order::Date => {
-                "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
+                concat!(
+                    "SELECT ",
+                    super::item_columns!(),
+                    "
                  FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.month = ? ORDER BY n.date, n.seq LIMIT ? OFFSET ?"
+                )
             }
             Order::Author => {
-                "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
+                concat!(
+                    "SELECT ",
+                    super::item_columns!(),
+                    "
                  FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.month = ?
                  ORDER BY lower(CASE WHEN m.from_name = '' THEN m.from_addr ELSE m.from_name END),
                           n.date, n.seq LIMIT ? OFFSET ?"
+                )
             }
             Order::Subject => {
-                "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
+                concat!(
+                    "SELECT ",
+                    super::item_columns!(),
+                    "
                  FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.month = ? ORDER BY m.subject_key, n.date, n.seq
                  LIMIT ? OFFSET ?"
+                )
             }
         };
         sqlx::query_as::<_, MessageItem>(sql)
@@ -267,36 +271,32 @@ impl Store {
         list_id: i64,
         mkey: &str,
     ) -> Result<(Option<MessageItem>, Option<MessageItem>)> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "SELECT * FROM (
-               SELECT 0, n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
+               SELECT 0 AS side, ",
+            super::item_columns!(),
+            "
                FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
                WHERE o.list_id = ?1 AND o.mkey = ?2 AND n.list_id = o.list_id
                  AND n.message_id IS NOT NULL AND (n.date, n.seq) < (o.date, o.seq)
                ORDER BY n.date DESC, n.seq DESC LIMIT 1)
              UNION ALL SELECT * FROM (
-               SELECT 1, n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
+               SELECT 1 AS side, ",
+            super::item_columns!(),
+            "
                FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
                WHERE o.list_id = ?1 AND o.mkey = ?2 AND n.list_id = o.list_id
                  AND n.message_id IS NOT NULL AND (n.date, n.seq) > (o.date, o.seq)
-               ORDER BY n.date, n.seq LIMIT 1)",
-        )
+               ORDER BY n.date, n.seq LIMIT 1)"
+        ))
         .bind(list_id)
         .bind(mkey)
         .fetch_all(self.pool())
         .await?;
         let (mut prev, mut next) = (None, None);
         for r in rows {
-            let item = MessageItem {
-                mkey: r.try_get(1)?,
-                parent: r.try_get(2)?,
-                thread_no: r.try_get(3)?,
-                from_name: super::lossy(&r, 4)?,
-                from_addr: super::lossy(&r, 5)?,
-                date: r.try_get(6)?,
-                subject: super::lossy(&r, 7)?,
-            };
-            if r.try_get::<i64, _>(0)? == 0 {
+            let item = MessageItem::from_row(&r)?;
+            if r.try_get::<i64, _>("side")? == 0 {
                 prev = Some(item);
             } else {
                 next = Some(item);

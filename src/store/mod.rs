@@ -51,16 +51,46 @@ pub struct Existing {
     pub content_hash: Vec<u8>,
 }
 
-/// A node from a row whose first six columns are
-/// `mkey, parent, thread_no, message_id IS NOT NULL, via_subject, seq`.
+/// The columns a [`NodeRow`] is read from, for `nodes n`; spelled once so that every
+/// query reading nodes agrees with [`node_row`].
+macro_rules! node_columns {
+    () => {
+        "n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real, n.via_subject, n.seq"
+    };
+}
+pub(crate) use node_columns;
+
+/// The columns a [`MessageItem`] is read from (`nodes n` joined with `messages m`): a
+/// removed message keeps its place and shows no sender or subject.
+macro_rules! item_columns {
+    () => {
+        concat!(
+            "n.mkey, n.parent, n.thread_no, ",
+            $crate::store::item_text_columns!()
+        )
+    };
+}
+pub(crate) use item_columns;
+
+/// [`item_columns`] without the node's own columns, for queries that read them as a
+/// [`NodeRow`] already.
+macro_rules! item_text_columns {
+    () => {
+        "iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr,
+         m.date, iif(m.removed, '', m.subject) AS subject"
+    };
+}
+pub(crate) use item_text_columns;
+
+/// A node from a row that selected [`node_columns`].
 fn node_row(r: &sqlx::sqlite::SqliteRow) -> Result<NodeRow> {
     Ok(NodeRow {
-        key: r.try_get(0)?,
-        parent: r.try_get(1)?,
-        thread: r.try_get(2)?,
-        real: r.try_get(3)?,
-        via_subject: r.try_get(4)?,
-        seq: r.try_get(5)?,
+        key: r.try_get("mkey")?,
+        parent: r.try_get("parent")?,
+        thread: r.try_get("thread_no")?,
+        real: r.try_get("real")?,
+        via_subject: r.try_get("via_subject")?,
+        seq: r.try_get("seq")?,
     })
 }
 
@@ -288,9 +318,9 @@ impl Batch {
         rows.into_iter()
             .map(|r| {
                 Ok(Existing {
-                    id: r.try_get(0)?,
-                    mkey: r.try_get(1)?,
-                    content_hash: r.try_get(2)?,
+                    id: r.try_get("id")?,
+                    mkey: r.try_get("mkey")?,
+                    content_hash: r.try_get("content_hash")?,
                 })
             })
             .collect()
@@ -460,7 +490,7 @@ impl Batch {
         for t in &changes.threads {
             // Summary of a thread: its earliest message stands for it.
             let agg = sqlx::query(
-                "SELECT MIN(m.date), MAX(m.date), COUNT(*)
+                "SELECT MIN(m.date) AS first_date, MAX(m.date) AS last_date, COUNT(*) AS count
                  FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.thread_no = ?",
             )
@@ -468,7 +498,7 @@ impl Batch {
             .bind(t)
             .fetch_one(&mut self.conn)
             .await?;
-            let count: i64 = agg.try_get(2)?;
+            let count: i64 = agg.try_get("count")?;
             if count == 0 {
                 sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
                     .bind(list_id)
@@ -495,8 +525,8 @@ impl Batch {
             .bind(t)
             .bind(root.try_get::<String, _>(0)?)
             .bind(root.try_get::<String, _>(1)?)
-            .bind(agg.try_get::<Option<i64>, _>(0)?)
-            .bind(agg.try_get::<Option<i64>, _>(1)?)
+            .bind(agg.try_get::<Option<i64>, _>("first_date")?)
+            .bind(agg.try_get::<Option<i64>, _>("last_date")?)
             .bind(count)
             .execute(&mut self.conn)
             .await?;

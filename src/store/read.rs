@@ -289,11 +289,12 @@ impl Store {
         list_id: i64,
         thread_no: i64,
     ) -> Result<Vec<crate::domain::thread::NodeRow>> {
-        let rows = sqlx::query(
-            "SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL, n.via_subject, n.seq
-             FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date IS NULL, m.date, n.seq",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            super::node_columns!(),
+            " FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date IS NULL, m.date, n.seq"
+        ))
         .bind(list_id)
         .bind(thread_no)
         .fetch_all(self.pool())
@@ -332,7 +333,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.into_iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .map(|r| Ok((r.try_get("number")?, r.try_get("message_id")?)))
             .collect()
     }
 
@@ -348,7 +349,12 @@ impl Store {
         .await?;
         let nodes: std::collections::HashMap<String, (Option<String>, Option<String>)> = rows
             .into_iter()
-            .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+            .map(|r| {
+                Ok((
+                    r.try_get("mkey")?,
+                    (r.try_get("parent")?, r.try_get("message_id")?),
+                ))
+            })
             .collect::<Result<_>>()?;
         let mut out = Vec::new();
         for (parent, message_id) in nodes.values() {
@@ -384,7 +390,13 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.into_iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("from_addr")?,
+                    r.try_get("date")?,
+                    r.try_get("date_source")?,
+                ))
+            })
             .collect()
     }
 
@@ -401,19 +413,21 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         for r in rows {
-            let hash: Option<Vec<u8>> = r.try_get(5)?;
+            let hash: Option<Vec<u8>> = r.try_get("content_hash")?;
             let _ = writeln!(
                 out,
                 "node {} parent={:?} thread={} seq={:?} subj={} hash={} date={:?} from={} subject={}",
-                r.try_get::<String, _>(0)?,
-                r.try_get::<Option<String>, _>(1)?,
-                r.try_get::<i64, _>(2)?,
-                r.try_get::<Option<i64>, _>(3)?,
-                r.try_get::<bool, _>(4)?,
+                r.try_get::<String, _>("mkey")?,
+                r.try_get::<Option<String>, _>("parent")?,
+                r.try_get::<i64, _>("thread_no")?,
+                r.try_get::<Option<i64>, _>("seq")?,
+                r.try_get::<bool, _>("via_subject")?,
                 hash.map(hex::encode).unwrap_or_default(),
-                r.try_get::<Option<i64>, _>(6)?,
-                r.try_get::<Option<String>, _>(7)?.unwrap_or_default(),
-                r.try_get::<Option<String>, _>(8)?.unwrap_or_default(),
+                r.try_get::<Option<i64>, _>("date")?,
+                r.try_get::<Option<String>, _>("from_addr")?
+                    .unwrap_or_default(),
+                r.try_get::<Option<String>, _>("subject")?
+                    .unwrap_or_default(),
             );
         }
         let rows = sqlx::query(

@@ -49,16 +49,17 @@ const DOC_SQL: &str =
     "SELECT m.id, m.message_id, m.mkey, m.from_name, m.from_addr, m.date, m.subject,
         m.body_text, m.removed, m.attachment_count,
         (SELECT group_concat(n.list_id) FROM nodes n INDEXED BY nodes_message
-          WHERE n.message_id = m.id),
+          WHERE n.message_id = m.id) AS lists,
         (SELECT group_concat(a.filename, char(31)) FROM attachments a WHERE a.message_id = m.id)
+          AS attachment_names
      FROM messages m";
 
 /// A message's index entry, or `None` when it has none (removed, or in no list). A row
 /// that cannot be read (text that is not UTF-8 after damage to the file, say) is an error
 /// for that row alone.
 fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Result<Option<IndexDoc>> {
-    let removed: bool = r.try_get(8)?;
-    let lists: Option<String> = r.try_get(10)?;
+    let removed: bool = r.try_get("removed")?;
+    let lists: Option<String> = r.try_get("lists")?;
     let lists: Vec<i64> = lists
         .unwrap_or_default()
         .split(',')
@@ -67,16 +68,16 @@ fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Result<Option<IndexDoc>> {
     if removed || lists.is_empty() {
         return Ok(None);
     }
-    let names: Option<String> = r.try_get(11)?;
+    let names: Option<String> = r.try_get("attachment_names")?;
     Ok(Some(IndexDoc {
-        id: r.try_get(0)?,
-        message_id: r.try_get(1)?,
-        mkey: r.try_get(2)?,
-        from_name: r.try_get(3)?,
-        from_addr: r.try_get(4)?,
-        date: r.try_get(5)?,
-        subject: r.try_get(6)?,
-        body_text: r.try_get(7)?,
+        id: r.try_get("id")?,
+        message_id: r.try_get("message_id")?,
+        mkey: r.try_get("mkey")?,
+        from_name: r.try_get("from_name")?,
+        from_addr: r.try_get("from_addr")?,
+        date: r.try_get("date")?,
+        subject: r.try_get("subject")?,
+        body_text: r.try_get("body_text")?,
         lists,
         attachment_names: names
             .unwrap_or_default()
@@ -84,7 +85,7 @@ fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Result<Option<IndexDoc>> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        attachment_count: r.try_get(9)?,
+        attachment_count: r.try_get("attachment_count")?,
     }))
 }
 
@@ -96,7 +97,7 @@ fn doc_rows(rows: &[sqlx::sqlite::SqliteRow], skipped: &mut u64) -> Vec<IndexDoc
         match doc_row(r) {
             Ok(d) => out.extend(d),
             Err(e) => {
-                let id: Option<i64> = r.try_get(0).ok();
+                let id: Option<i64> = r.try_get("id").ok();
                 tracing::error!("search index: cannot read message row {id:?}: {e}; skipped");
                 *skipped += 1;
             }
@@ -124,7 +125,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .map(|r| Ok((r.try_get("seq")?, r.try_get("message_id")?)))
             .collect()
     }
 
@@ -238,11 +239,11 @@ impl Store {
         let marks = vec!["?"; ids.len()].join(",");
         let sql = format!(
             "SELECT m.id, m.mkey, m.from_name, m.from_addr, m.date, m.subject,
-                    CASE WHEN ? THEN substr(m.body_text, 1, 262144) ELSE '' END,
+                    CASE WHEN ? THEN substr(m.body_text, 1, 262144) ELSE '' END AS body_text,
                     (SELECT group_concat(l.id || char(31) || l.name || char(31) || l.private
                                          || char(31) || n.thread_no, char(30))
                      FROM nodes n INDEXED BY nodes_message JOIN lists l ON l.id = n.list_id
-                     WHERE n.message_id = m.id)
+                     WHERE n.message_id = m.id) AS lists
              FROM messages m WHERE m.removed = 0 AND m.id IN ({marks})"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bodies);
@@ -254,7 +255,7 @@ impl Store {
             .await?
             .iter()
             .map(|r| {
-                let packed: Option<String> = r.try_get(7)?;
+                let packed: Option<String> = r.try_get("lists")?;
                 let mut lists: Vec<(i64, String, bool, i64)> = packed
                     .unwrap_or_default()
                     .split('\u{1e}')
@@ -270,13 +271,13 @@ impl Store {
                     .collect();
                 lists.sort_by(|a, b| a.1.cmp(&b.1));
                 let row = HitRow {
-                    id: r.try_get(0)?,
-                    mkey: r.try_get(1)?,
-                    from_name: r.try_get(2)?,
-                    from_addr: r.try_get(3)?,
-                    date: r.try_get(4)?,
-                    subject: r.try_get(5)?,
-                    body_text: r.try_get(6)?,
+                    id: r.try_get("id")?,
+                    mkey: r.try_get("mkey")?,
+                    from_name: r.try_get("from_name")?,
+                    from_addr: r.try_get("from_addr")?,
+                    date: r.try_get("date")?,
+                    subject: r.try_get("subject")?,
+                    body_text: r.try_get("body_text")?,
                     lists,
                 };
                 Ok((row.id, row))
@@ -298,19 +299,21 @@ impl Store {
         .await?;
         let exact = rows
             .iter()
-            .find(|r| r.try_get::<String, _>(1).is_ok_and(|k| k == key));
+            .find(|r| r.try_get::<String, _>("mkey").is_ok_and(|k| k == key));
         let row = match (exact, rows.len()) {
             (Some(r), _) => r,
             (None, 0) => return Ok(Removal::NotFound),
             (None, 1) => &rows[0],
             (None, _) => {
                 return Ok(Removal::Ambiguous(
-                    rows.iter().map(|r| r.try_get(1)).collect::<Result<_>>()?,
+                    rows.iter()
+                        .map(|r| r.try_get("mkey"))
+                        .collect::<Result<_>>()?,
                 ));
             }
         };
-        let id: i64 = row.try_get(0)?;
-        let mkey: String = row.try_get(1)?;
+        let id: i64 = row.try_get("id")?;
+        let mkey: String = row.try_get("mkey")?;
         let mut tx = self.pool().begin().await?;
         sqlx::query("UPDATE messages SET removed = 1 WHERE id = ?")
             .bind(id)
