@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::util::{self, enc, esc, fmt_date, month_name, month_url, sender};
 use super::{AppState, WebError, chart, list_tags, visible_list};
+use crate::domain::escape::Html;
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
 use crate::render::{ListTags, listing_subject};
 use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView, Order, ThreadSummary};
@@ -394,9 +395,11 @@ struct ThreadMsg {
     from: String,
     date: Option<i64>,
     subject: String,
-    body: String,
+    body: Html,
     /// The body is on this page (false past the thread page's budget).
     full: bool,
+    /// The message was removed: its place is kept, and nothing else.
+    removed: bool,
     marked: bool,
 }
 
@@ -491,14 +494,14 @@ pub async fn thread_page(
     let known = linkable_ids(&st, &refs).await?;
     let obfuscate = l.obfuscate;
     let earlier = earlier_messages(&items, |k| format!("#{}", anchor(k)));
-    let rendered: HashMap<String, String> = super::heavy(&st, used, move || {
+    let rendered: HashMap<String, Option<Html>> = super::heavy(&st, used, move || {
         bodies
             .iter()
             .map(|(k, b)| {
                 let html = if b.removed {
-                    "<em>This message was removed.</em>".to_string()
+                    None
                 } else {
-                    crate::render::body(
+                    Some(crate::render::body(
                         &crate::render::Body {
                             text: &b.body_text,
                             html: b.body_html.as_deref(),
@@ -511,7 +514,7 @@ pub async fn thread_page(
                             earlier: &earlier,
                             zone: Some(b.tz_offset * 60),
                         },
-                    )
+                    ))
                 };
                 (k.clone(), html)
             })
@@ -522,6 +525,7 @@ pub async fn thread_page(
     let mut messages = Vec::new();
     for (depth, key) in order {
         let Some(i) = items.get(&key) else { continue };
+        // None past the page's budget; Some(None) for a removed message.
         let body = rendered.get(&key).cloned();
         messages.push(ThreadMsg {
             depth: depth.min(12),
@@ -533,7 +537,8 @@ pub async fn thread_page(
             date: i.date,
             subject: listing_subject(&i.subject, &tags).into_owned(),
             full: body.is_some(),
-            body: body.unwrap_or_default(),
+            removed: body.as_ref().is_some_and(Option::is_none),
+            body: body.flatten().unwrap_or_default(),
             key,
         });
     }
@@ -618,7 +623,7 @@ struct MessagePage {
     title_subject: String,
     key_enc: String,
     lists: Vec<String>,
-    body: String,
+    body: Html,
     attachments: Vec<AttachmentInfo>,
     prev_date: Option<MessageItem>,
     next_date: Option<MessageItem>,
@@ -635,7 +640,7 @@ struct MessagePage {
     /// A PGP or S/MIME signature is attached.
     signed: bool,
     /// Attached messages (forwards, digest parts): (subject, from, date, rendered body).
-    embedded: Vec<(String, String, String, String)>,
+    embedded: Vec<(String, String, String, Html)>,
     /// Relative URLs of attached raster images, shown inline.
     images: Vec<String>,
 }
@@ -644,7 +649,7 @@ struct MessagePage {
 const EMBED_MAX: i64 = 1024 * 1024;
 
 /// An attached message rendered for display inside its parent.
-fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, String) {
+fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Html) {
     use crate::domain::normalize::{Origin, normalize};
     match normalize(raw, Origin::default()) {
         Ok(n) => {
@@ -671,7 +676,7 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Str
             "(unreadable attached message)".into(),
             String::new(),
             String::new(),
-            String::new(),
+            Html::default(),
         ),
     }
 }
