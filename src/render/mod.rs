@@ -9,11 +9,16 @@
 //! Mail is written by strangers, so every step is linear in the size of the body and
 //! nothing recurses over what a sender controls. Bodies past the limits below are shown in
 //! a plainer form; [`render_body`] says which form was used.
+//!
+//! Activity charts and listings nested by thread are built here too, in [`chart`] and
+//! [`outline`]: pages print unescaped only what this module or a template made.
 
+pub mod chart;
 mod earlier;
 mod flow;
 mod html_guard;
 mod links;
+pub mod outline;
 mod quotes;
 mod subject;
 mod wrapped;

@@ -11,11 +11,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::util::{self, enc, esc, fmt_date, month_name, month_url, sender};
-use super::{AppState, WebError, chart, list_tags, visible_list};
+use super::util::{self, enc, fmt_date, month_name, month_url, sender};
+use super::{AppState, WebError, list_tags, visible_list};
 use crate::domain::escape::Html;
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
-use crate::render::{ListTags, listing_subject};
+use crate::render::outline::{self, Entry};
+use crate::render::{ListTags, chart, listing_subject};
 use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView, Order, ThreadSummary};
 use axum::body::Body;
 
@@ -50,7 +51,7 @@ struct IndexRow {
     threads: i64,
     first: Option<i64>,
     last: Option<i64>,
-    chart: String,
+    chart: Html,
 }
 
 #[derive(Template, WebTemplate)]
@@ -116,7 +117,7 @@ struct ListPage {
     total: i64,
     years: Vec<YearRow>,
     threads: Vec<ThreadSummary>,
-    chart: String,
+    chart: Html,
 }
 
 pub async fn list_redirect(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
@@ -183,7 +184,7 @@ struct MonthPage {
     base: String,
     order: &'static str,
     total: i64,
-    body: String,
+    body: Html,
     prev_month: Option<String>,
     next_month: Option<String>,
     page: i64,
@@ -210,22 +211,17 @@ async fn month_neighbours(
     Ok((prev, next))
 }
 
-fn item_html(list: &str, i: &MessageItem, with_date: bool, tags: &ListTags) -> String {
-    let mut s = format!(
-        "<a href=\"/{}/m/{}/\">{}</a> <span class=\"who\">{}</span>",
-        enc(list),
-        enc(&i.mkey),
-        esc(&if i.subject.is_empty() {
-            std::borrow::Cow::Borrowed("(no subject)")
+fn item(list: &str, i: &MessageItem, with_date: bool, tags: &ListTags) -> Entry {
+    Entry::Message {
+        href: format!("/{}/m/{}/", enc(list), enc(&i.mkey)),
+        subject: if i.subject.is_empty() {
+            "(no subject)".to_string()
         } else {
-            listing_subject(&i.subject, tags)
-        }),
-        esc(&sender(&i.from_name, &i.from_addr)),
-    );
-    if with_date {
-        s.push_str(&format!(" <time>{}</time>", esc(&fmt_date(&i.date))));
+            listing_subject(&i.subject, tags).into_owned()
+        },
+        who: sender(&i.from_name, &i.from_addr),
+        date: with_date.then(|| fmt_date(&i.date)),
     }
-    s
 }
 
 /// Pre-order (depth, key) of a thread's nodes, keeping only the rows `keep` accepts; a
@@ -268,7 +264,7 @@ pub async fn month_thread(
         by_thread.entry(n.thread).or_default().push(n);
     }
     let tags = list_tags(&st).await?;
-    let mut rows: Vec<(usize, String)> = Vec::new();
+    let mut rows: Vec<(usize, Entry)> = Vec::new();
     for t in &shown {
         let Some(nodes) = by_thread.get(t) else {
             continue;
@@ -276,7 +272,7 @@ pub async fn month_thread(
         let keys = shown_rows(nodes, |n| n.real && in_month.contains(&n.key));
         for (d, k) in keys {
             if let Some(i) = items.get(k.as_str()) {
-                rows.push((d, item_html(&l.name, i, false, &tags)));
+                rows.push((d, item(&l.name, i, false, &tags)));
             }
         }
     }
@@ -287,7 +283,7 @@ pub async fn month_thread(
         list: l.name.clone(),
         order: "thread",
         total,
-        body: util::nested_list(&rows, "tree"),
+        body: outline::nested_list(&rows, "tree"),
         prev_month: prev.map(|m| month_url(&l.name, m)),
         next_month: next.map(|m| month_url(&l.name, m)),
         page,
@@ -346,7 +342,7 @@ pub async fn month_ordered(
         .month_messages(l.id, ym, order, PAGE, (page - 1) * PAGE)
         .await?;
     let tags = list_tags(&st).await?;
-    let mut rows: Vec<(usize, String)> = Vec::new();
+    let mut rows: Vec<(usize, Entry)> = Vec::new();
     let mut group = String::new();
     for i in &items {
         // Author and subject orderings read as groups, like pipermail's pages.
@@ -358,16 +354,17 @@ pub async fn month_ordered(
         if order != Order::Date && g != group {
             rows.push((
                 0,
-                format!(
-                    "<strong>{}</strong>",
-                    esc(if g.is_empty() { "(none)" } else { &g })
-                ),
+                Entry::Heading(if g.is_empty() {
+                    "(none)".into()
+                } else {
+                    g.clone()
+                }),
             ));
             group = g;
         }
         rows.push((
             usize::from(order != Order::Date),
-            item_html(&l.name, i, true, &tags),
+            item(&l.name, i, true, &tags),
         ));
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
@@ -377,7 +374,7 @@ pub async fn month_ordered(
         list: l.name.clone(),
         order: name,
         total,
-        body: util::nested_list(&rows, "flat"),
+        body: outline::nested_list(&rows, "flat"),
         prev_month: prev.map(|m| format!("{}{name}/", month_url(&l.name, m))),
         next_month: next.map(|m| format!("{}{name}/", month_url(&l.name, m))),
         page,
@@ -629,7 +626,7 @@ struct MessagePage {
     next_date: Option<MessageItem>,
     prev_thread: Option<String>,
     next_thread: Option<String>,
-    outline: String,
+    outline: Html,
     thread_root: String,
     reply: String,
     local_date: String,
@@ -753,21 +750,20 @@ pub async fn message_page(
         .and_then(|p| order.get(p))
         .map(|(_, k)| k.clone());
     let next_thread = pos.and_then(|p| order.get(p + 1)).map(|(_, k)| k.clone());
-    let rows: Vec<(usize, String)> = order
+    let rows: Vec<(usize, Entry)> = order
         .iter()
         .take(400)
         .filter_map(|(d, k)| {
             let i = items.get(k)?;
-            let html = if *k == mkey {
-                format!(
-                    "<strong aria-current=\"page\">{}</strong> <span class=\"who\">{}</span>",
-                    esc(&listing_subject(&i.subject, &tags)),
-                    esc(&sender(&i.from_name, &i.from_addr))
-                )
+            let row = if *k == mkey {
+                Entry::Current {
+                    subject: listing_subject(&i.subject, &tags).into_owned(),
+                    who: sender(&i.from_name, &i.from_addr),
+                }
             } else {
-                item_html(&l.name, i, false, &tags)
+                item(&l.name, i, false, &tags)
             };
-            Some((*d, html))
+            Some((*d, row))
         })
         .collect();
     let subject = if m.subject.to_ascii_lowercase().starts_with("re:") {
@@ -832,7 +828,7 @@ pub async fn message_page(
         next_date,
         prev_thread: prev_thread.map(|k| enc(&k)),
         next_thread: next_thread.map(|k| enc(&k)),
-        outline: util::nested_list(&rows, "tree"),
+        outline: outline::nested_list(&rows, "tree"),
         thread_root: order.first().map(|(_, k)| enc(k)).unwrap_or_default(),
         thread_size: order.len(),
         signed,
