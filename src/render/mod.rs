@@ -10,14 +10,16 @@
 //! nothing recurses over what a sender controls. Bodies past the limits below are shown in
 //! a plainer form; [`render_body`] says which form was used.
 //!
-//! Activity charts and listings nested by thread are built here too, in [`chart`] and
-//! [`outline`]: pages print unescaped only what this module or a template made.
+//! Activity charts, listings nested by thread and search excerpts are built here too, in
+//! [`chart`], [`outline`] and [`marked`]: pages print unescaped only what this module or a
+//! template made.
 
 pub mod chart;
 mod earlier;
 mod flow;
 mod html_guard;
 mod links;
+mod marked;
 pub mod outline;
 mod quotes;
 mod subject;
@@ -26,6 +28,7 @@ mod wrapped;
 pub use earlier::Earlier;
 pub use html_guard::{MAX_HTML_ATTRS, MAX_HTML_DEPTH, MAX_HTML_FORMATTING, MAX_HTML_WORK};
 pub use links::unwrap_url;
+pub use marked::marked;
 pub use subject::{ListTags, listing_subject};
 
 use std::borrow::Cow;

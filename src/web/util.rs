@@ -1,4 +1,4 @@
-//! Small helpers shared by pages and templates: escaping, URL segments, dates, addresses.
+//! Small helpers shared by pages and templates: URL segments, dates, addresses.
 
 use chrono::{Datelike, FixedOffset};
 
@@ -48,7 +48,7 @@ pub fn sender(name: &str, addr: &str) -> String {
     }
 }
 
-pub use crate::domain::escape::{enc, enc_query, esc};
+pub use crate::domain::escape::{enc, enc_query};
 pub use crate::domain::month::{MONTH_NAMES as MONTHS, month_name, month_step};
 
 /// YYYYMM -> "/list/2008/04/".
