@@ -106,4 +106,34 @@ mod layers {
             bad.join("\n")
         );
     }
+
+    /// Markup a template prints without escaping is made by the renderer or by escaping
+    /// text, nowhere else: see `domain::escape::Html`.
+    #[test]
+    fn only_the_renderer_trusts_markup() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        // This file names the constructor only to look for it.
+        let allowed = [
+            src.join("render"),
+            src.join("domain").join("escape.rs"),
+            src.join("lib.rs"),
+        ];
+        let mut seen = 0;
+        let mut bad = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let uses = text.matches("Html::trusted(").count();
+            seen += uses;
+            if uses > 0 && !allowed.iter().any(|a| f.starts_with(a)) {
+                bad.push(f.display().to_string());
+            }
+        }
+        assert!(seen > 1, "the scan found the renderer's markup ({seen})");
+        assert!(
+            bad.is_empty(),
+            "markup trusted outside the renderer: {bad:?}"
+        );
+    }
 }

@@ -9,11 +9,18 @@
 //! Mail is written by strangers, so every step is linear in the size of the body and
 //! nothing recurses over what a sender controls. Bodies past the limits below are shown in
 //! a plainer form; [`render_body`] says which form was used.
+//!
+//! Activity charts, listings nested by thread and search excerpts are built here too, in
+//! [`chart`], [`outline`] and [`marked`]: pages print unescaped only what this module or a
+//! template made.
 
+pub mod chart;
 mod earlier;
 mod flow;
 mod html_guard;
 mod links;
+mod marked;
+pub mod outline;
 mod quotes;
 mod subject;
 mod wrapped;
@@ -21,12 +28,13 @@ mod wrapped;
 pub use earlier::Earlier;
 pub use html_guard::{MAX_HTML_ATTRS, MAX_HTML_DEPTH, MAX_HTML_FORMATTING, MAX_HTML_WORK};
 pub use links::unwrap_url;
+pub use marked::marked;
 pub use subject::{ListTags, listing_subject};
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use crate::domain::escape::esc;
+use crate::domain::escape::{Html, esc};
 
 /// Text bodies up to this size get quote levels, folding, links and the rest; larger ones
 /// are shown as escaped text. That markup costs several times the text (a line of bare
@@ -144,12 +152,12 @@ pub enum Fidelity {
 /// A rendered body and how much of it was kept.
 #[derive(Debug)]
 pub struct Rendered {
-    pub html: String,
+    pub html: Html,
     pub fidelity: Fidelity,
 }
 
 /// Renders a message body as an HTML fragment (block elements).
-pub fn body(b: &Body<'_>, opts: Options<'_>) -> String {
+pub fn body(b: &Body<'_>, opts: Options<'_>) -> Html {
     render_body(b, opts).html
 }
 
@@ -166,20 +174,25 @@ pub fn body_is_large(b: &Body<'_>) -> bool {
 
 /// [`body`], saying what form the body was rendered in.
 pub fn render_body(b: &Body<'_>, opts: Options<'_>) -> Rendered {
+    let (html, fidelity) = body_markup(b, opts);
+    Rendered {
+        html: Html::trusted(html),
+        fidelity,
+    }
+}
+
+fn body_markup(b: &Body<'_>, opts: Options<'_>) -> (String, Fidelity) {
     if b.text_from_html
         && let Some(html) = b.html
     {
         if let Some((clean, fidelity)) = sanitize(html) {
-            return Rendered {
-                html: format!("<div class=\"html-body\">{clean}</div>"),
-                fidelity,
-            };
+            return (format!("<div class=\"html-body\">{clean}</div>"), fidelity);
         }
-        let text = text_body(b, opts);
-        return Rendered {
-            html: format!("{NOTE_HTML_AS_TEXT}{}", text.html),
-            fidelity: text.fidelity.max(Fidelity::TextInsteadOfHtml),
-        };
+        let (text, fidelity) = text_body(b, opts);
+        return (
+            format!("{NOTE_HTML_AS_TEXT}{text}"),
+            fidelity.max(Fidelity::TextInsteadOfHtml),
+        );
     }
     text_body(b, opts)
 }
@@ -197,7 +210,7 @@ fn text_fidelity(text: &str) -> Fidelity {
     }
 }
 
-fn text_body(b: &Body<'_>, opts: Options<'_>) -> Rendered {
+fn text_body(b: &Body<'_>, opts: Options<'_>) -> (String, Fidelity) {
     let fidelity = text_fidelity(b.text);
     let html = match fidelity {
         Fidelity::Truncated => {
@@ -214,7 +227,7 @@ fn text_body(b: &Body<'_>, opts: Options<'_>) -> Rendered {
             text_blocks(&text, opts)
         }
     };
-    Rendered { html, fidelity }
+    (html, fidelity)
 }
 
 /// Escaped text, addresses still obfuscated when asked: nothing else is worth its cost
@@ -807,7 +820,7 @@ mod tests {
     use crate::test_util::on_small_stack;
 
     fn render(text: &str) -> String {
-        body(
+        body_markup(
             &Body {
                 text,
                 html: None,
@@ -816,6 +829,7 @@ mod tests {
             },
             Options::default(),
         )
+        .0
     }
 
     #[test]
@@ -1122,12 +1136,12 @@ mod tests {
         let r = render_body(&html(&big_html), Options::default());
         assert_eq!(r.fidelity, Fidelity::TextInsteadOfHtml);
         assert_eq!(
-            r.html,
+            r.html.as_str(),
             format!("{NOTE_HTML_AS_TEXT}<pre class=\"text\">the text version\n</pre>")
         );
         assert!(body_is_large(&html(&big_html)) && !body_is_large(&html("<p>x</p>")));
         assert_eq!(
-            body(&html("<p>x</p>"), Options::default()),
+            body(&html("<p>x</p>"), Options::default()).as_str(),
             "<div class=\"html-body\"><p>x</p></div>"
         );
     }

@@ -13,7 +13,7 @@ mod tally;
 pub mod tokenize;
 
 use std::collections::HashMap;
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +27,7 @@ use tantivy::query::{
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::snippet::SnippetGenerator;
+use tantivy::snippet::{SnippetGenerator, collapse_overlapped_ranges};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order as TOrder, ReloadPolicy, Searcher,
     TantivyDocument, TantivyError, Term,
@@ -608,7 +608,7 @@ impl Search {
 }
 
 impl Found {
-    /// Highlighted excerpts (HTML, escaped) of a hit's subject and body for this query.
+    /// Excerpts of a hit's subject and body for this query, with what matched.
     pub fn highlighter(&self, idx: &Search) -> Highlighter {
         let make = |field: Field| {
             SnippetGenerator::create(&self.searcher, &*self.query, field)
@@ -642,13 +642,22 @@ pub struct Highlighter {
     needles: Vec<Vec<u8>>,
 }
 
+/// A stretch of text and the parts of it a query matched, for a page to mark: the page
+/// decides how text is shown, so an excerpt carries no markup.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Excerpt {
+    pub text: String,
+    /// Byte ranges of `text`, in order and apart.
+    pub marks: Vec<Range<usize>>,
+}
+
 impl Highlighter {
-    pub fn subject(&self, subject: &str) -> Option<String> {
+    pub fn subject(&self, subject: &str) -> Option<Excerpt> {
         best(&self.subject, subject)
     }
 
     /// The best excerpt of the author's own text, else of the quoted text, else its start.
-    pub fn body(&self, body: &str) -> String {
+    pub fn body(&self, body: &str) -> Excerpt {
         let (own, quoted) = split_body(cut(body, 256 * 1024));
         if let Some(s) = best(&self.body[..2], self.window(&own)) {
             return s;
@@ -660,8 +669,10 @@ impl Highlighter {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        let start: String = start.chars().take(240).collect();
-        crate::domain::escape::esc(&start)
+        Excerpt {
+            text: start.chars().take(240).collect(),
+            marks: Vec::new(),
+        }
     }
 }
 
@@ -690,14 +701,16 @@ impl Highlighter {
     }
 }
 
-fn best(gens: &[Option<SnippetGenerator>], text: &str) -> Option<String> {
+fn best(gens: &[Option<SnippetGenerator>], text: &str) -> Option<Excerpt> {
     gens.iter().flatten().find_map(|g| {
-        let mut s = g.snippet(text);
+        let s = g.snippet(text);
         if s.highlighted().is_empty() {
             return None;
         }
-        s.set_snippet_prefix_postfix("<mark>", "</mark>");
-        Some(s.to_html())
+        Some(Excerpt {
+            text: s.fragment().to_string(),
+            marks: collapse_overlapped_ranges(s.highlighted()),
+        })
     })
 }
 

@@ -11,10 +11,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::util::{self, enc, esc, fmt_date, month_name, month_url, sender};
-use super::{AppState, WebError, chart, list_tags, visible_list};
+use super::util::{self, enc, fmt_date, month_name, month_url, sender};
+use super::{AppState, WebError, list_tags, visible_list};
+use crate::domain::escape::Html;
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
-use crate::render::{ListTags, listing_subject};
+use crate::render::outline::{self, Entry};
+use crate::render::{ListTags, chart, listing_subject};
 use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView, Order, ThreadSummary};
 use axum::body::Body;
 
@@ -49,7 +51,7 @@ struct IndexRow {
     threads: i64,
     first: Option<i64>,
     last: Option<i64>,
-    chart: String,
+    chart: Html,
 }
 
 #[derive(Template, WebTemplate)]
@@ -115,7 +117,7 @@ struct ListPage {
     total: i64,
     years: Vec<YearRow>,
     threads: Vec<ThreadSummary>,
-    chart: String,
+    chart: Html,
 }
 
 pub async fn list_redirect(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
@@ -182,7 +184,7 @@ struct MonthPage {
     base: String,
     order: &'static str,
     total: i64,
-    body: String,
+    body: Html,
     prev_month: Option<String>,
     next_month: Option<String>,
     page: i64,
@@ -209,22 +211,17 @@ async fn month_neighbours(
     Ok((prev, next))
 }
 
-fn item_html(list: &str, i: &MessageItem, with_date: bool, tags: &ListTags) -> String {
-    let mut s = format!(
-        "<a href=\"/{}/m/{}/\">{}</a> <span class=\"who\">{}</span>",
-        enc(list),
-        enc(&i.mkey),
-        esc(&if i.subject.is_empty() {
-            std::borrow::Cow::Borrowed("(no subject)")
+fn item(list: &str, i: &MessageItem, with_date: bool, tags: &ListTags) -> Entry {
+    Entry::Message {
+        href: format!("/{}/m/{}/", enc(list), enc(&i.mkey)),
+        subject: if i.subject.is_empty() {
+            "(no subject)".to_string()
         } else {
-            listing_subject(&i.subject, tags)
-        }),
-        esc(&sender(&i.from_name, &i.from_addr)),
-    );
-    if with_date {
-        s.push_str(&format!(" <time>{}</time>", esc(&fmt_date(&i.date))));
+            listing_subject(&i.subject, tags).into_owned()
+        },
+        who: sender(&i.from_name, &i.from_addr),
+        date: with_date.then(|| fmt_date(&i.date)),
     }
-    s
 }
 
 /// Pre-order (depth, key) of a thread's nodes, keeping only the rows `keep` accepts; a
@@ -267,7 +264,7 @@ pub async fn month_thread(
         by_thread.entry(n.thread).or_default().push(n);
     }
     let tags = list_tags(&st).await?;
-    let mut rows: Vec<(usize, String)> = Vec::new();
+    let mut rows: Vec<(usize, Entry)> = Vec::new();
     for t in &shown {
         let Some(nodes) = by_thread.get(t) else {
             continue;
@@ -275,7 +272,7 @@ pub async fn month_thread(
         let keys = shown_rows(nodes, |n| n.real && in_month.contains(&n.key));
         for (d, k) in keys {
             if let Some(i) = items.get(k.as_str()) {
-                rows.push((d, item_html(&l.name, i, false, &tags)));
+                rows.push((d, item(&l.name, i, false, &tags)));
             }
         }
     }
@@ -286,7 +283,7 @@ pub async fn month_thread(
         list: l.name.clone(),
         order: "thread",
         total,
-        body: util::nested_list(&rows, "tree"),
+        body: outline::nested_list(&rows, "tree"),
         prev_month: prev.map(|m| month_url(&l.name, m)),
         next_month: next.map(|m| month_url(&l.name, m)),
         page,
@@ -345,7 +342,7 @@ pub async fn month_ordered(
         .month_messages(l.id, ym, order, PAGE, (page - 1) * PAGE)
         .await?;
     let tags = list_tags(&st).await?;
-    let mut rows: Vec<(usize, String)> = Vec::new();
+    let mut rows: Vec<(usize, Entry)> = Vec::new();
     let mut group = String::new();
     for i in &items {
         // Author and subject orderings read as groups, like pipermail's pages.
@@ -357,16 +354,17 @@ pub async fn month_ordered(
         if order != Order::Date && g != group {
             rows.push((
                 0,
-                format!(
-                    "<strong>{}</strong>",
-                    esc(if g.is_empty() { "(none)" } else { &g })
-                ),
+                Entry::Heading(if g.is_empty() {
+                    "(none)".into()
+                } else {
+                    g.clone()
+                }),
             ));
             group = g;
         }
         rows.push((
             usize::from(order != Order::Date),
-            item_html(&l.name, i, true, &tags),
+            item(&l.name, i, true, &tags),
         ));
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
@@ -376,7 +374,7 @@ pub async fn month_ordered(
         list: l.name.clone(),
         order: name,
         total,
-        body: util::nested_list(&rows, "flat"),
+        body: outline::nested_list(&rows, "flat"),
         prev_month: prev.map(|m| format!("{}{name}/", month_url(&l.name, m))),
         next_month: next.map(|m| format!("{}{name}/", month_url(&l.name, m))),
         page,
@@ -394,9 +392,11 @@ struct ThreadMsg {
     from: String,
     date: Option<i64>,
     subject: String,
-    body: String,
+    body: Html,
     /// The body is on this page (false past the thread page's budget).
     full: bool,
+    /// The message was removed: its place is kept, and nothing else.
+    removed: bool,
     marked: bool,
 }
 
@@ -491,14 +491,14 @@ pub async fn thread_page(
     let known = linkable_ids(&st, &refs).await?;
     let obfuscate = l.obfuscate;
     let earlier = earlier_messages(&items, |k| format!("#{}", anchor(k)));
-    let rendered: HashMap<String, String> = super::heavy(&st, used, move || {
+    let rendered: HashMap<String, Option<Html>> = super::heavy(&st, used, move || {
         bodies
             .iter()
             .map(|(k, b)| {
                 let html = if b.removed {
-                    "<em>This message was removed.</em>".to_string()
+                    None
                 } else {
-                    crate::render::body(
+                    Some(crate::render::body(
                         &crate::render::Body {
                             text: &b.body_text,
                             html: b.body_html.as_deref(),
@@ -511,7 +511,7 @@ pub async fn thread_page(
                             earlier: &earlier,
                             zone: Some(b.tz_offset * 60),
                         },
-                    )
+                    ))
                 };
                 (k.clone(), html)
             })
@@ -522,6 +522,7 @@ pub async fn thread_page(
     let mut messages = Vec::new();
     for (depth, key) in order {
         let Some(i) = items.get(&key) else { continue };
+        // None past the page's budget; Some(None) for a removed message.
         let body = rendered.get(&key).cloned();
         messages.push(ThreadMsg {
             depth: depth.min(12),
@@ -533,7 +534,8 @@ pub async fn thread_page(
             date: i.date,
             subject: listing_subject(&i.subject, &tags).into_owned(),
             full: body.is_some(),
-            body: body.unwrap_or_default(),
+            removed: body.as_ref().is_some_and(Option::is_none),
+            body: body.flatten().unwrap_or_default(),
             key,
         });
     }
@@ -618,13 +620,13 @@ struct MessagePage {
     title_subject: String,
     key_enc: String,
     lists: Vec<String>,
-    body: String,
+    body: Html,
     attachments: Vec<AttachmentInfo>,
     prev_date: Option<MessageItem>,
     next_date: Option<MessageItem>,
     prev_thread: Option<String>,
     next_thread: Option<String>,
-    outline: String,
+    outline: Html,
     thread_root: String,
     reply: String,
     local_date: String,
@@ -635,7 +637,7 @@ struct MessagePage {
     /// A PGP or S/MIME signature is attached.
     signed: bool,
     /// Attached messages (forwards, digest parts): (subject, from, date, rendered body).
-    embedded: Vec<(String, String, String, String)>,
+    embedded: Vec<(String, String, String, Html)>,
     /// Relative URLs of attached raster images, shown inline.
     images: Vec<String>,
 }
@@ -644,7 +646,7 @@ struct MessagePage {
 const EMBED_MAX: i64 = 1024 * 1024;
 
 /// An attached message rendered for display inside its parent.
-fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, String) {
+fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Html) {
     use crate::domain::normalize::{Origin, normalize};
     match normalize(raw, Origin::default()) {
         Ok(n) => {
@@ -671,7 +673,7 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Str
             "(unreadable attached message)".into(),
             String::new(),
             String::new(),
-            String::new(),
+            Html::default(),
         ),
     }
 }
@@ -748,21 +750,20 @@ pub async fn message_page(
         .and_then(|p| order.get(p))
         .map(|(_, k)| k.clone());
     let next_thread = pos.and_then(|p| order.get(p + 1)).map(|(_, k)| k.clone());
-    let rows: Vec<(usize, String)> = order
+    let rows: Vec<(usize, Entry)> = order
         .iter()
         .take(400)
         .filter_map(|(d, k)| {
             let i = items.get(k)?;
-            let html = if *k == mkey {
-                format!(
-                    "<strong aria-current=\"page\">{}</strong> <span class=\"who\">{}</span>",
-                    esc(&listing_subject(&i.subject, &tags)),
-                    esc(&sender(&i.from_name, &i.from_addr))
-                )
+            let row = if *k == mkey {
+                Entry::Current {
+                    subject: listing_subject(&i.subject, &tags).into_owned(),
+                    who: sender(&i.from_name, &i.from_addr),
+                }
             } else {
-                item_html(&l.name, i, false, &tags)
+                item(&l.name, i, false, &tags)
             };
-            Some((*d, html))
+            Some((*d, row))
         })
         .collect();
     let subject = if m.subject.to_ascii_lowercase().starts_with("re:") {
@@ -827,7 +828,7 @@ pub async fn message_page(
         next_date,
         prev_thread: prev_thread.map(|k| enc(&k)),
         next_thread: next_thread.map(|k| enc(&k)),
-        outline: util::nested_list(&rows, "tree"),
+        outline: outline::nested_list(&rows, "tree"),
         thread_root: order.first().map(|(_, k)| enc(k)).unwrap_or_default(),
         thread_size: order.len(),
         signed,

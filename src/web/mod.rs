@@ -4,7 +4,6 @@
 
 mod browse;
 mod cache;
-mod chart;
 mod export;
 mod http;
 mod pipermail;

@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::util::{enc, enc_query, fmt_date, sender};
 use super::{AppState, WebError, is_visible, visible_list};
+use crate::domain::escape::Html;
+use crate::render::marked;
 use crate::search::query;
 use crate::search::{Found, Order, Request};
 use crate::store::{HitRow, ListRow};
@@ -77,11 +79,11 @@ fn order_name(o: Order) -> &'static str {
 
 struct Hit {
     url: String,
-    subject: String,
+    subject: Html,
     from: String,
     date: String,
     lists: Vec<(String, String)>,
-    snippet: String,
+    snippet: Html,
     /// With grouping by thread: the thread page and how many matches it holds.
     thread: Option<(String, usize)>,
 }
@@ -434,13 +436,11 @@ async fn hits(
         } else {
             h.from_name.clone()
         };
-        let subject = subj.unwrap_or_else(|| {
-            super::util::esc(if h.subject.is_empty() {
-                "(no subject)"
-            } else {
-                &h.subject
-            })
-        });
+        let subject = match subj {
+            Some(e) => marked(&e.text, &e.marks),
+            None if h.subject.is_empty() => Html::escape("(no subject)"),
+            None => Html::escape(&h.subject),
+        };
         hits.push(Hit {
             thread: counts
                 .get(&h.id)
@@ -455,7 +455,7 @@ async fn hits(
                 .filter(|l| is_visible(l.2))
                 .map(|l| (l.1.clone(), format!("/{}/", enc(&l.1))))
                 .collect(),
-            snippet,
+            snippet: marked(&snippet.text, &snippet.marks),
         });
     }
     Ok(hits)

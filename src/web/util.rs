@@ -1,6 +1,4 @@
-//! Small helpers shared by pages and templates: escaping, URL segments, dates, addresses.
-
-use std::fmt::Write as _;
+//! Small helpers shared by pages and templates: URL segments, dates, addresses.
 
 use chrono::{Datelike, FixedOffset};
 
@@ -50,7 +48,7 @@ pub fn sender(name: &str, addr: &str) -> String {
     }
 }
 
-pub use crate::domain::escape::{enc, enc_query, esc};
+pub use crate::domain::escape::{enc, enc_query};
 pub use crate::domain::month::{MONTH_NAMES as MONTHS, month_name, month_step};
 
 /// YYYYMM -> "/list/2008/04/".
@@ -61,50 +59,6 @@ pub fn month_url(list: &str, m: i64) -> String {
 /// Current year, for "this year" summaries.
 pub fn this_year() -> i64 {
     chrono::Utc::now().year() as i64
-}
-
-/// How deep thread outlines nest. Reply chains can be thousands deep (and a forged
-/// `References:` header makes them so); past this depth rows are shown flat at this depth,
-/// which keeps pages small and readable and browsers' layout shallow.
-pub const MAX_NESTING: usize = 30;
-
-/// Renders a pre-order list of (depth, html) rows as nested `<ul>` lists, at most
-/// [`MAX_NESTING`] deep. Each row's HTML must already be escaped.
-pub fn nested_list(rows: &[(usize, String)], class: &str) -> String {
-    let mut out = String::new();
-    let mut depth: isize = -1;
-    for (d, html) in rows {
-        let d = (*d).min(MAX_NESTING) as isize;
-        if d > depth {
-            for i in depth..d {
-                if i == -1 {
-                    let _ = write!(out, "<ul class=\"{class}\">");
-                } else {
-                    out.push_str("<ul>");
-                }
-                if i + 1 < d {
-                    out.push_str("<li class=\"gap\">");
-                }
-            }
-            out.push_str("<li>");
-        } else {
-            out.push_str("</li>");
-            for _ in d..depth {
-                out.push_str("</ul></li>");
-            }
-            out.push_str("<li>");
-        }
-        out.push_str(html);
-        depth = d;
-    }
-    if depth >= 0 {
-        out.push_str("</li>");
-        for _ in 0..depth {
-            out.push_str("</ul></li>");
-        }
-        out.push_str("</ul>");
-    }
-    out
 }
 
 #[cfg(test)]
@@ -121,24 +75,5 @@ mod tests {
                 .unwrap();
             assert_eq!(back, k);
         }
-    }
-
-    #[test]
-    fn nested_lists_balance() {
-        let rows = vec![
-            (0, "a".into()),
-            (1, "b".into()),
-            (2, "c".into()),
-            (0, "d".into()),
-        ];
-        let html = nested_list(&rows, "t");
-        assert_eq!(html.matches("<ul").count(), html.matches("</ul>").count());
-        assert_eq!(html.matches("<li").count(), html.matches("</li>").count());
-        // A chain 10,000 deep nests only MAX_NESTING levels.
-        let deep: Vec<(usize, String)> = (0..10_000).map(|d| (d, "x".to_string())).collect();
-        let html = nested_list(&deep, "t");
-        assert_eq!(html.matches("<ul").count(), MAX_NESTING + 1);
-        assert_eq!(html.matches("<ul").count(), html.matches("</ul>").count());
-        assert_eq!(html.matches("<li").count(), html.matches("</li>").count());
     }
 }

@@ -2,8 +2,10 @@
 
 use std::fmt::Write as _;
 
+use crate::domain::escape::{Html, esc};
+
 /// Bars for `values` (oldest first), `width` x `height` pixels, with a title per bar.
-pub fn bars(values: &[(String, i64)], width: u32, height: u32) -> String {
+pub fn bars(values: &[(String, i64)], width: u32, height: u32) -> Html {
     let n = values.len().max(1) as f64;
     let max = values.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
     let bw = width as f64 / n;
@@ -19,10 +21,10 @@ pub fn bars(values: &[(String, i64)], width: u32, height: u32) -> String {
             height as f64 - h,
             (bw - 1.0).max(0.5),
             h.max(if *v > 0 { 1.0 } else { 0.0 }),
-            super::util::esc(label),
+            esc(label),
             v
         );
     }
     svg.push_str("</svg>");
-    svg
+    Html::trusted(svg)
 }
