@@ -46,7 +46,7 @@ async fn import_with(store: &Store, list: &str, paths: &[PathBuf], max: u64) -> 
 /// (source, offset, reason, kept bytes) of every reject.
 async fn rejects(store: &Store) -> Vec<(String, i64, String, i64)> {
     sqlx::query_as("SELECT source, source_offset, reason, length(raw) FROM rejects ORDER BY id")
-        .fetch_all(&db(&store).await)
+        .fetch_all(&db(store).await)
         .await
         .unwrap()
 }
