@@ -838,4 +838,68 @@ mod tests {
         .collect();
         assert_eq!(shown(&rows), want);
     }
+
+    /// The subject window is thirty days, written out here rather than read from the
+    /// constant under test; of two messages with one subject and one date, the later
+    /// stored is the newest; a headerless "Re:" joins the root of the newest's thread.
+    #[test]
+    fn subject_window_ties_and_roots() {
+        const DAY: i64 = 86_400;
+        let none: Vec<String> = vec![];
+        let mk = |key, reply, date| Incoming {
+            key,
+            in_reply_to: None,
+            references: &none,
+            is_reply_subject: reply,
+            subject_key: "topic",
+            date: Some(date),
+        };
+        let mut t = Threader::new(1);
+        t.add(&mk("a", false, 0));
+        assert_eq!(t.add(&mk("r1", true, 30 * DAY)), Some("a".into()));
+        let mut t = Threader::new(1);
+        t.add(&mk("a", false, 0));
+        assert_eq!(t.add(&mk("r1", true, 30 * DAY + 1)), None);
+
+        let mut t = Threader::new(1);
+        t.add(&mk("a", false, 1_000));
+        t.add(&mk("b", false, 1_000));
+        assert_eq!(t.add(&mk("r", true, 2_000)), Some("b".into()));
+
+        let mut t = Threader::new(1);
+        t.add(&mk("root", false, 1_000));
+        let refs = vec!["root".to_string()];
+        t.add(&Incoming {
+            key: "reply",
+            in_reply_to: Some("root"),
+            references: &refs,
+            is_reply_subject: true,
+            subject_key: "topic",
+            date: Some(2_000),
+        });
+        assert_eq!(t.add(&mk("late", true, 3_000)), Some("root".into()));
+    }
+
+    /// A message naming itself in In-Reply-To falls back to its References.
+    #[test]
+    fn own_key_in_reply_to_falls_back_to_references() {
+        let mut t = Threader::new(1);
+        assert_eq!(add(&mut t, "b", Some("b"), &["x"]), Some("x".into()));
+    }
+
+    /// Parents restored from a damaged store may form a loop; threading a reply into it
+    /// ends (the reply stays a root in the same thread) instead of walking forever.
+    #[test]
+    fn a_stored_parent_loop_does_not_hang_threading() {
+        let (parent, same) = on_small_stack(|| {
+            let mut t = Threader::new(1);
+            t.load(stored("x", Some("y"), 1, true, Some(0)), None);
+            t.load(stored("y", Some("x"), 1, true, Some(1)), None);
+            t.mark_loaded();
+            let p = add(&mut t, "z", Some("x"), &["x"]);
+            (p, t.thread_of("z") == t.thread_of("x"))
+        });
+        assert_eq!(parent, None);
+        assert!(same);
+    }
 }

@@ -72,9 +72,9 @@ impl Parsed {
     }
 
     pub fn is_empty(&self) -> bool {
-        let mut n = 0;
-        walk(&self.expr, &mut |_| n += 1);
-        n == 0
+        let mut empty = true;
+        walk(&self.expr, &mut |_| empty = false);
+        empty
     }
 }
 
@@ -175,11 +175,9 @@ fn lex(q: &str) -> Vec<Lex> {
                 i += 1;
             }
         }
+        // A quote here ends a word (`ab"cd` reads `ab`, then the phrase `cd`): a quote at
+        // the start of a term opened a phrase above.
         let text: String = chars[value_start..i].iter().collect();
-        if i < chars.len() && chars[i] == '"' && i == value_start {
-            i += 1; // a stray quote
-            continue;
-        }
         if prefix.is_none() && !neg && text == "OR" {
             out.push(Lex::Or);
         } else if prefix.is_none() && !neg && (text == "AND" || text == "&&") {
@@ -704,11 +702,33 @@ mod tests {
                 Expr::And(vec![text("x:", false), text("y", true)]),
             ),
             ("\"unclosed phrase", text("unclosed phrase", true)),
+            (
+                "\"a b\" c",
+                Expr::And(vec![text("a b", true), text("c", false)]),
+            ),
+            (
+                "ab\"cd e\"f",
+                Expr::And(vec![
+                    text("ab", false),
+                    text("cd e", true),
+                    text("f", false),
+                ]),
+            ),
             ("a)b", Expr::And(vec![text("a", false), text("b", false)])),
             ("((a))", text("a", false)),
             ("- a", text("a", false)),
             ("or", text("or", false)),
             ("-OR", not(text("OR", false))),
+            (
+                "(a OR b) c OR d",
+                Expr::Or(vec![
+                    Expr::And(vec![
+                        Expr::Or(vec![text("a", false), text("b", false)]),
+                        text("c", false),
+                    ]),
+                    text("d", false),
+                ]),
+            ),
         ];
         for (q, want) in cases {
             let p = parse(q);
@@ -719,6 +739,7 @@ mod tests {
             "", "   ", "()", "from:", "list:/", "msgid:<>", "\"\"", "OR", "-",
         ] {
             let p = parse(q);
+            assert_eq!(p.expr, Expr::And(Vec::new()), "{q}");
             assert!(p.is_empty(), "{q}: {:?}", p.expr);
             assert!(!p.has_text(), "{q}");
         }
