@@ -61,7 +61,7 @@ pub struct BodyRow {
 }
 
 /// A message's stored fields for exports (mbox, Atom, pipermail text).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ExportRow {
     pub id: i64,
     pub mkey: String,
@@ -74,6 +74,28 @@ pub struct ExportRow {
     pub refs: String,
     pub body_text: String,
     pub raw: Vec<u8>,
+}
+
+/// Text read leniently: a download streams a whole list, and one row whose text damage
+/// left invalid UTF-8 must not end it for every message after.
+impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ExportRow {
+    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> Result<Self> {
+        Ok(ExportRow {
+            id: r.try_get("id")?,
+            mkey: r.try_get("mkey")?,
+            message_id: super::lossy(r, "message_id")?,
+            from_name: super::lossy(r, "from_name")?,
+            from_addr: super::lossy(r, "from_addr")?,
+            date: r.try_get("date")?,
+            subject: super::lossy(r, "subject")?,
+            in_reply_to: r
+                .try_get::<Option<Vec<u8>>, _>("in_reply_to")?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            refs: super::lossy(r, "refs")?,
+            body_text: super::lossy(r, "body_text")?,
+            raw: r.try_get("raw")?,
+        })
+    }
 }
 
 impl Store {

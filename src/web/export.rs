@@ -20,7 +20,18 @@ type St = State<Arc<AppState>>;
 
 /// Appends one message to an mboxrd stream: envelope, `>From ` escaping, blank line.
 pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow) {
-    let raw = crate::store::inflate(&row.raw).unwrap_or_default();
+    let raw = match crate::store::inflate(&row.raw) {
+        Ok(raw) => raw,
+        Err(e) => {
+            // A damaged stored copy is one message of the download, said so where the
+            // reader sees it, never an empty entry nor the end of everyone else's.
+            tracing::error!(
+                "export: cannot inflate message {} ({e}); a note stands in",
+                row.id
+            );
+            unreadable_entry(row)
+        }
+    };
     let raw = raw.as_slice();
     let _ = writeln!(out, "From mboxrd@z Thu Jan  1 00:00:00 1970");
     for line in raw.split_inclusive(|&b| b == b'\n') {
@@ -34,6 +45,22 @@ pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow) {
         out.push(b'\n');
     }
     out.push(b'\n');
+}
+
+/// A stand-in for a message whose stored copy cannot be read: its Message-ID and a
+/// subject that says what happened, so that the reader of the mbox knows one is missing.
+fn unreadable_entry(row: &ExportRow) -> Vec<u8> {
+    let id: String = row
+        .message_id
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '<' | '>'))
+        .collect();
+    format!(
+        "Message-ID: <{id}>\nSubject: [this message could not be read from the archive]\n\
+         Content-Type: text/plain; charset=utf-8\n\n\
+         The archive's stored copy of this message is damaged.\n"
+    )
+    .into_bytes()
 }
 
 /// Gzips a stream of export rows into a streamed body, flushing after each message. The

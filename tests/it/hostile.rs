@@ -1361,6 +1361,13 @@ async fn damaged_row_is_one_error() {
             .await
             .unwrap();
         assert_eq!(r.rows_affected(), 1);
+        // And one whose stored raw copy no longer inflates.
+        let r = sqlx::query("UPDATE messages SET raw = x'00112233' WHERE mkey = ?")
+            .bind("d5@dmg")
+            .execute(&db(&store).await)
+            .await
+            .unwrap();
+        assert_eq!(r.rows_affected(), 1);
         sqlx::query("INSERT INTO search_queue (message_id) SELECT id FROM messages WHERE mkey = ?")
             .bind("d3@dmg")
             .execute(&db(&store).await)
@@ -1410,6 +1417,24 @@ async fn damaged_row_is_one_error() {
     assert!(
         failed.is_empty(),
         "pages beside the damaged row: {failed:?}"
+    );
+    // The download holds every message; the unreadable one says so under its Message-ID.
+    let r = c.get(server.url("/dmg/mbox.gz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let gz = r.bytes().await.expect("the whole download");
+    let mut mbox = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut mbox)
+        .expect("the download gunzips");
+    let mbox = String::from_utf8_lossy(&mbox);
+    assert_eq!(mbox.matches("\nFrom mboxrd@z ").count() + 1, 10, "{mbox}");
+    let note = mbox
+        .split("From mboxrd@z ")
+        .find(|e| e.contains("<d5@dmg>"))
+        .expect("the damaged message has its entry");
+    assert!(
+        note.contains("could not be read from the archive"),
+        "{note}"
     );
     finish(&mut server, dog, "damaged row").await;
 }
