@@ -486,6 +486,18 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// A whole mbox.gz download: its gzipped size and the mbox.
+async fn download_mbox(c: &reqwest::Client, url: &str) -> (usize, Vec<u8>) {
+    let r = c.get(url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{url}");
+    let gz = r.bytes().await.expect("the whole download");
+    let mut mbox = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut mbox)
+        .expect("the download gunzips");
+    (gz.len(), mbox)
+}
+
 async fn get(c: &reqwest::Client, url: &str) -> (StatusCode, String) {
     let r = c
         .get(url)
@@ -916,29 +928,19 @@ async fn stalled_downloads_are_dropped() {
         page_took < HEALTHZ_LIMIT,
         "a message page took {page_took:?} during the stall"
     );
-    let r = c.get(server.url("/big/mbox.gz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let gz = r.bytes().await.expect("the whole download");
-    let mut mbox = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_end(&mut mbox)
-        .expect("the download gunzips");
+    let (gz_len, mbox) = download_mbox(&c, &server.url("/big/mbox.gz")).await;
     let entries = mbox
         .split(|&b| b == b'\n')
         .filter(|l| l.starts_with(b"From "))
         .count();
     eprintln!(
         "stall: full download {} bytes gzipped, {} bytes of mbox, {entries} messages, done {:.1} s into the stall",
-        gz.len(),
+        gz_len,
         mbox.len(),
         stall_start.elapsed().as_secs_f64()
     );
     assert_eq!(entries, MESSAGES, "every message in the download");
-    assert!(
-        gz.len() > 10_000_000,
-        "the download is large ({})",
-        gz.len()
-    );
+    assert!(gz_len > 10_000_000, "the download is large ({gz_len})");
 
     let closes = monitor.await.unwrap();
     for (i, w) in closes.iter().enumerate() {
@@ -983,7 +985,7 @@ async fn stalled_downloads_are_dropped() {
             "stalled connection {i} was not closed by the server: {end} after {n} bytes"
         );
         assert!(
-            *n < gz.len(),
+            *n < gz_len,
             "stalled connection {i} got the whole download ({n} bytes)"
         );
     }
@@ -1419,13 +1421,7 @@ async fn damaged_row_is_one_error() {
         "pages beside the damaged row: {failed:?}"
     );
     // The download holds every message; the unreadable one says so under its Message-ID.
-    let r = c.get(server.url("/dmg/mbox.gz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let gz = r.bytes().await.expect("the whole download");
-    let mut mbox = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_end(&mut mbox)
-        .expect("the download gunzips");
+    let (_, mbox) = download_mbox(&c, &server.url("/dmg/mbox.gz")).await;
     let mbox = String::from_utf8_lossy(&mbox);
     assert_eq!(mbox.matches("\nFrom mboxrd@z ").count() + 1, 10, "{mbox}");
     let note = mbox
