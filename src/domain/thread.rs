@@ -512,18 +512,27 @@ mod tests {
         assert_eq!(t.thread_of("x"), t.thread_of("y"));
     }
 
+    /// A message with no reply headers, for the subject fallback.
+    fn by_subject<'a>(
+        key: &'a str,
+        reply: bool,
+        subject: &'a str,
+        date: Option<i64>,
+    ) -> Incoming<'a> {
+        Incoming {
+            key,
+            in_reply_to: None,
+            references: &[],
+            is_reply_subject: reply,
+            subject_key: subject,
+            date,
+        }
+    }
+
     #[test]
     fn subject_fallback_only_for_headerless_re() {
         let mut t = Threader::new(1);
-        let none: Vec<String> = vec![];
-        let mk = |key, reply, date| Incoming {
-            key,
-            in_reply_to: None,
-            references: &none,
-            is_reply_subject: reply,
-            subject_key: "topic",
-            date: Some(date),
-        };
+        let mk = |key, reply, date| by_subject(key, reply, "topic", Some(date));
         t.add(&mk("a", false, 1000));
         assert_eq!(t.add(&mk("b", true, 2000)), Some("a".into()));
         assert_eq!(t.add(&mk("c", true, 2000 + 40 * 86400)), None);
@@ -703,15 +712,7 @@ mod tests {
         assert_eq!(t.thread_of("z"), Some(10));
 
         // The loaded subject still draws a headerless "Re:" within the window.
-        let none: Vec<String> = vec![];
-        let re = Incoming {
-            key: "r",
-            in_reply_to: None,
-            references: &none,
-            is_reply_subject: true,
-            subject_key: "topic",
-            date: Some(1_000 + SUBJECT_WINDOW),
-        };
+        let re = by_subject("r", true, "topic", Some(1_000 + SUBJECT_WINDOW));
         assert_eq!(t.add(&re), Some("a".into()));
         let c = t.take_changes();
         assert!(
@@ -757,15 +758,7 @@ mod tests {
     /// days either side and never itself.
     #[test]
     fn subject_fallback_picks_the_newest_within_the_window() {
-        let none: Vec<String> = vec![];
-        let mk = |key, reply, subject, date| Incoming {
-            key,
-            in_reply_to: None,
-            references: &none,
-            is_reply_subject: reply,
-            subject_key: subject,
-            date,
-        };
+        let mk = by_subject;
         let mut t = Threader::new(1);
         t.add(&mk("old", false, "topic", Some(0)));
         t.add(&mk("new", false, "topic", Some(SUBJECT_WINDOW)));
@@ -845,15 +838,7 @@ mod tests {
     #[test]
     fn subject_window_ties_and_roots() {
         const DAY: i64 = 86_400;
-        let none: Vec<String> = vec![];
-        let mk = |key, reply, date| Incoming {
-            key,
-            in_reply_to: None,
-            references: &none,
-            is_reply_subject: reply,
-            subject_key: "topic",
-            date: Some(date),
-        };
+        let mk = |key, reply, date| by_subject(key, reply, "topic", Some(date));
         let mut t = Threader::new(1);
         t.add(&mk("a", false, 0));
         assert_eq!(t.add(&mk("r1", true, 30 * DAY)), Some("a".into()));

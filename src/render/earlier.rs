@@ -34,7 +34,7 @@ pub(super) struct QuotedTime {
 /// Month names and their usual abbreviations in the languages mail clients write
 /// attributions in most. Exact words only: a prefix rule would read the French `mardi`
 /// as March.
-const MONTHS: [(&str, u32); 92] = [
+const MONTHS: [(&str, u32); 104] = [
     ("january", 1),
     ("jan", 1),
     ("janvier", 1),
@@ -127,29 +127,22 @@ const MONTHS: [(&str, u32); 92] = [
     ("nov", 11),
     ("novembre", 11),
     ("noviembre", 11),
-];
-
-/// December's names, kept apart only to keep the table above a readable length.
-const DECEMBER: [&str; 9] = [
-    "december",
-    "dec",
-    "décembre",
-    "decembre",
-    "déc",
-    "dezember",
-    "dez",
-    "diciembre",
-    "dic",
+    ("novembro", 11),
+    ("december", 12),
+    ("dec", 12),
+    ("décembre", 12),
+    ("decembre", 12),
+    ("déc", 12),
+    ("dezember", 12),
+    ("dez", 12),
+    ("diciembre", 12),
+    ("dic", 12),
+    ("dicembre", 12),
+    ("dezembro", 12),
 ];
 
 fn month_word(w: &str) -> Option<u32> {
     let w = w.trim_end_matches('.');
-    if DECEMBER.contains(&w) || w == "dicembre" || w == "dezembro" {
-        return Some(12);
-    }
-    if w == "novembro" {
-        return Some(11);
-    }
     MONTHS.iter().find(|(n, _)| *n == w).map(|&(_, m)| m)
 }
 
