@@ -7,4 +7,5 @@ pub mod envelope;
 pub mod escape;
 pub mod month;
 pub mod normalize;
+pub mod tail;
 pub mod thread;

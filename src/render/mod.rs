@@ -35,6 +35,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::domain::escape::{Html, esc};
+use crate::domain::tail::Tail;
 
 /// Text bodies up to this size get quote levels, folding, links and the rest; larger ones
 /// are shown as escaped text. That markup costs several times the text (a line of bare
@@ -373,41 +374,9 @@ fn field(line: &str, name: &str) -> Option<String> {
         .then(|| line[n..].trim().to_string())
 }
 
-fn is_footer_rule(line: &str) -> bool {
-    line.len() >= 30 && line.trim_end().chars().all(|c| c == '_')
-}
-
 /// The escaped, linked text of one line.
 fn line_html(line: &str, opts: Options<'_>) -> String {
     links::linkify(line, opts.obfuscate, opts.known_ids)
-}
-
-/// Where the list's own footer starts: a rule of underscores with `… mailing list` below
-/// it, or (as pipermail pages show it, the rule lost) a `… mailing list` line among the
-/// last lines, followed by the list's address and where to unsubscribe.
-fn live_footer(lines: &[&str]) -> Option<usize> {
-    let ruled = (0..lines.len()).find(|&i| {
-        is_footer_rule(lines[i])
-            && lines[i + 1..lines.len().min(i + 5)]
-                .iter()
-                .any(|l| l.to_ascii_lowercase().contains("mailing list"))
-    });
-    ruled.or_else(|| {
-        (lines.len().saturating_sub(6)..lines.len()).find(|&i| {
-            let l = lines[i].trim_end();
-            let after = &lines[i + 1..lines.len().min(i + 4)];
-            l.len() <= 80
-                && !l.starts_with(['>', ' ', '\t'])
-                && l.to_ascii_lowercase().ends_with(" mailing list")
-                && after
-                    .first()
-                    .is_some_and(|a| a.contains('@') || a.contains(" at "))
-                && after.iter().any(|a| {
-                    let a = a.to_ascii_lowercase();
-                    a.contains("listinfo") || a.contains("unsubscribe")
-                })
-        })
-    })
 }
 
 /// Lines of a body and what the renderer knows about them.
@@ -550,11 +519,11 @@ fn text_blocks(text: &str, opts: Options<'_>) -> String {
     let joined = wrapped::join_wrapped_urls(&raw);
     let lines: Vec<&str> = joined.iter().map(|l| l.as_ref()).collect();
     // Where the signature and the list footer start.
-    let footer = live_footer(&lines);
+    let Tail {
+        footer,
+        signature: sig,
+    } = Tail::of(&lines);
     let body_end = footer.unwrap_or(lines.len());
-    let sig = (0..body_end)
-        .rev()
-        .find(|&i| lines[i] == "-- " || lines[i] == "--");
     let body = Lines {
         styles: flow::classify(&lines[..body_end]),
         qfoot: quotes::footer_lines(&lines[..body_end]),

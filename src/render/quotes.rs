@@ -12,6 +12,7 @@
 //! starts of a body's quoted messages is linear in the body.
 
 use super::quote_depth;
+use crate::domain::tail::is_footer_rule;
 
 /// Header blocks are read over at most this many lines (fields wrapped over two lines
 /// included).
@@ -340,9 +341,7 @@ pub(super) fn footer_lines(lines: &[&str]) -> Vec<bool> {
     let mut marks = vec![false; lines.len()];
     let mut k = 0;
     while k < lines.len() {
-        let c = content(lines[k]).trim_end();
-        let is_rule = c.len() >= 30 && c.bytes().all(|b| b == b'_');
-        let names_list = is_rule
+        let names_list = is_footer_rule(content(lines[k]))
             && lines[k + 1..lines.len().min(k + 5)]
                 .iter()
                 .any(|l| content(l).to_ascii_lowercase().contains("mailing list"));

@@ -1,0 +1,335 @@
+//! The index's life: opening (and rebuilding what cannot be opened), applying the store's
+//! change queue in order with the last applied sequence number committed alongside, and
+//! the task that keeps a running server's index current.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use tantivy::directory::error::LockError;
+use tantivy::{IndexWriter, ReloadPolicy, TantivyError, Term};
+
+use super::schema::{open_index, schema, to_doc};
+use super::{PAYLOAD_PREFIX, Search};
+use crate::store::{IndexDoc, Store};
+
+const WRITER_HEAP_PER_THREAD: usize = 64 << 20;
+/// Commit at least this often during long catch-ups so a crash loses little work.
+const COMMIT_EVERY: usize = 100_000;
+
+impl Search {
+    /// Opens the index in `dir`, creating it when missing. An index that cannot be opened
+    /// (damaged, or written by another version) is moved aside and rebuilt: it is derived.
+    pub fn open(dir: &Path) -> anyhow::Result<Search> {
+        let (schema, f) = schema();
+        let index = match open_index(dir, &schema) {
+            Ok(i) => i,
+            Err(e) => {
+                let aside = dir.with_extension(format!("broken-{}", std::process::id()));
+                tracing::warn!(
+                    "search index at {} cannot be used ({e:#}); moving it to {} and rebuilding",
+                    dir.display(),
+                    aside.display()
+                );
+                std::fs::rename(dir, &aside)
+                    .with_context(|| format!("cannot move {} aside", dir.display()))?;
+                open_index(dir, &schema)?
+            }
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(Search {
+            index,
+            reader,
+            f,
+            busy: Default::default(),
+            applied_seen: Mutex::new(None),
+            skipped: Default::default(),
+            failures: Default::default(),
+        })
+    }
+
+    /// The index beside a store.
+    pub fn for_store(store: &Store) -> anyhow::Result<Search> {
+        Search::open(&store.dir().join("search"))
+    }
+
+    /// The last store change applied, or `None` for an index never built.
+    pub fn applied(&self) -> Option<i64> {
+        let metas = self.index.load_metas().ok()?;
+        metas
+            .payload?
+            .strip_prefix(PAYLOAD_PREFIX)?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// How many queued store changes the index has not applied yet.
+    pub async fn lag(&self, store: &Store) -> anyhow::Result<i64> {
+        let head = store.search_queue_head().await?;
+        let applied = {
+            let mut seen = self
+                .applied_seen
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            match *seen {
+                Some((at, a)) if at.elapsed() < std::time::Duration::from_millis(250) => a,
+                _ => {
+                    let a = self.applied();
+                    *seen = Some((std::time::Instant::now(), a));
+                    a
+                }
+            }
+        };
+        Ok(match applied {
+            Some(a) => (head - a).max(0),
+            None => head.max(1),
+        })
+    }
+
+    fn note_skipped(&self, n: u64) {
+        self.skipped
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Damaged message rows left out of the index since the process started.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Catch-ups that failed in a row (0 when the last one worked).
+    pub fn failures(&self) -> u32 {
+        self.failures.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn writer(&self, threads: usize) -> anyhow::Result<Option<IndexWriter>> {
+        match self
+            .index
+            .writer_with_num_threads(threads, WRITER_HEAP_PER_THREAD * threads)
+        {
+            Ok(w) => Ok(Some(w)),
+            Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Applies the store's pending changes. Returns how many entries were written, or
+    /// `None` when another process holds the index (it will do the work).
+    pub async fn catch_up(&self, store: &Store) -> anyhow::Result<Option<usize>> {
+        let _g = self.busy.lock().await;
+        let head = store.search_queue_head().await?;
+        if self.applied().is_some_and(|a| a >= head) {
+            return Ok(Some(0));
+        }
+        let Some(writer) = self.writer(1)? else {
+            return Ok(None);
+        };
+        // Re-read under the writer lock: another process may have just committed.
+        let Some(from) = self.applied() else {
+            return self.rebuild_with(store, writer, &|_, _| {}).await.map(Some);
+        };
+        let writer = Arc::new(Mutex::new(writer));
+        let mut pos = from;
+        let mut written = 0;
+        let mut since_commit = 0;
+        loop {
+            let batch = store.search_queue_after(pos, 10_000).await?;
+            let Some(&(last, _)) = batch.last() else {
+                break;
+            };
+            let mut ids: Vec<i64> = batch.iter().map(|b| b.1).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut skipped = 0;
+            let docs = store.index_docs(&ids, &mut skipped).await?;
+            self.note_skipped(skipped);
+            written += docs.len();
+            since_commit += docs.len();
+            self.apply(&writer, ids, docs).await?;
+            pos = last;
+            if since_commit >= COMMIT_EVERY {
+                self.commit(&writer, pos).await?;
+                since_commit = 0;
+            }
+        }
+        self.commit(&writer, pos).await?;
+        finish(writer).await?;
+        store.search_queue_prune(pos).await?;
+        Ok(Some(written))
+    }
+
+    /// Rebuilds the index from the store. `progress(done, total)` is called as it goes.
+    /// Waits (up to a minute) while another process holds the index.
+    pub async fn rebuild(
+        &self,
+        store: &Store,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> anyhow::Result<usize> {
+        let _g = self.busy.lock().await;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        // A running server holds the index only while it applies new mail: wait for it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let writer = loop {
+            if let Some(w) = self.writer(threads)? {
+                break w;
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!(
+                    "the search index stayed in use by another larch process for a minute; try again later"
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        self.rebuild_with(store, writer, progress).await
+    }
+
+    async fn rebuild_with(
+        &self,
+        store: &Store,
+        writer: IndexWriter,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> anyhow::Result<usize> {
+        // Changes queued after this point are applied by the next catch-up.
+        let head = store.search_queue_head().await?;
+        let total = store.message_count().await?.max(0) as u64;
+        writer.delete_all_documents()?;
+        let writer = Arc::new(Mutex::new(writer));
+        let mut after = 0;
+        let mut written = 0;
+        // Read the next page from the store while the previous one is being indexed.
+        let mut pending: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
+        loop {
+            let mut skipped = 0;
+            let (docs, last) = store.index_docs_page(after, 2_000, &mut skipped).await?;
+            self.note_skipped(skipped);
+            if let Some(h) = pending.take() {
+                h.await??;
+            }
+            let Some(last) = last else { break };
+            after = last;
+            written += docs.len();
+            pending = Some(self.spawn_apply(&writer, Vec::new(), docs));
+            progress(written as u64, total);
+        }
+        self.commit(&writer, head).await?;
+        finish(writer).await?;
+        store.search_queue_prune(head).await?;
+        Ok(written)
+    }
+
+    async fn apply(
+        &self,
+        writer: &Arc<Mutex<IndexWriter>>,
+        delete: Vec<i64>,
+        docs: Vec<IndexDoc>,
+    ) -> anyhow::Result<()> {
+        self.spawn_apply(writer, delete, docs).await?
+    }
+
+    /// Deletes the entries of `delete`, then adds `docs`, on a blocking thread.
+    fn spawn_apply(
+        &self,
+        writer: &Arc<Mutex<IndexWriter>>,
+        delete: Vec<i64>,
+        docs: Vec<IndexDoc>,
+    ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        let w = writer.clone();
+        let f = self.f;
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let w = w
+                .lock()
+                .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+            for id in delete {
+                w.delete_term(Term::from_field_u64(f.id, id as u64));
+            }
+            for d in &docs {
+                w.add_document(to_doc(&f, d))?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn commit(&self, writer: &Arc<Mutex<IndexWriter>>, seq: i64) -> anyhow::Result<()> {
+        let w = writer.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut w = w
+                .lock()
+                .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+            let mut c = w.prepare_commit()?;
+            c.set_payload(&format!("{PAYLOAD_PREFIX}{seq}"));
+            crate::pause::pause_at("index-commit");
+            c.commit()?;
+            Ok(())
+        })
+        .await??;
+        // Searchable now, not after merges finish or the file watcher notices.
+        self.reader.reload()?;
+        Ok(())
+    }
+}
+
+async fn finish(writer: Arc<Mutex<IndexWriter>>) -> anyhow::Result<()> {
+    // Wait for merges so that segments do not pile up across many small catch-ups.
+    let Ok(m) = Arc::try_unwrap(writer) else {
+        return Ok(());
+    };
+    let w = m
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+    tokio::task::spawn_blocking(move || w.wait_merging_threads()).await??;
+    Ok(())
+}
+/// Keeps the index of a running server up to date: polls the store's queue twice a
+/// second and applies what is new, so imported or ingested mail is searchable within
+/// about a second.
+pub fn spawn_indexer(store: Store, search: Arc<Search>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // After a failure (a full disk, say), wait longer each time, up to a minute, so
+        // the log is not flooded; the queue keeps every change meanwhile.
+        let mut failures: u32 = 0;
+        loop {
+            tick.tick().await;
+            // Its own task, so that even a panic is a failed round, not a dead indexer.
+            let (st, se) = (store.clone(), search.clone());
+            let round = tokio::spawn(async move { se.catch_up(&st).await })
+                .await
+                .unwrap_or_else(|e| Err(anyhow::anyhow!("catch-up panicked: {e}")));
+            match round {
+                Ok(n) => {
+                    search
+                        .failures
+                        .store(0, std::sync::atomic::Ordering::Relaxed);
+                    if let Some(n) = n.filter(|n| *n > 0) {
+                        tracing::info!("search index: {n} entries updated");
+                    }
+                    failures = 0;
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    search
+                        .failures
+                        .store(failures, std::sync::atomic::Ordering::Relaxed);
+                    let wait = std::time::Duration::from_millis(500)
+                        .saturating_mul(1 << failures.min(7))
+                        .min(std::time::Duration::from_secs(60));
+                    tracing::warn!("search index catch-up failed: {e:#}; retrying in {wait:?}");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    })
+}
+
+/// Where the index lives for a data directory.
+pub fn index_dir(data: &Path) -> PathBuf {
+    data.join("search")
+}
