@@ -941,87 +941,9 @@ impl Replay {
         let n = tag.name.as_str();
         match rules {
             Mode::Body => self.start_in_body(tag).map(|()| Step::Done),
-            Mode::Table => match n {
-                "caption" => {
-                    self.pop_until_current(table_scope)?;
-                    self.push(n)?;
-                    self.mode = Mode::Caption;
-                    Ok(Step::Done)
-                }
-                "colgroup" => {
-                    self.pop_until_current(table_scope)?;
-                    self.push(n)?;
-                    self.mode = Mode::ColumnGroup;
-                    Ok(Step::Done)
-                }
-                "col" => {
-                    self.pop_until_current(table_scope)?;
-                    self.push("colgroup")?;
-                    Ok(Step::Reprocess(Mode::ColumnGroup))
-                }
-                "tbody" | "tfoot" | "thead" => {
-                    self.pop_until_current(table_scope)?;
-                    self.push(n)?;
-                    self.mode = Mode::TableBody;
-                    Ok(Step::Done)
-                }
-                "td" | "th" | "tr" => {
-                    self.pop_until_current(table_scope)?;
-                    self.push("tbody")?;
-                    Ok(Step::Reprocess(Mode::TableBody))
-                }
-                "table" => {
-                    if self.in_scope(table_scope, |n| n == "table") {
-                        self.pop_until(|n| n == "table")?;
-                        Ok(Step::Reprocess(self.reset_mode()))
-                    } else {
-                        Ok(Step::Done)
-                    }
-                }
-                "style" | "script" => {
-                    self.push(n)?;
-                    Ok(Step::Done)
-                }
-                "input" => Ok(Step::Done),
-                "form" => {
-                    if self.form.is_none() {
-                        self.next_id += 1;
-                        self.form = Some(self.next_id);
-                    }
-                    Ok(Step::Done)
-                }
-                // Foster parenting: inserted before the table, pushed all the same.
-                _ => self.start_in_body(tag).map(|()| Step::Done),
-            },
-            Mode::TableBody => match n {
-                "tr" => {
-                    self.pop_until_current(table_body_context)?;
-                    self.push(n)?;
-                    self.mode = Mode::Row;
-                    Ok(Step::Done)
-                }
-                "th" | "td" => {
-                    self.pop_until_current(table_body_context)?;
-                    self.push("tr")?;
-                    Ok(Step::Reprocess(Mode::Row))
-                }
-                "caption" | "col" | "colgroup" | "tbody" | "tfoot" | "thead" => {
-                    self.leave_table_body()
-                }
-                _ => self.start_in(Mode::Table, tag),
-            },
-            Mode::Row => match n {
-                "th" | "td" => {
-                    self.pop_until_current(table_row_context)?;
-                    self.push(n)?;
-                    self.mode = Mode::Cell;
-                    Ok(Step::Done)
-                }
-                "caption" | "col" | "colgroup" | "tbody" | "tfoot" | "thead" | "tr" => {
-                    self.leave_row()
-                }
-                _ => self.start_in(Mode::Table, tag),
-            },
+            Mode::Table => self.start_in_table(tag),
+            Mode::TableBody => self.start_in_table_body(tag),
+            Mode::Row => self.start_in_row(tag),
             Mode::Cell => {
                 if table_part(n) {
                     if self.in_scope(table_scope, |n| n == "td" || n == "th") {
@@ -1046,6 +968,98 @@ impl Replay {
                 "col" => Ok(Step::Done),
                 _ => self.leave_column_group(),
             },
+        }
+    }
+
+    /// A start tag inside a table, outside its rows.
+    fn start_in_table(&mut self, tag: &Tag<'_>) -> R<Step> {
+        let n = tag.name.as_str();
+        match n {
+            "caption" => {
+                self.pop_until_current(table_scope)?;
+                self.push(n)?;
+                self.mode = Mode::Caption;
+                Ok(Step::Done)
+            }
+            "colgroup" => {
+                self.pop_until_current(table_scope)?;
+                self.push(n)?;
+                self.mode = Mode::ColumnGroup;
+                Ok(Step::Done)
+            }
+            "col" => {
+                self.pop_until_current(table_scope)?;
+                self.push("colgroup")?;
+                Ok(Step::Reprocess(Mode::ColumnGroup))
+            }
+            "tbody" | "tfoot" | "thead" => {
+                self.pop_until_current(table_scope)?;
+                self.push(n)?;
+                self.mode = Mode::TableBody;
+                Ok(Step::Done)
+            }
+            "td" | "th" | "tr" => {
+                self.pop_until_current(table_scope)?;
+                self.push("tbody")?;
+                Ok(Step::Reprocess(Mode::TableBody))
+            }
+            "table" => {
+                if self.in_scope(table_scope, |n| n == "table") {
+                    self.pop_until(|n| n == "table")?;
+                    Ok(Step::Reprocess(self.reset_mode()))
+                } else {
+                    Ok(Step::Done)
+                }
+            }
+            "style" | "script" => {
+                self.push(n)?;
+                Ok(Step::Done)
+            }
+            "input" => Ok(Step::Done),
+            "form" => {
+                if self.form.is_none() {
+                    self.next_id += 1;
+                    self.form = Some(self.next_id);
+                }
+                Ok(Step::Done)
+            }
+            // Foster parenting: inserted before the table, pushed all the same.
+            _ => self.start_in_body(tag).map(|()| Step::Done),
+        }
+    }
+
+    /// A start tag inside `tbody`, `thead` or `tfoot`.
+    fn start_in_table_body(&mut self, tag: &Tag<'_>) -> R<Step> {
+        let n = tag.name.as_str();
+        match n {
+            "tr" => {
+                self.pop_until_current(table_body_context)?;
+                self.push(n)?;
+                self.mode = Mode::Row;
+                Ok(Step::Done)
+            }
+            "th" | "td" => {
+                self.pop_until_current(table_body_context)?;
+                self.push("tr")?;
+                Ok(Step::Reprocess(Mode::Row))
+            }
+            "caption" | "col" | "colgroup" | "tbody" | "tfoot" | "thead" => self.leave_table_body(),
+            _ => self.start_in(Mode::Table, tag),
+        }
+    }
+
+    /// A start tag inside a table row, outside its cells.
+    fn start_in_row(&mut self, tag: &Tag<'_>) -> R<Step> {
+        let n = tag.name.as_str();
+        match n {
+            "th" | "td" => {
+                self.pop_until_current(table_row_context)?;
+                self.push(n)?;
+                self.mode = Mode::Cell;
+                Ok(Step::Done)
+            }
+            "caption" | "col" | "colgroup" | "tbody" | "tfoot" | "thead" | "tr" => self.leave_row(),
+            _ => self.start_in(Mode::Table, tag),
         }
     }
 

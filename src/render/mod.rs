@@ -514,91 +514,137 @@ fn fold_summary(start: Option<&quotes::Start>, lines: usize, opts: Options<'_>) 
     }
 }
 
+/// Mailman's marker where it replaced an attachment by a note.
+const STUB_RULE: &str = "-------------- next part --------------";
+
 fn text_blocks(text: &str, opts: Options<'_>) -> String {
     let raw: Vec<&str> = text.lines().collect();
     let joined = wrapped::join_wrapped_urls(&raw);
     let lines: Vec<&str> = joined.iter().map(|l| l.as_ref()).collect();
-    // Where the signature and the list footer start.
-    let Tail {
-        footer,
-        signature: sig,
-    } = Tail::of(&lines);
+    let Tail { footer, signature } = Tail::of(&lines);
     let body_end = footer.unwrap_or(lines.len());
     let body = Lines {
         styles: flow::classify(&lines[..body_end]),
         qfoot: quotes::footer_lines(&lines[..body_end]),
         lines: lines[..body_end].to_vec(),
     };
-
-    let mut out = String::with_capacity(text.len() + text.len() / 4);
-    let mut plain = String::new();
-    let flush = |plain: &mut String, out: &mut String| {
-        if !plain.trim().is_empty() {
-            out.push_str("<pre class=\"text\">");
-            out.push_str(plain);
-            out.push_str("</pre>");
+    let mut w = Blocks {
+        body: &body,
+        sig: signature,
+        opts,
+        out: String::with_capacity(text.len() + text.len() / 4),
+        plain: String::new(),
+    };
+    let mut i = 0;
+    while i < body_end {
+        if Some(i) == signature {
+            w.flush();
+            pre_lines(&mut w.out, "text sig", &lines[i..body_end], opts);
+            break;
         }
-        plain.clear();
-    };
-    // Quoted text ends at the signature.
-    let text_end = |from: usize| match sig {
-        Some(s) if s >= from => s,
-        _ => body_end,
-    };
-    // Where the quoted region starting at line `i` ends, if one starts there: quoted
-    // lines, the attribution introducing them, or unquoted history under an Outlook
-    // header block (which runs to the end of the text).
-    let region_at = |i: usize| {
-        let limit = text_end(i);
+        if lines[i].starts_with(STUB_RULE) {
+            let (stub, used) = parse_stub(&lines[i..body_end]);
+            w.flush();
+            w.out.push_str(&stub_card(&stub));
+            i += used;
+            continue;
+        }
+        i = match w.region_at(i) {
+            Some(j) => {
+                w.region(i, j);
+                j
+            }
+            None => w.unquoted(i),
+        };
+    }
+    w.flush();
+    if let Some(f) = footer {
+        pre_lines(&mut w.out, "text footer", &lines[f..], opts);
+    }
+    w.out
+}
+
+/// `lines`, escaped and linked, in one `<pre>` of `class`.
+fn pre_lines(out: &mut String, class: &str, lines: &[&str], opts: Options<'_>) {
+    out.push_str("<pre class=\"");
+    out.push_str(class);
+    out.push_str("\">");
+    for l in lines {
+        out.push_str(&line_html(l, opts));
+        out.push('\n');
+    }
+    out.push_str("</pre>");
+}
+
+/// A body being cut into blocks: text that flows together collects in `plain` until a
+/// fold, stub or signature closes it into `out`.
+struct Blocks<'b, 'a, 'o> {
+    body: &'b Lines<'a>,
+    sig: Option<usize>,
+    opts: Options<'o>,
+    out: String,
+    plain: String,
+}
+
+impl Blocks<'_, '_, '_> {
+    fn flush(&mut self) {
+        if !self.plain.trim().is_empty() {
+            self.out.push_str("<pre class=\"text\">");
+            self.out.push_str(&self.plain);
+            self.out.push_str("</pre>");
+        }
+        self.plain.clear();
+    }
+
+    /// Quoted text ends at the signature.
+    fn text_end(&self, from: usize) -> usize {
+        match self.sig {
+            Some(s) if s >= from => s,
+            _ => self.body.lines.len(),
+        }
+    }
+
+    /// Where the quoted region starting at line `i` ends, if one starts there: quoted
+    /// lines, the attribution introducing them, or unquoted history under an Outlook
+    /// header block (which runs to the end of the text).
+    fn region_at(&self, i: usize) -> Option<usize> {
+        let lines = &self.body.lines;
+        let limit = self.text_end(i);
         if quote_depth(lines[i]) > 0 {
-            Some(body.quote_end(i, limit))
-        } else if let Some(a) = quotes::attribution_before_quote(&body.lines, i, limit) {
+            Some(self.body.quote_end(i, limit))
+        } else if let Some(a) = quotes::attribution_before_quote(lines, i, limit) {
             let mut q = i + a.lines;
             while q < limit && quote_depth(lines[q]) == 0 {
                 q += 1;
             }
-            Some(body.quote_end(q, limit))
-        } else if quotes::block_start_at(&body.lines[..limit], i).is_some() {
+            Some(self.body.quote_end(q, limit))
+        } else if quotes::block_start_at(&lines[..limit], i).is_some() {
             Some(limit)
         } else {
             None
         }
-    };
-    let mut i = 0;
-    while i < body_end {
-        if Some(i) == sig {
-            flush(&mut plain, &mut out);
-            out.push_str("<pre class=\"text sig\">");
-            for l in &lines[i..body_end] {
-                out.push_str(&line_html(l, opts));
-                out.push('\n');
-            }
-            out.push_str("</pre>");
-            break;
+    }
+
+    /// Unquoted text from `i` up to the next region, stub or signature, in one piece so
+    /// that its paragraphs can flow; returns where it ends.
+    fn unquoted(&mut self, i: usize) -> usize {
+        let lines = &self.body.lines;
+        let mut e = i + 1;
+        while e < lines.len()
+            && Some(e) != self.sig
+            && !lines[e].starts_with(STUB_RULE)
+            && self.region_at(e).is_none()
+        {
+            e += 1;
         }
-        let line = lines[i];
-        if line.starts_with("-------------- next part --------------") {
-            let (stub, used) = parse_stub(&lines[i..body_end]);
-            flush(&mut plain, &mut out);
-            out.push_str(&stub_card(&stub));
-            i += used;
-            continue;
-        }
-        let Some(j) = region_at(i) else {
-            // Unquoted text up to the next region, stub or signature, in one piece so
-            // that its paragraphs can flow.
-            let mut e = i + 1;
-            while e < body_end
-                && Some(e) != sig
-                && !lines[e].starts_with("-------------- next part --------------")
-                && region_at(e).is_none()
-            {
-                e += 1;
-            }
-            body.emit(&mut plain, i..e, opts);
-            i = e;
-            continue;
-        };
+        self.body.emit(&mut self.plain, i..e, self.opts);
+        e
+    }
+
+    /// The quoted region `i..j`: shown as it is when short or a forward, else folded, one
+    /// fold per earlier message when its attributions can be told apart.
+    fn region(&mut self, i: usize, j: usize) {
+        let (body, opts) = (self.body, self.opts);
         let mut starts = Vec::new();
         let mut k = i;
         while k < j {
@@ -622,46 +668,35 @@ fn text_blocks(text: &str, opts: Options<'_>) -> String {
         let total = j - i;
         // Unquoted history under a header block with nothing above it is a forward: the
         // message itself, not history to fold away.
-        let forward = quote_depth(line) == 0
+        let forward = quote_depth(body.lines[i]) == 0
             && quotes::block_start_at(&body.lines[..j], i).is_some()
-            && out.is_empty()
-            && plain.trim().is_empty();
+            && self.out.is_empty()
+            && self.plain.trim().is_empty();
         if forward {
-            body.emit(&mut plain, i..j, opts);
+            body.emit(&mut self.plain, i..j, opts);
         } else if starts.len() >= 2 && total > FOLD_LINES && body.segments_hold(&segs) {
-            flush(&mut plain, &mut out);
+            self.flush();
             for (b, e, start) in segs {
                 let mut html = String::new();
                 body.emit(&mut html, b..e, opts);
-                out.push_str(&format!(
+                self.out.push_str(&format!(
                     "<details class=\"quote earlier\"><summary>{}</summary><pre class=\"text\">{html}</pre></details>",
                     fold_summary(start, e - b, opts)
                 ));
             }
         } else if total > FOLD_LINES {
-            flush(&mut plain, &mut out);
+            self.flush();
             let first = starts.first().filter(|(k, _)| *k == i).map(|(_, s)| s);
             let mut html = String::new();
             body.emit(&mut html, i..j, opts);
-            out.push_str(&format!(
+            self.out.push_str(&format!(
                 "<details class=\"quote\"><summary>{}</summary><pre class=\"text\">{html}</pre></details>",
                 fold_summary(first, total, opts)
             ));
         } else {
-            body.emit(&mut plain, i..j, opts);
+            body.emit(&mut self.plain, i..j, opts);
         }
-        i = j;
     }
-    flush(&mut plain, &mut out);
-    if let Some(f) = footer {
-        out.push_str("<pre class=\"text footer\">");
-        for l in &lines[f..] {
-            out.push_str(&line_html(l, opts));
-            out.push('\n');
-        }
-        out.push_str("</pre>");
-    }
-    out
 }
 
 fn stub_card(s: &Stub) -> String {

@@ -196,8 +196,18 @@ fn at_wrap_column(line: &str) -> bool {
     (60..=80).contains(&line.chars().count())
 }
 
-fn try_join(lines: &[&str], i: usize) -> Option<Joined> {
-    let line = lines[i];
+/// A URL at the end of a line that may go on on the next lines.
+struct Opening<'a> {
+    depth: usize,
+    /// The line up to the end of the URL.
+    head: &'a str,
+    url: &'a str,
+    kind: Kind,
+    cut: Option<Cut>,
+}
+
+/// The URL a line ends with, if it can be the first piece of a wrapped one.
+fn opening(line: &str) -> Option<Opening<'_>> {
     if line.len() > MAX_URL_BYTES {
         return None;
     }
@@ -227,13 +237,29 @@ fn try_join(lines: &[&str], i: usize) -> Option<Joined> {
     if kind == Kind::Angle && url.contains('>') {
         return None;
     }
-    let mut cut = match kind {
+    let cut = match kind {
         Kind::Plain if at_wrap_column(line) => Some(plain_cut(url)?),
         Kind::Plain => return None,
         _ => None,
     };
+    Some(Opening {
+        depth,
+        head: &line[..line.len() - content.len() + token_start + token.len()],
+        url,
+        kind,
+        cut,
+    })
+}
 
-    let mut joined = String::from(&line[..line.len() - content.len() + token_start + token.len()]);
+fn try_join(lines: &[&str], i: usize) -> Option<Joined> {
+    let Opening {
+        depth,
+        head,
+        url,
+        kind,
+        mut cut,
+    } = opening(lines[i])?;
+    let mut joined = String::from(head);
     let first_len = joined.len();
     for (k, &next) in lines.iter().enumerate().skip(i + 1).take(MAX_LINES) {
         let (d, prefix, c) = split_prefix(next);

@@ -123,12 +123,7 @@ fn lex(q: &str) -> Vec<Lex> {
                 continue;
             }
             if neg && chars[i] == '(' {
-                out.push(Lex::Term(
-                    true,
-                    Some("\u{0}not".into()),
-                    String::new(),
-                    false,
-                ));
+                out.push(negation());
                 continue;
             }
         }
@@ -178,22 +173,28 @@ fn lex(q: &str) -> Vec<Lex> {
         // A quote here ends a word (`ab"cd` reads `ab`, then the phrase `cd`): a quote at
         // the start of a term opened a phrase above.
         let text: String = chars[value_start..i].iter().collect();
-        if prefix.is_none() && !neg && text == "OR" {
-            out.push(Lex::Or);
-        } else if prefix.is_none() && !neg && (text == "AND" || text == "&&") {
-        } else if prefix.is_none() && !neg && text == "NOT" {
-            // `NOT x` reads as `-x`: mark the next term.
-            out.push(Lex::Term(
-                true,
-                Some("\u{0}not".into()),
-                String::new(),
-                false,
-            ));
-        } else if !text.is_empty() || prefix.is_some() {
-            out.push(Lex::Term(neg, prefix, text, false));
-        }
+        out.extend(word(neg, prefix, text));
     }
     out
+}
+
+/// `-(…)` and `NOT x`: the next term or group is negated.
+fn negation() -> Lex {
+    Lex::Term(true, Some("\u{0}not".into()), String::new(), false)
+}
+
+/// A word that is not a phrase: an operator when bare, else a term (empty only after a
+/// prefix, which then asks for nothing and is read as such).
+fn word(neg: bool, prefix: Option<String>, text: String) -> Option<Lex> {
+    let bare = prefix.is_none() && !neg;
+    match text.as_str() {
+        "OR" if bare => Some(Lex::Or),
+        "AND" | "&&" if bare => None,
+        // `NOT x` reads as `-x`.
+        "NOT" if bare => Some(negation()),
+        _ if !text.is_empty() || prefix.is_some() => Some(Lex::Term(neg, prefix, text, false)),
+        _ => None,
+    }
 }
 
 fn is_prefix(p: &str) -> bool {
