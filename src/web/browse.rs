@@ -11,7 +11,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::util::{self, enc, fmt_date, month_name, month_url, sender};
+use super::urls;
+use super::util::{self, fmt_date, month_name, sender};
 use super::{AppState, WebError, list_tags, visible_list};
 use crate::domain::escape::Html;
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
@@ -122,13 +123,13 @@ struct ListPage {
 
 pub async fn list_redirect(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    Ok(super::moved(&format!("/{}/", enc(&l.name))))
+    Ok(super::moved(&urls::list(&l.name)))
 }
 
 pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
     if l.name != list {
-        return Ok(super::moved(&format!("/{}/", enc(&l.name))));
+        return Ok(super::moved(&urls::list(&l.name)));
     }
     let months = st.store.month_counts(l.id).await?;
     let mut years: Vec<YearRow> = Vec::new();
@@ -143,7 +144,7 @@ pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Respon
         }
         if let Some(row) = years.last_mut() {
             let idx = ((m.month % 100) - 1).clamp(0, 11) as usize;
-            row.months[idx] = (m.count, month_url(&l.name, m.month));
+            row.months[idx] = (m.count, urls::month(&l.name, m.month));
             row.total += m.count;
         }
     }
@@ -181,7 +182,8 @@ fn list_title(l: &ListRow) -> String {
 struct MonthPage {
     list: String,
     label: String,
-    base: String,
+    /// The month's `YYYYMM` code.
+    month: i64,
     order: &'static str,
     total: i64,
     body: Html,
@@ -213,7 +215,7 @@ async fn month_neighbours(
 
 fn item(list: &str, i: &MessageItem, with_date: bool, tags: &ListTags) -> Entry {
     Entry::Message {
-        href: format!("/{}/m/{}/", enc(list), enc(&i.mkey)),
+        href: urls::message(list, &i.mkey),
         subject: if i.subject.is_empty() {
             "(no subject)".to_string()
         } else {
@@ -247,7 +249,7 @@ pub async fn month_thread(
     let threads = st.store.month_threads(l.id, ym).await?;
     let pages = threads.len().div_ceil(THREAD_PAGE).max(1) as i64;
     if q.page() > pages {
-        return Ok(last_page(&month_url(&l.name, ym), pages));
+        return Ok(last_page(&urls::month(&l.name, ym), pages));
     }
     let page = q.page();
     let in_month: HashSet<String> = st.store.month_keys(l.id, ym).await?.into_iter().collect();
@@ -279,13 +281,13 @@ pub async fn month_thread(
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
     Ok(MonthPage {
         label: month_name(ym),
-        base: month_url(&l.name, ym),
+        month: ym,
         list: l.name.clone(),
         order: "thread",
         total,
         body: outline::nested_list(&rows, "tree"),
-        prev_month: prev.map(|m| month_url(&l.name, m)),
-        next_month: next.map(|m| month_url(&l.name, m)),
+        prev_month: prev.map(|m| urls::month(&l.name, m)),
+        next_month: next.map(|m| urls::month(&l.name, m)),
         page,
         pages,
     }
@@ -322,7 +324,7 @@ pub async fn month_ordered(
         "date" => (Order::Date, "date"),
         "author" => (Order::Author, "author"),
         "subject" => (Order::Subject, "subject"),
-        "thread" => return Ok(super::moved(&month_url(&l.name, ym))),
+        "thread" => return Ok(super::moved(&urls::month(&l.name, ym))),
         _ => return Err(WebError::NotFound),
     };
     let total = st.store.month_count(l.id, ym).await?;
@@ -331,10 +333,7 @@ pub async fn month_ordered(
     }
     let pages = ((total + PAGE - 1) / PAGE).max(1);
     if q.page() > pages {
-        return Ok(last_page(
-            &format!("{}{name}/", month_url(&l.name, ym)),
-            pages,
-        ));
+        return Ok(last_page(&urls::month_order(&l.name, ym, name), pages));
     }
     let page = q.page();
     let items = st
@@ -370,13 +369,13 @@ pub async fn month_ordered(
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
     Ok(MonthPage {
         label: month_name(ym),
-        base: month_url(&l.name, ym),
+        month: ym,
         list: l.name.clone(),
         order: name,
         total,
         body: outline::nested_list(&rows, "flat"),
-        prev_month: prev.map(|m| format!("{}{name}/", month_url(&l.name, m))),
-        next_month: next.map(|m| format!("{}{name}/", month_url(&l.name, m))),
+        prev_month: prev.map(|m| urls::month_order(&l.name, m, name)),
+        next_month: next.map(|m| urls::month_order(&l.name, m, name)),
         page,
         pages,
     }
@@ -618,7 +617,6 @@ struct MessagePage {
     /// The subject for the page's title: without list tags, as in listings (the heading
     /// keeps it as sent).
     title_subject: String,
-    key_enc: String,
     lists: Vec<String>,
     body: Html,
     attachments: Vec<AttachmentInfo>,
@@ -684,11 +682,7 @@ pub async fn message_redirect(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    Ok(super::moved(&format!(
-        "/{}/m/{}/",
-        enc(&l.name),
-        enc(&mkey)
-    )))
+    Ok(super::moved(&urls::message(&l.name, &mkey)))
 }
 
 pub async fn message_page(
@@ -697,11 +691,7 @@ pub async fn message_page(
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
     if l.name != list {
-        return Ok(super::moved(&format!(
-            "/{}/m/{}/",
-            enc(&l.name),
-            enc(&mkey)
-        )));
+        return Ok(super::moved(&urls::message(&l.name, &mkey)));
     }
     let m = visible_message(&st, &l, &mkey, true).await?;
     let lists = m
@@ -727,14 +717,13 @@ pub async fn message_page(
             a.content_type.as_str(),
             "image/png" | "image/jpeg" | "image/gif" | "image/webp"
         ) {
-            images.push(format!(
-                "a/{}/{}",
+            images.push(urls::attachment_here(
                 a.idx,
-                enc(if a.filename.is_empty() {
+                if a.filename.is_empty() {
                     "image"
                 } else {
                     &a.filename
-                })
+                },
             ));
         }
     }
@@ -786,8 +775,7 @@ pub async fn message_page(
         )
     });
     let known = linkable_ids(&st, &crate::render::message_id_refs(&m.body_text, 200)).await?;
-    let list_enc = enc(&l.name);
-    let earlier = earlier_messages(&items, |k| format!("/{list_enc}/m/{}/", enc(k)));
+    let earlier = earlier_messages(&items, |k| urls::message(&l.name, k));
     let zone = m.tz_offset * 60;
     let (text, html) = (m.body_text.clone(), m.body_html.clone());
     let (text_from_html, flowed, obfuscate) = (m.text_from_html, m.flowed, l.obfuscate);
@@ -818,7 +806,6 @@ pub async fn message_page(
     .await?;
     Ok(MessagePage {
         title_subject: listing_subject(&m.subject, &tags).into_owned(),
-        key_enc: enc(&m.mkey),
         body,
         local_date: util::fmt_local(&m.date, m.tz_offset),
         list: l.name.clone(),
@@ -826,10 +813,10 @@ pub async fn message_page(
         attachments,
         prev_date,
         next_date,
-        prev_thread: prev_thread.map(|k| enc(&k)),
-        next_thread: next_thread.map(|k| enc(&k)),
+        prev_thread,
+        next_thread,
         outline: outline::nested_list(&rows, "tree"),
-        thread_root: order.first().map(|(_, k)| enc(k)).unwrap_or_default(),
+        thread_root: order.first().map(|(_, k)| k.clone()).unwrap_or_default(),
         thread_size: order.len(),
         signed,
         embedded,
@@ -842,7 +829,7 @@ pub async fn message_page(
         month_link: m
             .date
             .and_then(crate::domain::month::utc_month)
-            .map(|mo| (month_url(&l.name, mo), month_name(mo))),
+            .map(|mo| (urls::month(&l.name, mo), month_name(mo))),
         reply,
         m,
     }
@@ -966,10 +953,7 @@ pub async fn resolve(State(st): St, Path(id): Path<String>) -> Result<Response, 
         0 => Err(WebError::NotFoundHint(format!(
             "No list archives the message <{id}>."
         ))),
-        1 => Ok(
-            Redirect::to(&format!("/{}/m/{}/", enc(&places[0].0), enc(&places[0].1)))
-                .into_response(),
-        ),
+        1 => Ok(Redirect::to(&urls::message(&places[0].0, &places[0].1)).into_response()),
         _ => Ok(ChoicePage { id, places }.into_response()),
     }
 }

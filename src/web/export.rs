@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
-use super::util::{enc, rfc3339, sender};
+use super::urls;
+use super::util::{rfc3339, sender};
 use super::{AppState, WebError, visible_list};
 use crate::store::{ExportRow, ExportScope};
 
@@ -227,7 +228,7 @@ struct EntryOf<'a> {
 }
 
 fn entry(base: &str, m: EntryOf) -> Entry {
-    let url = format!("{base}/{}/m/{}/", enc(m.list), enc(m.mkey));
+    let url = format!("{base}{}", urls::message(m.list, m.mkey));
     Entry {
         id: url.clone(),
         url,
@@ -283,11 +284,11 @@ pub async fn list_atom(State(st): St, Path(list): Path<String>) -> Result<Respon
     let l = visible_list(&st, &list).await?;
     let base = st.base_url.clone();
     let rows = st.store.latest_messages(l.id, 50).await?;
-    let alt_url = format!("{base}/{}/", enc(&l.name));
+    let alt_url = format!("{base}{}", urls::list(&l.name));
     atom(Feed {
         id: alt_url.clone(),
         title: format!("{}: new messages", l.name),
-        self_url: format!("{alt_url}new.atom"),
+        self_url: format!("{base}{}", urls::list_atom(&l.name)),
         updated: rows
             .first()
             .map(|r| rfc3339(&r.date))
@@ -316,7 +317,7 @@ pub async fn thread_atom(
         .await;
     rows.reverse();
     rows.truncate(50);
-    let alt_url = format!("{base}/{}/t/{}/", enc(&l.name), enc(&mkey));
+    let alt_url = format!("{base}{}", urls::thread(&l.name, &mkey));
     atom(Feed {
         id: alt_url.clone(),
         title: format!(
@@ -324,7 +325,7 @@ pub async fn thread_atom(
             l.name,
             rows.last().map(|r| r.subject.clone()).unwrap_or_default()
         ),
-        self_url: format!("{alt_url}atom"),
+        self_url: format!("{base}{}", urls::thread_atom(&l.name, &mkey)),
         updated: rows
             .first()
             .map(|r| rfc3339(&r.date))

@@ -9,6 +9,7 @@ mod http;
 mod pipermail;
 mod search;
 pub mod server;
+pub mod urls;
 pub mod util;
 
 use std::sync::Arc;
@@ -243,33 +244,30 @@ pub fn router_configured(
         tags: Default::default(),
     });
     Router::new()
-        .route("/", get(browse::index))
-        .route("/healthz", get(healthz))
-        .route("/search", get(search::search_all))
-        .route("/{list}/search", get(search::search_list))
-        .route("/robots.txt", get(browse::robots))
-        .route("/static/{file}", get(browse::static_file))
-        .route("/r/{id}", get(browse::resolve))
-        .route("/{list}", get(browse::list_redirect))
-        .route("/{list}/", get(browse::list_page))
-        .route("/{list}/mbox.gz", get(export::list_mbox))
-        .route("/{list}/new.atom", get(export::list_atom))
-        .route("/{list}/{year}/{month}/", get(browse::month_thread))
-        .route(
-            "/{list}/{year}/{month}/{order}/",
-            get(browse::month_ordered),
-        )
-        .route("/{list}/{year}/{month}/mbox.gz", get(export::month_mbox))
-        .route("/{list}/m/{mkey}/", get(browse::message_page))
-        .route("/{list}/m/{mkey}", get(browse::message_redirect))
-        .route("/{list}/m/{mkey}/raw", get(browse::raw_message))
-        .route("/{list}/m/{mkey}/a/{idx}/{name}", get(browse::attachment))
-        .route("/{list}/t/{mkey}/", get(browse::thread_page))
-        .route("/{list}/t/{mkey}/mbox.gz", get(export::thread_mbox))
-        .route("/{list}/t/{mkey}/atom", get(export::thread_atom))
-        .route("/pipermail/{list}", get(pipermail::list_root))
-        .route("/pipermail/{list}/", get(pipermail::list_root))
-        .route("/pipermail/{list}/{*rest}", get(pipermail::path))
+        .route(urls::INDEX, get(browse::index))
+        .route(urls::HEALTHZ, get(healthz))
+        .route(urls::SEARCH, get(search::search_all))
+        .route(urls::LIST_SEARCH, get(search::search_list))
+        .route(urls::ROBOTS, get(browse::robots))
+        .route(urls::STATIC, get(browse::static_file))
+        .route(urls::RESOLVE, get(browse::resolve))
+        .route(urls::LIST_BARE, get(browse::list_redirect))
+        .route(urls::LIST, get(browse::list_page))
+        .route(urls::LIST_MBOX, get(export::list_mbox))
+        .route(urls::LIST_ATOM, get(export::list_atom))
+        .route(urls::MONTH, get(browse::month_thread))
+        .route(urls::MONTH_ORDER, get(browse::month_ordered))
+        .route(urls::MONTH_MBOX, get(export::month_mbox))
+        .route(urls::MESSAGE, get(browse::message_page))
+        .route(urls::MESSAGE_BARE, get(browse::message_redirect))
+        .route(urls::MESSAGE_RAW, get(browse::raw_message))
+        .route(urls::ATTACHMENT, get(browse::attachment))
+        .route(urls::THREAD, get(browse::thread_page))
+        .route(urls::THREAD_MBOX, get(export::thread_mbox))
+        .route(urls::THREAD_ATOM, get(export::thread_atom))
+        .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
+        .route(urls::PIPERMAIL, get(pipermail::list_root))
+        .route(urls::PIPERMAIL_PATH, get(pipermail::path))
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response(rejection_page))
         .layer(axum::middleware::from_fn_with_state(

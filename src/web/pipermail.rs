@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::util::{enc, month_url};
+use super::urls;
 use super::{AppState, WebError, visible_list};
 use crate::domain::month::parse_month;
 use crate::store::{ExportRow, ExportScope};
@@ -19,7 +19,7 @@ type St = State<Arc<AppState>>;
 
 pub async fn list_root(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    Ok(super::moved(&format!("/{}/", enc(&l.name))))
+    Ok(super::moved(&urls::list(&l.name)))
 }
 
 fn moved(to: &str) -> Result<Response, WebError> {
@@ -31,9 +31,8 @@ pub async fn path(
     Path((list, rest)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let lenc = enc(&l.name);
     if rest.is_empty() || rest == "index.html" || rest == "index.htm" {
-        return moved(&format!("/{lenc}/"));
+        return moved(&urls::list(&l.name));
     }
     let not_here = |what: &str| {
         WebError::NotFoundHint(format!(
@@ -62,15 +61,14 @@ pub async fn path(
     }
     let (y, m) = parse_month(month_part).ok_or_else(|| not_here(&rest))?;
     let ym = y as i64 * 100 + m as i64;
-    let base = month_url(&l.name, ym);
     if st.store.month_count(l.id, ym).await? == 0 {
         return Err(not_here(&rest));
     }
     match page {
-        "" | "index.html" | "thread.html" => moved(&base),
-        "date.html" => moved(&format!("{base}date/")),
-        "author.html" => moved(&format!("{base}author/")),
-        "subject.html" => moved(&format!("{base}subject/")),
+        "" | "index.html" | "thread.html" => moved(&urls::month(&l.name, ym)),
+        "date.html" => moved(&urls::month_order(&l.name, ym, "date")),
+        "author.html" => moved(&urls::month_order(&l.name, ym, "author")),
+        "subject.html" => moved(&urls::month_order(&l.name, ym, "subject")),
         p => {
             let number = p
                 .strip_suffix(".html")
@@ -78,7 +76,7 @@ pub async fn path(
                 .and_then(|n| n.parse::<i64>().ok())
                 .ok_or_else(|| not_here(&rest))?;
             match st.store.pipermail_number(l.id, number).await? {
-                Some(mkey) => moved(&format!("/{lenc}/m/{}/", enc(&mkey))),
+                Some(mkey) => moved(&urls::message(&l.name, &mkey)),
                 None => Err(not_here(&rest)),
             }
         }
