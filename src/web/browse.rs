@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::urls;
-use super::util::{self, fmt_date, month_name, sender};
+use super::util::{self, fmt_date, sender};
 use super::{AppState, WebError, list_tags, visible_list};
 use crate::domain::escape::Html;
+use crate::domain::month::Month;
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
 use crate::render::outline::{self, Entry};
 use crate::render::{ListTags, chart, listing_subject};
@@ -86,15 +87,13 @@ pub async fn index(State(st): St) -> Result<impl IntoResponse, WebError> {
 
 /// Counts of the last `n` months up to the newest one that has mail, zeros included.
 fn last_months(months: &[crate::store::MonthCount], n: usize) -> Vec<(String, i64)> {
-    let Some(last) = months.last().map(|m| m.month) else {
-        return Vec::new();
-    };
     let counts: HashMap<i64, i64> = months.iter().map(|m| (m.month, m.count)).collect();
     let mut out = Vec::new();
-    let mut m = last;
+    let mut m = months.last().and_then(|m| Month::from_code(m.month));
     for _ in 0..n {
-        out.push((month_name(m), counts.get(&m).copied().unwrap_or(0)));
-        m = util::month_step(m, false);
+        let Some(this) = m else { break };
+        out.push((this.name(), counts.get(&this.code()).copied().unwrap_or(0)));
+        m = this.prev();
     }
     out.reverse();
     out
@@ -133,8 +132,12 @@ pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Respon
     }
     let months = st.store.month_counts(l.id).await?;
     let mut years: Vec<YearRow> = Vec::new();
-    for m in months.iter().rev() {
-        let y = m.month / 100;
+    for (month, count) in months
+        .iter()
+        .rev()
+        .filter_map(|m| Some((Month::from_code(m.month)?, m.count)))
+    {
+        let y = i64::from(month.year());
         if years.last().is_none_or(|r| r.year != y) {
             years.push(YearRow {
                 year: y,
@@ -143,9 +146,8 @@ pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Respon
             });
         }
         if let Some(row) = years.last_mut() {
-            let idx = ((m.month % 100) - 1).clamp(0, 11) as usize;
-            row.months[idx] = (m.count, urls::month(&l.name, m.month));
-            row.total += m.count;
+            row.months[month.month() as usize - 1] = (count, urls::month(&l.name, month));
+            row.total += count;
         }
     }
     let total = months.iter().map(|m| m.count).sum();
@@ -182,8 +184,7 @@ fn list_title(l: &ListRow) -> String {
 struct MonthPage {
     list: String,
     label: String,
-    /// The month's `YYYYMM` code.
-    month: i64,
+    month: Month,
     order: &'static str,
     total: i64,
     body: Html,
@@ -193,23 +194,25 @@ struct MonthPage {
     pages: i64,
 }
 
-fn parse_month(year: &str, month: &str) -> Result<i64, WebError> {
-    let y: i64 = year.parse().map_err(|_| WebError::NotFound)?;
-    let m: i64 = month.parse().map_err(|_| WebError::NotFound)?;
-    if !(1..=12).contains(&m) || !(1000..=9999).contains(&y) || month.len() != 2 {
+/// The month a listing's address names: a four-digit year and a two-digit month.
+fn parse_month(year: &str, month: &str) -> Result<Month, WebError> {
+    let y: i32 = year.parse().map_err(|_| WebError::NotFound)?;
+    let m: u32 = month.parse().map_err(|_| WebError::NotFound)?;
+    if !(1000..=9999).contains(&y) || month.len() != 2 {
         return Err(WebError::NotFound);
     }
-    Ok(y * 100 + m)
+    Month::from_ym(y, m).ok_or(WebError::NotFound)
 }
 
 async fn month_neighbours(
     st: &AppState,
     list_id: i64,
-    ym: i64,
-) -> Result<(Option<i64>, Option<i64>), WebError> {
+    ym: Month,
+) -> Result<(Option<Month>, Option<Month>), WebError> {
     let months = st.store.month_counts(list_id).await?;
-    let prev = months.iter().rev().find(|m| m.month < ym).map(|m| m.month);
-    let next = months.iter().find(|m| m.month > ym).map(|m| m.month);
+    let mut having = months.iter().filter_map(|m| Month::from_code(m.month));
+    let prev = having.clone().rev().find(|m| *m < ym);
+    let next = having.find(|m| *m > ym);
     Ok((prev, next))
 }
 
@@ -242,17 +245,22 @@ pub async fn month_thread(
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
     let ym = parse_month(&year, &month)?;
-    let total = st.store.month_count(l.id, ym).await?;
+    let total = st.store.month_count(l.id, ym.code()).await?;
     if total == 0 {
         return Err(empty_month(&l, ym));
     }
-    let threads = st.store.month_threads(l.id, ym).await?;
+    let threads = st.store.month_threads(l.id, ym.code()).await?;
     let pages = threads.len().div_ceil(THREAD_PAGE).max(1) as i64;
     if q.page() > pages {
         return Ok(last_page(&urls::month(&l.name, ym), pages));
     }
     let page = q.page();
-    let in_month: HashSet<String> = st.store.month_keys(l.id, ym).await?.into_iter().collect();
+    let in_month: HashSet<String> = st
+        .store
+        .month_keys(l.id, ym.code())
+        .await?
+        .into_iter()
+        .collect();
     let shown: Vec<i64> = threads
         .iter()
         .skip((page - 1) as usize * THREAD_PAGE)
@@ -280,7 +288,7 @@ pub async fn month_thread(
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
     Ok(MonthPage {
-        label: month_name(ym),
+        label: ym.name(),
         month: ym,
         list: l.name.clone(),
         order: "thread",
@@ -305,11 +313,11 @@ fn last_page(base: &str, pages: i64) -> Response {
     Redirect::to(&to).into_response()
 }
 
-fn empty_month(l: &ListRow, ym: i64) -> WebError {
+fn empty_month(l: &ListRow, ym: Month) -> WebError {
     WebError::NotFoundHint(format!(
         "{} has no messages in {}. See the list's overview for the months it has.",
         l.name,
-        month_name(ym)
+        ym.name()
     ))
 }
 
@@ -327,7 +335,7 @@ pub async fn month_ordered(
         "thread" => return Ok(super::moved(&urls::month(&l.name, ym))),
         _ => return Err(WebError::NotFound),
     };
-    let total = st.store.month_count(l.id, ym).await?;
+    let total = st.store.month_count(l.id, ym.code()).await?;
     if total == 0 {
         return Err(empty_month(&l, ym));
     }
@@ -338,7 +346,7 @@ pub async fn month_ordered(
     let page = q.page();
     let items = st
         .store
-        .month_messages(l.id, ym, order, PAGE, (page - 1) * PAGE)
+        .month_messages(l.id, ym.code(), order, PAGE, (page - 1) * PAGE)
         .await?;
     let tags = list_tags(&st).await?;
     let mut rows: Vec<(usize, Entry)> = Vec::new();
@@ -368,7 +376,7 @@ pub async fn month_ordered(
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
     Ok(MonthPage {
-        label: month_name(ym),
+        label: ym.name(),
         month: ym,
         list: l.name.clone(),
         order: name,
@@ -828,8 +836,8 @@ pub async fn message_page(
         },
         month_link: m
             .date
-            .and_then(crate::domain::month::utc_month)
-            .map(|mo| (urls::month(&l.name, mo), month_name(mo))),
+            .and_then(Month::from_timestamp)
+            .map(|mo| (urls::month(&l.name, mo), mo.name())),
         reply,
         m,
     }

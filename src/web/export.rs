@@ -15,6 +15,7 @@ use futures::{Stream, StreamExt};
 use super::urls;
 use super::util::{rfc3339, sender};
 use super::{AppState, WebError, visible_list};
+use crate::domain::month::Month;
 use crate::store::{ExportRow, ExportScope};
 
 type St = State<Arc<AppState>>;
@@ -149,20 +150,22 @@ pub async fn month_mbox(
     Path((list, year, month)): Path<(String, String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let (Ok(y), Ok(m)) = (year.parse::<i64>(), month.parse::<i64>()) else {
+    let (Ok(y), Ok(m)) = (year.parse::<i32>(), month.parse::<u32>()) else {
         return Err(WebError::NotFound);
     };
-    if !(1..=12).contains(&m) {
-        return Err(WebError::NotFound);
-    }
+    let m = Month::from_ym(y, m).ok_or(WebError::NotFound)?;
     let body = gz_body(
-        st.store
-            .export_stream(l.id, ExportScope::Month(y * 100 + m)),
+        st.store.export_stream(l.id, ExportScope::Month(m.code())),
         mboxrd_entry,
     );
     Ok(mbox_response(
         body,
-        &format!("{}-{y:04}-{m:02}.mbox.gz", safe_name(&l.name)),
+        &format!(
+            "{}-{:04}-{:02}.mbox.gz",
+            safe_name(&l.name),
+            m.year(),
+            m.month()
+        ),
     ))
 }
 

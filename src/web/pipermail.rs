@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::urls;
 use super::{AppState, WebError, visible_list};
-use crate::domain::month::parse_month;
+use crate::domain::month::{Month, parse_month};
 use crate::store::{ExportRow, ExportScope};
 
 type St = State<Arc<AppState>>;
@@ -44,9 +44,8 @@ pub async fn path(
     // Month text archives.
     for (suffix, gz) in [(".txt.gz", true), (".txt", false)] {
         if let Some(stem) = rest.strip_suffix(suffix) {
-            let (y, m) = parse_month(stem).ok_or_else(|| not_here(&rest))?;
-            let ym = y as i64 * 100 + m as i64;
-            if st.store.month_count(l.id, ym).await? == 0 {
+            let ym = pipermail_month(stem).ok_or_else(|| not_here(&rest))?;
+            if st.store.month_count(l.id, ym.code()).await? == 0 {
                 return Err(not_here(&rest));
             }
             return Ok(month_text(&st, l.id, ym, gz, &rest));
@@ -59,9 +58,8 @@ pub async fn path(
     if month_part == "attachments" {
         return Err(not_here(&rest));
     }
-    let (y, m) = parse_month(month_part).ok_or_else(|| not_here(&rest))?;
-    let ym = y as i64 * 100 + m as i64;
-    if st.store.month_count(l.id, ym).await? == 0 {
+    let ym = pipermail_month(month_part).ok_or_else(|| not_here(&rest))?;
+    if st.store.month_count(l.id, ym.code()).await? == 0 {
         return Err(not_here(&rest));
     }
     match page {
@@ -126,8 +124,15 @@ fn text_entry(out: &mut Vec<u8>, r: &ExportRow) {
     out.extend_from_slice(b"\n");
 }
 
-fn month_text(st: &AppState, list_id: i64, ym: i64, gz: bool, name: &str) -> Response {
-    let rows = st.store.export_stream(list_id, ExportScope::Month(ym));
+/// The month a pipermail name (`2008-April`) stands for.
+fn pipermail_month(stem: &str) -> Option<Month> {
+    parse_month(stem).and_then(|(y, m)| Month::from_ym(y, m))
+}
+
+fn month_text(st: &AppState, list_id: i64, ym: Month, gz: bool, name: &str) -> Response {
+    let rows = st
+        .store
+        .export_stream(list_id, ExportScope::Month(ym.code()));
     if gz {
         let body = super::export::gz_body(rows, text_entry);
         return (

@@ -5,6 +5,7 @@
 //! so that the router hands the handler back exactly the name or key it was given.
 
 use crate::domain::escape::enc;
+use crate::domain::month::Month;
 
 pub const INDEX: &str = "/";
 pub const HEALTHZ: &str = "/healthz";
@@ -66,21 +67,21 @@ pub fn list_atom(list: &str) -> String {
     format!("{}new.atom", self::list(list))
 }
 
-/// A month's page, its messages in thread order (`month` is a `YYYYMM` code).
-pub fn month(list: &str, month: i64) -> String {
-    format!("/{}/{:04}/{:02}/", enc(list), month / 100, month % 100)
+/// A month's page, its messages in thread order.
+pub fn month(list: &str, month: Month) -> String {
+    format!("/{}/{:04}/{:02}/", enc(list), month.year(), month.month())
 }
 
 /// A month in one of its orderings (`date`, `author`, `subject`); `thread` is the month's
 /// own page, which the ordered address only redirects to.
-pub fn month_order(list: &str, month: i64, order: &str) -> String {
+pub fn month_order(list: &str, month: Month, order: &str) -> String {
     if order == "thread" {
         return self::month(list, month);
     }
     format!("{}{}/", self::month(list, month), enc(order))
 }
 
-pub fn month_mbox(list: &str, month: i64) -> String {
+pub fn month_mbox(list: &str, month: Month) -> String {
     format!("{}mbox.gz", self::month(list, month))
 }
 
@@ -225,7 +226,8 @@ mod tests {
             assert_eq!(routed(&list_atom(l)).await, expect(LIST_ATOM, &ls));
             assert_eq!(routed(&search(Some(l))).await, expect(LIST_SEARCH, &ls));
             assert_eq!(routed(&pipermail(l)).await, expect(PIPERMAIL, &ls));
-            for (m, y, mo) in [(200804, "2008", "04"), (199912, "1999", "12")] {
+            for (m, y, mo) in [((2008, 4), "2008", "04"), ((1999, 12), "1999", "12")] {
+                let m = Month::from_ym(m.0, m.1).unwrap();
                 let ms = [("list", l), ("year", y), ("month", mo)];
                 assert_eq!(routed(&month(l, m)).await, expect(MONTH, &ms));
                 assert_eq!(routed(&month_mbox(l, m)).await, expect(MONTH_MBOX, &ms));

@@ -49,7 +49,7 @@ pub fn sender(name: &str, addr: &str) -> String {
 }
 
 pub use crate::domain::escape::{enc, enc_query};
-pub use crate::domain::month::{MONTH_NAMES as MONTHS, month_name, month_step};
+pub use crate::domain::month::MONTH_NAMES as MONTHS;
 
 /// Current year, for "this year" summaries.
 pub fn this_year() -> i64 {
