@@ -174,7 +174,7 @@ pub async fn thread_mbox(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let t = super::browse::thread_of_message(&st, &l, &mkey).await?;
+    let t = super::thread::thread_of_message(&st, &l, &mkey).await?;
     let body = gz_body(
         st.store.export_stream(l.id, ExportScope::Thread(t)),
         mboxrd_entry,
@@ -306,7 +306,7 @@ pub async fn thread_atom(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let t = super::browse::thread_of_message(&st, &l, &mkey).await?;
+    let t = super::thread::thread_of_message(&st, &l, &mkey).await?;
     let base = st.base_url.clone();
     let mut rows: Vec<ExportRow> = st
         .store

@@ -109,6 +109,19 @@ pub fn thread(list: &str, key: &str) -> String {
     format!("/{}/t/{}/", enc(list), enc(key))
 }
 
+/// A message in place on its thread's page.
+pub fn thread_at(list: &str, root: &str, key: &str) -> String {
+    format!("{}#{}", thread(list, root), anchor(key))
+}
+
+/// The fragment id of a message on its thread page: short, and the same whatever
+/// characters the key holds.
+pub fn anchor(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(key.as_bytes());
+    format!("m-{}", hex::encode(&d[..6]))
+}
+
 pub fn thread_mbox(list: &str, key: &str) -> String {
     format!("{}mbox.gz", thread(list, key))
 }
