@@ -12,8 +12,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
-use super::util::{enc, rfc3339, sender};
+use super::urls;
+use super::util::{rfc3339, sender};
 use super::{AppState, WebError, visible_list};
+use crate::domain::month::Month;
 use crate::store::{ExportRow, ExportScope};
 
 type St = State<Arc<AppState>>;
@@ -148,20 +150,22 @@ pub async fn month_mbox(
     Path((list, year, month)): Path<(String, String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let (Ok(y), Ok(m)) = (year.parse::<i64>(), month.parse::<i64>()) else {
+    let (Ok(y), Ok(m)) = (year.parse::<i32>(), month.parse::<u32>()) else {
         return Err(WebError::NotFound);
     };
-    if !(1..=12).contains(&m) {
-        return Err(WebError::NotFound);
-    }
+    let m = Month::from_ym(y, m).ok_or(WebError::NotFound)?;
     let body = gz_body(
-        st.store
-            .export_stream(l.id, ExportScope::Month(y * 100 + m)),
+        st.store.export_stream(l.id, ExportScope::Month(m.code())),
         mboxrd_entry,
     );
     Ok(mbox_response(
         body,
-        &format!("{}-{y:04}-{m:02}.mbox.gz", safe_name(&l.name)),
+        &format!(
+            "{}-{:04}-{:02}.mbox.gz",
+            safe_name(&l.name),
+            m.year(),
+            m.month()
+        ),
     ))
 }
 
@@ -170,7 +174,7 @@ pub async fn thread_mbox(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let t = super::browse::thread_of_message(&st, &l, &mkey).await?;
+    let t = super::thread::thread_of_message(&st, &l, &mkey).await?;
     let body = gz_body(
         st.store.export_stream(l.id, ExportScope::Thread(t)),
         mboxrd_entry,
@@ -227,7 +231,7 @@ struct EntryOf<'a> {
 }
 
 fn entry(base: &str, m: EntryOf) -> Entry {
-    let url = format!("{base}/{}/m/{}/", enc(m.list), enc(m.mkey));
+    let url = format!("{base}{}", urls::message(m.list, m.mkey));
     Entry {
         id: url.clone(),
         url,
@@ -283,11 +287,11 @@ pub async fn list_atom(State(st): St, Path(list): Path<String>) -> Result<Respon
     let l = visible_list(&st, &list).await?;
     let base = st.base_url.clone();
     let rows = st.store.latest_messages(l.id, 50).await?;
-    let alt_url = format!("{base}/{}/", enc(&l.name));
+    let alt_url = format!("{base}{}", urls::list(&l.name));
     atom(Feed {
         id: alt_url.clone(),
         title: format!("{}: new messages", l.name),
-        self_url: format!("{alt_url}new.atom"),
+        self_url: format!("{base}{}", urls::list_atom(&l.name)),
         updated: rows
             .first()
             .map(|r| rfc3339(&r.date))
@@ -302,7 +306,7 @@ pub async fn thread_atom(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let t = super::browse::thread_of_message(&st, &l, &mkey).await?;
+    let t = super::thread::thread_of_message(&st, &l, &mkey).await?;
     let base = st.base_url.clone();
     let mut rows: Vec<ExportRow> = st
         .store
@@ -316,7 +320,7 @@ pub async fn thread_atom(
         .await;
     rows.reverse();
     rows.truncate(50);
-    let alt_url = format!("{base}/{}/t/{}/", enc(&l.name), enc(&mkey));
+    let alt_url = format!("{base}{}", urls::thread(&l.name, &mkey));
     atom(Feed {
         id: alt_url.clone(),
         title: format!(
@@ -324,7 +328,7 @@ pub async fn thread_atom(
             l.name,
             rows.last().map(|r| r.subject.clone()).unwrap_or_default()
         ),
-        self_url: format!("{alt_url}atom"),
+        self_url: format!("{base}{}", urls::thread_atom(&l.name, &mkey)),
         updated: rows
             .first()
             .map(|r| rfc3339(&r.date))

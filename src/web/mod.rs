@@ -2,13 +2,18 @@
 //! HTTP behaviour common to all pages (compression, caching validators, security headers,
 //! timeouts, request logs).
 
-mod browse;
 mod cache;
 mod export;
 mod http;
+mod lists;
+mod message;
+mod month;
 mod pipermail;
 mod search;
 pub mod server;
+mod site;
+mod thread;
+pub mod urls;
 pub mod util;
 
 use std::sync::Arc;
@@ -70,19 +75,17 @@ impl From<sqlx::Error> for WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
-            WebError::NotFound => browse::error_page(StatusCode::NOT_FOUND, "Not found", ""),
-            WebError::NotFoundHint(h) => browse::error_page(StatusCode::NOT_FOUND, "Not found", &h),
-            WebError::Gone => browse::error_page(
+            WebError::NotFound => site::error_page(StatusCode::NOT_FOUND, "Not found", ""),
+            WebError::NotFoundHint(h) => site::error_page(StatusCode::NOT_FOUND, "Not found", &h),
+            WebError::Gone => site::error_page(
                 StatusCode::GONE,
                 "Removed",
                 "This message was removed from the archive.",
             ),
-            WebError::BadRequest(h) => {
-                browse::error_page(StatusCode::BAD_REQUEST, "Bad request", &h)
-            }
+            WebError::BadRequest(h) => site::error_page(StatusCode::BAD_REQUEST, "Bad request", &h),
             WebError::Internal(e) => {
                 tracing::error!("internal error: {e:#}");
-                browse::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "")
+                site::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "")
             }
         }
     }
@@ -243,33 +246,30 @@ pub fn router_configured(
         tags: Default::default(),
     });
     Router::new()
-        .route("/", get(browse::index))
-        .route("/healthz", get(healthz))
-        .route("/search", get(search::search_all))
-        .route("/{list}/search", get(search::search_list))
-        .route("/robots.txt", get(browse::robots))
-        .route("/static/{file}", get(browse::static_file))
-        .route("/r/{id}", get(browse::resolve))
-        .route("/{list}", get(browse::list_redirect))
-        .route("/{list}/", get(browse::list_page))
-        .route("/{list}/mbox.gz", get(export::list_mbox))
-        .route("/{list}/new.atom", get(export::list_atom))
-        .route("/{list}/{year}/{month}/", get(browse::month_thread))
-        .route(
-            "/{list}/{year}/{month}/{order}/",
-            get(browse::month_ordered),
-        )
-        .route("/{list}/{year}/{month}/mbox.gz", get(export::month_mbox))
-        .route("/{list}/m/{mkey}/", get(browse::message_page))
-        .route("/{list}/m/{mkey}", get(browse::message_redirect))
-        .route("/{list}/m/{mkey}/raw", get(browse::raw_message))
-        .route("/{list}/m/{mkey}/a/{idx}/{name}", get(browse::attachment))
-        .route("/{list}/t/{mkey}/", get(browse::thread_page))
-        .route("/{list}/t/{mkey}/mbox.gz", get(export::thread_mbox))
-        .route("/{list}/t/{mkey}/atom", get(export::thread_atom))
-        .route("/pipermail/{list}", get(pipermail::list_root))
-        .route("/pipermail/{list}/", get(pipermail::list_root))
-        .route("/pipermail/{list}/{*rest}", get(pipermail::path))
+        .route(urls::INDEX, get(lists::index))
+        .route(urls::HEALTHZ, get(healthz))
+        .route(urls::SEARCH, get(search::search_all))
+        .route(urls::LIST_SEARCH, get(search::search_list))
+        .route(urls::ROBOTS, get(site::robots))
+        .route(urls::STATIC, get(site::static_file))
+        .route(urls::RESOLVE, get(message::resolve))
+        .route(urls::LIST_BARE, get(lists::list_redirect))
+        .route(urls::LIST, get(lists::list_page))
+        .route(urls::LIST_MBOX, get(export::list_mbox))
+        .route(urls::LIST_ATOM, get(export::list_atom))
+        .route(urls::MONTH, get(month::month_thread))
+        .route(urls::MONTH_ORDER, get(month::month_ordered))
+        .route(urls::MONTH_MBOX, get(export::month_mbox))
+        .route(urls::MESSAGE, get(message::message_page))
+        .route(urls::MESSAGE_BARE, get(message::message_redirect))
+        .route(urls::MESSAGE_RAW, get(message::raw_message))
+        .route(urls::ATTACHMENT, get(message::attachment))
+        .route(urls::THREAD, get(thread::thread_page))
+        .route(urls::THREAD_MBOX, get(export::thread_mbox))
+        .route(urls::THREAD_ATOM, get(export::thread_atom))
+        .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
+        .route(urls::PIPERMAIL, get(pipermail::list_root))
+        .route(urls::PIPERMAIL_PATH, get(pipermail::path))
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response(rejection_page))
         .layer(axum::middleware::from_fn_with_state(
@@ -375,9 +375,4 @@ pub fn moved(to: &str) -> Response {
         Ok(v) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, v)]).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
-}
-
-/// The fragment id of a message on its thread page.
-pub fn browse_anchor(key: &str) -> String {
-    browse::anchor(key)
 }

@@ -10,16 +10,16 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::util::{enc, month_url};
+use super::urls;
 use super::{AppState, WebError, visible_list};
-use crate::domain::month::parse_month;
+use crate::domain::month::{Month, parse_month};
 use crate::store::{ExportRow, ExportScope};
 
 type St = State<Arc<AppState>>;
 
 pub async fn list_root(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    Ok(super::moved(&format!("/{}/", enc(&l.name))))
+    Ok(super::moved(&urls::list(&l.name)))
 }
 
 fn moved(to: &str) -> Result<Response, WebError> {
@@ -31,9 +31,8 @@ pub async fn path(
     Path((list, rest)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
-    let lenc = enc(&l.name);
     if rest.is_empty() || rest == "index.html" || rest == "index.htm" {
-        return moved(&format!("/{lenc}/"));
+        return moved(&urls::list(&l.name));
     }
     let not_here = |what: &str| {
         WebError::NotFoundHint(format!(
@@ -45,9 +44,8 @@ pub async fn path(
     // Month text archives.
     for (suffix, gz) in [(".txt.gz", true), (".txt", false)] {
         if let Some(stem) = rest.strip_suffix(suffix) {
-            let (y, m) = parse_month(stem).ok_or_else(|| not_here(&rest))?;
-            let ym = y as i64 * 100 + m as i64;
-            if st.store.month_count(l.id, ym).await? == 0 {
+            let ym = pipermail_month(stem).ok_or_else(|| not_here(&rest))?;
+            if st.store.month_count(l.id, ym.code()).await? == 0 {
                 return Err(not_here(&rest));
             }
             return Ok(month_text(&st, l.id, ym, gz, &rest));
@@ -60,17 +58,15 @@ pub async fn path(
     if month_part == "attachments" {
         return Err(not_here(&rest));
     }
-    let (y, m) = parse_month(month_part).ok_or_else(|| not_here(&rest))?;
-    let ym = y as i64 * 100 + m as i64;
-    let base = month_url(&l.name, ym);
-    if st.store.month_count(l.id, ym).await? == 0 {
+    let ym = pipermail_month(month_part).ok_or_else(|| not_here(&rest))?;
+    if st.store.month_count(l.id, ym.code()).await? == 0 {
         return Err(not_here(&rest));
     }
     match page {
-        "" | "index.html" | "thread.html" => moved(&base),
-        "date.html" => moved(&format!("{base}date/")),
-        "author.html" => moved(&format!("{base}author/")),
-        "subject.html" => moved(&format!("{base}subject/")),
+        "" | "index.html" | "thread.html" => moved(&urls::month(&l.name, ym)),
+        "date.html" => moved(&urls::month_order(&l.name, ym, "date")),
+        "author.html" => moved(&urls::month_order(&l.name, ym, "author")),
+        "subject.html" => moved(&urls::month_order(&l.name, ym, "subject")),
         p => {
             let number = p
                 .strip_suffix(".html")
@@ -78,7 +74,7 @@ pub async fn path(
                 .and_then(|n| n.parse::<i64>().ok())
                 .ok_or_else(|| not_here(&rest))?;
             match st.store.pipermail_number(l.id, number).await? {
-                Some(mkey) => moved(&format!("/{lenc}/m/{}/", enc(&mkey))),
+                Some(mkey) => moved(&urls::message(&l.name, &mkey)),
                 None => Err(not_here(&rest)),
             }
         }
@@ -128,8 +124,15 @@ fn text_entry(out: &mut Vec<u8>, r: &ExportRow) {
     out.extend_from_slice(b"\n");
 }
 
-fn month_text(st: &AppState, list_id: i64, ym: i64, gz: bool, name: &str) -> Response {
-    let rows = st.store.export_stream(list_id, ExportScope::Month(ym));
+/// The month a pipermail name (`2008-April`) stands for.
+fn pipermail_month(stem: &str) -> Option<Month> {
+    parse_month(stem).and_then(|(y, m)| Month::from_ym(y, m))
+}
+
+fn month_text(st: &AppState, list_id: i64, ym: Month, gz: bool, name: &str) -> Response {
+    let rows = st
+        .store
+        .export_stream(list_id, ExportScope::Month(ym.code()));
     if gz {
         let body = super::export::gz_body(rows, text_entry);
         return (

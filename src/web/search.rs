@@ -10,7 +10,8 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 
-use super::util::{enc, enc_query, fmt_date, sender};
+use super::urls;
+use super::util::{enc_query, fmt_date, sender};
 use super::{AppState, WebError, is_visible, visible_list};
 use crate::domain::escape::Html;
 use crate::render::marked;
@@ -215,10 +216,7 @@ async fn run(
     } else {
         Order::Newest
     });
-    let base = match &scope {
-        Some(l) => format!("/{}/search", enc(&l.name)),
-        None => "/search".to_string(),
-    };
+    let base = urls::search(scope.as_ref().map(|l| l.name.as_str()));
     let ask = Ask {
         lists: all.into_iter().map(|l| (l.id, l)).collect(),
         p,
@@ -444,8 +442,8 @@ async fn hits(
         hits.push(Hit {
             thread: counts
                 .get(&h.id)
-                .map(|n| (format!("/{}/t/{}/", enc(&list), enc(&h.mkey)), *n)),
-            url: format!("/{}/m/{}/", enc(&list), enc(&h.mkey)),
+                .map(|n| (urls::thread(&list, &h.mkey), *n)),
+            url: urls::message(&list, &h.mkey),
             subject,
             from,
             date: fmt_date(&h.date),
@@ -453,7 +451,7 @@ async fn hits(
                 .lists
                 .iter()
                 .filter(|l| is_visible(l.2))
-                .map(|l| (l.1.clone(), format!("/{}/", enc(&l.1))))
+                .map(|l| (l.1.clone(), urls::list(&l.1)))
                 .collect(),
             snippet: marked(&snippet.text, &snippet.marks),
         });

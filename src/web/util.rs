@@ -1,4 +1,4 @@
-//! Small helpers shared by pages and templates: URL segments, dates, addresses.
+//! Small helpers shared by pages and templates: dates, addresses, URL segments.
 
 use chrono::{Datelike, FixedOffset};
 
@@ -49,12 +49,7 @@ pub fn sender(name: &str, addr: &str) -> String {
 }
 
 pub use crate::domain::escape::{enc, enc_query};
-pub use crate::domain::month::{MONTH_NAMES as MONTHS, month_name, month_step};
-
-/// YYYYMM -> "/list/2008/04/".
-pub fn month_url(list: &str, m: i64) -> String {
-    format!("/{}/{:04}/{:02}/", enc(list), m / 100, m % 100)
-}
+pub use crate::domain::month::MONTH_NAMES as MONTHS;
 
 /// Current year, for "this year" summaries.
 pub fn this_year() -> i64 {

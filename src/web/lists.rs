@@ -1,0 +1,151 @@
+//! The front page and each list's overview: where a reader starts, and what tells them
+//! how much a list holds and when it was busy.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+
+use super::urls;
+use super::{AppState, WebError, list_tags, visible_list};
+
+use crate::domain::escape::Html;
+use crate::domain::month::Month;
+use crate::render::{chart, listing_subject};
+use crate::store::{ListRow, ThreadSummary};
+
+type St = State<Arc<AppState>>;
+
+struct IndexRow {
+    name: String,
+    description: String,
+    messages: i64,
+    threads: i64,
+    first: Option<i64>,
+    last: Option<i64>,
+    chart: Html,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage {
+    lists: Vec<IndexRow>,
+}
+
+pub async fn index(State(st): St) -> Result<impl IntoResponse, WebError> {
+    let mut lists = Vec::new();
+    for l in st.store.list_summaries().await? {
+        if !super::is_visible(l.private) {
+            continue;
+        }
+        let Some(row) = st.store.list_by_name(&l.name).await? else {
+            continue;
+        };
+        let months = st.store.month_counts(row.id).await?;
+        lists.push(IndexRow {
+            chart: chart::bars(&last_months(&months, 24), 120, 24),
+            name: l.name,
+            description: l.description,
+            messages: l.messages,
+            threads: l.threads,
+            first: l.first_date,
+            last: l.last_date,
+        });
+    }
+    Ok(IndexPage { lists })
+}
+
+/// Counts of the last `n` months up to the newest one that has mail, zeros included.
+fn last_months(months: &[crate::store::MonthCount], n: usize) -> Vec<(String, i64)> {
+    let counts: HashMap<i64, i64> = months.iter().map(|m| (m.month, m.count)).collect();
+    let mut out = Vec::new();
+    let mut m = months.last().and_then(|m| Month::from_code(m.month));
+    for _ in 0..n {
+        let Some(this) = m else { break };
+        out.push((this.name(), counts.get(&this.code()).copied().unwrap_or(0)));
+        m = this.prev();
+    }
+    out.reverse();
+    out
+}
+
+// ---- list overview ----------------------------------------------------------------
+
+struct YearRow {
+    year: i64,
+    total: i64,
+    /// (count, url) per calendar month; count 0 = no link.
+    months: Vec<(i64, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "list.html")]
+struct ListPage {
+    name: String,
+    title: String,
+    description: String,
+    total: i64,
+    years: Vec<YearRow>,
+    threads: Vec<ThreadSummary>,
+    chart: Html,
+}
+
+pub async fn list_redirect(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    Ok(super::moved(&urls::list(&l.name)))
+}
+
+pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
+    let l = visible_list(&st, &list).await?;
+    if l.name != list {
+        return Ok(super::moved(&urls::list(&l.name)));
+    }
+    let months = st.store.month_counts(l.id).await?;
+    let mut years: Vec<YearRow> = Vec::new();
+    for (month, count) in months
+        .iter()
+        .rev()
+        .filter_map(|m| Some((Month::from_code(m.month)?, m.count)))
+    {
+        let y = i64::from(month.year());
+        if years.last().is_none_or(|r| r.year != y) {
+            years.push(YearRow {
+                year: y,
+                total: 0,
+                months: vec![(0, String::new()); 12],
+            });
+        }
+        if let Some(row) = years.last_mut() {
+            row.months[month.month() as usize - 1] = (count, urls::month(&l.name, month));
+            row.total += count;
+        }
+    }
+    let total = months.iter().map(|m| m.count).sum();
+    let tags = list_tags(&st).await?;
+    let mut threads = st.store.recent_threads(l.id, 30).await?;
+    for t in &mut threads {
+        t.subject = listing_subject(&t.subject, &tags).into_owned();
+    }
+    let chart = chart::bars(&last_months(&months, 60), 600, 60);
+    Ok(ListPage {
+        title: list_title(&l),
+        name: l.name,
+        description: l.description,
+        total,
+        years,
+        threads,
+        chart,
+    }
+    .into_response())
+}
+
+fn list_title(l: &ListRow) -> String {
+    if l.title.is_empty() {
+        l.name.clone()
+    } else {
+        l.title.clone()
+    }
+}

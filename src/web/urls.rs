@@ -1,0 +1,276 @@
+//! Every address of the site, spelled once. The router declares its routes with the
+//! patterns here, and every link, redirect and feed entry is made by the builder beside its
+//! pattern, so a route cannot move without its links moving with it. Builders percent-encode
+//! each segment (list names and message keys hold `/`, `%`, spaces and any other character)
+//! so that the router hands the handler back exactly the name or key it was given.
+
+use crate::domain::escape::enc;
+use crate::domain::month::Month;
+
+pub const INDEX: &str = "/";
+pub const HEALTHZ: &str = "/healthz";
+pub const ROBOTS: &str = "/robots.txt";
+pub const STATIC: &str = "/static/{file}";
+pub const SEARCH: &str = "/search";
+pub const LIST_SEARCH: &str = "/{list}/search";
+pub const RESOLVE: &str = "/r/{id}";
+/// A list without its trailing slash: redirects to [`LIST`].
+pub const LIST_BARE: &str = "/{list}";
+pub const LIST: &str = "/{list}/";
+pub const LIST_MBOX: &str = "/{list}/mbox.gz";
+pub const LIST_ATOM: &str = "/{list}/new.atom";
+pub const MONTH: &str = "/{list}/{year}/{month}/";
+pub const MONTH_ORDER: &str = "/{list}/{year}/{month}/{order}/";
+pub const MONTH_MBOX: &str = "/{list}/{year}/{month}/mbox.gz";
+pub const MESSAGE: &str = "/{list}/m/{mkey}/";
+/// A message without its trailing slash: redirects to [`MESSAGE`].
+pub const MESSAGE_BARE: &str = "/{list}/m/{mkey}";
+pub const MESSAGE_RAW: &str = "/{list}/m/{mkey}/raw";
+pub const ATTACHMENT: &str = "/{list}/m/{mkey}/a/{idx}/{name}";
+pub const THREAD: &str = "/{list}/t/{mkey}/";
+pub const THREAD_MBOX: &str = "/{list}/t/{mkey}/mbox.gz";
+pub const THREAD_ATOM: &str = "/{list}/t/{mkey}/atom";
+/// Addresses a Mailman 2 archive published, kept working by redirects.
+pub const PIPERMAIL_BARE: &str = "/pipermail/{list}";
+pub const PIPERMAIL: &str = "/pipermail/{list}/";
+pub const PIPERMAIL_PATH: &str = "/pipermail/{list}/{*rest}";
+
+pub fn static_file(file: &str) -> String {
+    format!("/static/{}", enc(file))
+}
+
+/// The search page of one list, or of all lists.
+pub fn search(scope: Option<&str>) -> String {
+    match scope {
+        Some(list) => list_search(list),
+        None => SEARCH.to_string(),
+    }
+}
+
+pub fn list_search(list: &str) -> String {
+    format!("/{}/search", enc(list))
+}
+
+pub fn resolve(message_id: &str) -> String {
+    format!("/r/{}", enc(message_id))
+}
+
+pub fn list(list: &str) -> String {
+    format!("/{}/", enc(list))
+}
+
+pub fn list_mbox(list: &str) -> String {
+    format!("{}mbox.gz", self::list(list))
+}
+
+pub fn list_atom(list: &str) -> String {
+    format!("{}new.atom", self::list(list))
+}
+
+/// A month's page, its messages in thread order.
+pub fn month(list: &str, month: Month) -> String {
+    format!("/{}/{:04}/{:02}/", enc(list), month.year(), month.month())
+}
+
+/// A month in one of its orderings (`date`, `author`, `subject`); `thread` is the month's
+/// own page, which the ordered address only redirects to.
+pub fn month_order(list: &str, month: Month, order: &str) -> String {
+    if order == "thread" {
+        return self::month(list, month);
+    }
+    format!("{}{}/", self::month(list, month), enc(order))
+}
+
+pub fn month_mbox(list: &str, month: Month) -> String {
+    format!("{}mbox.gz", self::month(list, month))
+}
+
+pub fn message(list: &str, key: &str) -> String {
+    format!("/{}/m/{}/", enc(list), enc(key))
+}
+
+pub fn message_raw(list: &str, key: &str) -> String {
+    format!("{}{}", message(list, key), RAW_HERE)
+}
+
+pub fn attachment(list: &str, key: &str, idx: i64, name: &str) -> String {
+    format!("{}{}", message(list, key), attachment_here(idx, name))
+}
+
+/// The raw message, relative to its message page (the page links it that way).
+pub const RAW_HERE: &str = "raw";
+
+/// An attachment, relative to its message page (the page links it that way).
+pub fn attachment_here(idx: i64, name: &str) -> String {
+    format!("a/{idx}/{}", enc(name))
+}
+
+pub fn thread(list: &str, key: &str) -> String {
+    format!("/{}/t/{}/", enc(list), enc(key))
+}
+
+/// A message in place on its thread's page.
+pub fn thread_at(list: &str, root: &str, key: &str) -> String {
+    format!("{}#{}", thread(list, root), anchor(key))
+}
+
+/// The fragment id of a message on its thread page: short, and the same whatever
+/// characters the key holds.
+pub fn anchor(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(key.as_bytes());
+    format!("m-{}", hex::encode(&d[..6]))
+}
+
+pub fn thread_mbox(list: &str, key: &str) -> String {
+    format!("{}mbox.gz", thread(list, key))
+}
+
+pub fn thread_atom(list: &str, key: &str) -> String {
+    format!("{}atom", thread(list, key))
+}
+
+pub fn pipermail(list: &str) -> String {
+    format!("/pipermail/{}/", enc(list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::Path;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    /// A router over the same patterns as the site's, each route answering with its own
+    /// pattern and the segments it read, decoded as the site's handlers read them.
+    fn echo() -> Router {
+        async fn none() -> String {
+            String::new()
+        }
+        async fn all(Path(p): Path<Vec<(String, String)>>) -> String {
+            p.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        let mut r = Router::new();
+        for pattern in [INDEX, HEALTHZ, ROBOTS, SEARCH] {
+            r = r.route(pattern, get(move || async move { format!("{pattern}\n") }));
+        }
+        for pattern in [
+            STATIC,
+            LIST_SEARCH,
+            RESOLVE,
+            LIST_BARE,
+            LIST,
+            LIST_MBOX,
+            LIST_ATOM,
+            MONTH,
+            MONTH_ORDER,
+            MONTH_MBOX,
+            MESSAGE,
+            MESSAGE_BARE,
+            MESSAGE_RAW,
+            ATTACHMENT,
+            THREAD,
+            THREAD_MBOX,
+            THREAD_ATOM,
+            PIPERMAIL_BARE,
+            PIPERMAIL,
+            PIPERMAIL_PATH,
+        ] {
+            r = r.route(
+                pattern,
+                get(move |p: Path<Vec<(String, String)>>| async move {
+                    format!("{pattern}\n{}", all(p).await)
+                }),
+            );
+        }
+        r.fallback(none)
+    }
+
+    async fn routed(url: &str) -> String {
+        let res = echo()
+            .oneshot(Request::get(url).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    fn expect(pattern: &str, segments: &[(&str, &str)]) -> String {
+        let segs: Vec<String> = segments.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{pattern}\n{}", segs.join("\n"))
+    }
+
+    #[tokio::test]
+    async fn every_builder_reaches_its_route_with_its_segments() {
+        let lists = ["dev", "dev@lists.example.org", "a b/c%d", "ünï"];
+        let keys = [
+            "x@y",
+            "a/b%c+d#e?f g@h",
+            "ünïcødé@例え.jp",
+            "100%@x",
+            "..",
+            "2008",
+        ];
+        assert_eq!(routed(INDEX).await, "/\n");
+        assert_eq!(routed(&search(None)).await, "/search\n");
+        assert_eq!(
+            routed(&static_file("style.css")).await,
+            expect(STATIC, &[("file", "style.css")])
+        );
+        for id in keys {
+            assert_eq!(
+                routed(&resolve(id)).await,
+                expect(RESOLVE, &[("id", id)]),
+                "{id}"
+            );
+        }
+        for l in lists {
+            let ls = [("list", l)];
+            assert_eq!(routed(&list(l)).await, expect(LIST, &ls), "{l}");
+            assert_eq!(routed(&list_mbox(l)).await, expect(LIST_MBOX, &ls));
+            assert_eq!(routed(&list_atom(l)).await, expect(LIST_ATOM, &ls));
+            assert_eq!(routed(&search(Some(l))).await, expect(LIST_SEARCH, &ls));
+            assert_eq!(routed(&pipermail(l)).await, expect(PIPERMAIL, &ls));
+            for (m, y, mo) in [((2008, 4), "2008", "04"), ((1999, 12), "1999", "12")] {
+                let m = Month::from_ym(m.0, m.1).unwrap();
+                let ms = [("list", l), ("year", y), ("month", mo)];
+                assert_eq!(routed(&month(l, m)).await, expect(MONTH, &ms));
+                assert_eq!(routed(&month_mbox(l, m)).await, expect(MONTH_MBOX, &ms));
+                assert_eq!(
+                    routed(&month_order(l, m, "thread")).await,
+                    expect(MONTH, &ms)
+                );
+                for o in ["date", "author", "subject"] {
+                    let os = [("list", l), ("year", y), ("month", mo), ("order", o)];
+                    assert_eq!(
+                        routed(&month_order(l, m, o)).await,
+                        expect(MONTH_ORDER, &os)
+                    );
+                }
+            }
+            for k in keys {
+                let ks = [("list", l), ("mkey", k)];
+                assert_eq!(routed(&message(l, k)).await, expect(MESSAGE, &ks), "{k}");
+                assert_eq!(routed(&message_raw(l, k)).await, expect(MESSAGE_RAW, &ks));
+                assert_eq!(routed(&thread(l, k)).await, expect(THREAD, &ks));
+                assert_eq!(routed(&thread_mbox(l, k)).await, expect(THREAD_MBOX, &ks));
+                assert_eq!(routed(&thread_atom(l, k)).await, expect(THREAD_ATOM, &ks));
+                for name in ["a.pdf", "ü b/c?.png"] {
+                    let a = [("list", l), ("mkey", k), ("idx", "3"), ("name", name)];
+                    assert_eq!(
+                        routed(&attachment(l, k, 3, name)).await,
+                        expect(ATTACHMENT, &a)
+                    );
+                }
+            }
+        }
+    }
+}
