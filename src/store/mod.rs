@@ -3,10 +3,12 @@
 //! be added by reimplementing this module alone.
 
 mod browse;
+mod error;
 mod raw;
 mod read;
 mod search;
 pub use browse::*;
+pub use error::{Error, Result};
 pub use raw::{compress, inflate, inflating};
 pub use read::*;
 pub use search::*;
@@ -21,11 +23,15 @@ use sqlx::{ConnectOptions, Row, SqliteConnection, SqlitePool};
 use crate::domain::normalize::Normalized;
 use crate::domain::thread::{Changes, NodeRow, Threader};
 
-pub type Result<T> = std::result::Result<T, sqlx::Error>;
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Handle on the SQLite database of a data directory.
+///
+/// Its API speaks of lists, messages and threads, and fails with [`Error`]; the pool, the
+/// connection type and the SQL dialect are private to this module. A PostgreSQL backend
+/// would change those (a `PgPool`, `$1` placeholders, `ON CONFLICT` and `RETURNING` as
+/// they are, `json_agg` for SQLite's `json_group_array`, the migrations) and nothing that
+/// callers see.
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -83,7 +89,7 @@ macro_rules! item_text_columns {
 pub(crate) use item_text_columns;
 
 /// A node from a row that selected [`node_columns`].
-fn node_row(r: &sqlx::sqlite::SqliteRow) -> Result<NodeRow> {
+fn node_row(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<NodeRow> {
     Ok(NodeRow {
         key: r.try_get("mkey")?,
         parent: r.try_get("parent")?,
@@ -100,7 +106,7 @@ fn node_row(r: &sqlx::sqlite::SqliteRow) -> Result<NodeRow> {
 fn lossy<I: sqlx::ColumnIndex<sqlx::sqlite::SqliteRow>>(
     r: &sqlx::sqlite::SqliteRow,
     i: I,
-) -> Result<String> {
+) -> sqlx::Result<String> {
     let bytes: Option<Vec<u8>> = r.try_get(i)?;
     Ok(match bytes.map(String::from_utf8) {
         None => String::new(),
@@ -118,9 +124,9 @@ fn now() -> i64 {
 
 impl Store {
     /// Opens (creating if needed) `larch.db` in `dir` and brings its schema up to date.
-    pub async fn open(dir: &Path) -> anyhow::Result<Store> {
+    pub async fn open(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", dir.display()))?;
+            .map_err(|e| Error::io("cannot create data directory", dir, e))?;
         let path = dir.join("larch.db");
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
@@ -175,12 +181,12 @@ impl Store {
             .bind(now())
             .execute(&self.pool)
             .await?;
-        sqlx::query_as::<_, ListRow>(
+        Ok(sqlx::query_as::<_, ListRow>(
             "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists WHERE name = ?",
         )
         .bind(name)
         .fetch_one(&self.pool)
-        .await
+        .await?)
     }
 
     /// Rebuilds a list's threading state from its stored nodes. Rows come packed as JSON,
@@ -229,8 +235,8 @@ impl Store {
                 .bind(PAGE)
                 .fetch_one(&self.pool)
                 .await?;
-            let rows: Vec<Packed> = serde_json::from_str(packed.as_deref().unwrap_or("[]"))
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let rows: Vec<Packed> =
+                serde_json::from_str(packed.as_deref().unwrap_or("[]")).map_err(Error::damaged)?;
             let n = rows.len() as i64;
             // The aggregate need not keep the subquery's order: the page's last key is its
             // greatest.

@@ -78,7 +78,7 @@ pub struct MessageItem {
 }
 
 impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for MessageItem {
-    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> Result<Self> {
+    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> sqlx::Result<Self> {
         Ok(MessageItem {
             mkey: r.try_get("mkey")?,
             parent: r.try_get("parent")?,
@@ -103,14 +103,16 @@ pub struct ThreadSummary {
 
 impl Store {
     pub async fn thread_count(&self, list_id: i64) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM threads WHERE list_id = ?")
-            .bind(list_id)
-            .fetch_one(self.pool())
-            .await
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM threads WHERE list_id = ?")
+                .bind(list_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     pub async fn list_summaries(&self) -> Result<Vec<ListSummary>> {
-        sqlx::query_as::<_, ListSummary>(
+        Ok(sqlx::query_as::<_, ListSummary>(
             "SELECT l.name, l.title, l.description, l.private,
                 (SELECT COUNT(*) FROM nodes n WHERE n.list_id = l.id AND n.message_id IS NOT NULL) AS messages,
                 (SELECT COUNT(*) FROM threads t WHERE t.list_id = l.id) AS threads,
@@ -120,7 +122,7 @@ impl Store {
              FROM lists l ORDER BY l.name",
         )
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// Changes a list's settings; `None` leaves a setting as it is.
@@ -166,14 +168,14 @@ impl Store {
     }
 
     pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
-        sqlx::query_as::<_, super::ListRow>(
+        Ok(sqlx::query_as::<_, super::ListRow>(
             "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists
              WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)",
         )
         .bind(name)
         .bind(name)
         .fetch_optional(self.pool())
-        .await
+        .await?)
     }
 
     /// A message of a list by its key (only if the list holds it), its texts cut to at most
@@ -184,7 +186,7 @@ impl Store {
         mkey: &str,
         max_chars: i64,
     ) -> Result<Option<MessageView>> {
-        sqlx::query_as::<_, MessageView>(
+        Ok(sqlx::query_as::<_, MessageView>(
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
                     m.subject, m.in_reply_to, substr(m.body_text, 1, ?3) AS body_text,
                     substr(m.body_html, 1, ?3) AS body_html, m.text_from_html, m.flowed,
@@ -199,17 +201,17 @@ impl Store {
         .bind(mkey)
         .bind(max_chars)
         .fetch_optional(self.pool())
-        .await
+        .await?)
     }
 
     /// The original bytes of a message.
-    pub async fn raw_message(&self, id: i64) -> anyhow::Result<Option<Vec<u8>>> {
+    pub async fn raw_message(&self, id: i64) -> Result<Option<Vec<u8>>> {
         let z: Option<Vec<u8>> = sqlx::query_scalar("SELECT raw FROM messages WHERE id = ?")
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
         Ok(match z {
-            Some(z) => Some(super::inflate(&z)?),
+            Some(z) => Some(super::inflate(&z).map_err(super::Error::damaged)?),
             None => None,
         })
     }
@@ -257,7 +259,7 @@ impl Store {
     }
 
     pub async fn recent_threads(&self, list_id: i64, limit: i64) -> Result<Vec<ThreadSummary>> {
-        sqlx::query_as::<_, ThreadSummary>(
+        Ok(sqlx::query_as::<_, ThreadSummary>(
             "SELECT t.thread_no, t.root_mkey,
                     iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
                         '', t.subject) AS subject,
@@ -267,12 +269,12 @@ impl Store {
         .bind(list_id)
         .bind(limit)
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// Every message of one thread, oldest first.
     pub async fn thread_messages(&self, list_id: i64, thread_no: i64) -> Result<Vec<MessageItem>> {
-        sqlx::query_as::<_, MessageItem>(
+        Ok(sqlx::query_as::<_, MessageItem>(
             "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
              FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
              WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date, n.seq",
@@ -280,7 +282,7 @@ impl Store {
         .bind(list_id)
         .bind(thread_no)
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// All nodes (ghosts included) of a thread, for building its tree.
@@ -299,28 +301,33 @@ impl Store {
         .bind(thread_no)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(super::node_row).collect()
+        Ok(rows
+            .iter()
+            .map(super::node_row)
+            .collect::<sqlx::Result<_>>()?)
     }
 
     /// Thread number of a message in a list.
     pub async fn thread_of(&self, list_id: i64, mkey: &str) -> Result<Option<i64>> {
-        sqlx::query_scalar("SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?")
-            .bind(list_id)
-            .bind(mkey)
-            .fetch_optional(self.pool())
-            .await
+        Ok(
+            sqlx::query_scalar("SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?")
+                .bind(list_id)
+                .bind(mkey)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     /// The message key a pipermail article number maps to.
     pub async fn pipermail_number(&self, list_id: i64, number: i64) -> Result<Option<String>> {
-        sqlx::query_scalar(
+        Ok(sqlx::query_scalar(
             "SELECT m.mkey FROM pipermail_numbers p JOIN messages m ON m.id = p.message_id
              WHERE p.list_id = ? AND p.number = ?",
         )
         .bind(list_id)
         .bind(number)
         .fetch_optional(self.pool())
-        .await
+        .await?)
     }
 
     /// Every (number, Message-ID) of a list, for checks against pipermail's pages.
