@@ -117,20 +117,6 @@ impl Store {
             .collect()
     }
 
-    /// The nearest month with messages before or after `month`.
-    pub async fn month_beside(&self, list_id: i64, month: i64, after: bool) -> Result<Option<i64>> {
-        let sql: &'static str = if after {
-            "SELECT MIN(month) FROM months WHERE list_id = ? AND month > ? AND count > 0"
-        } else {
-            "SELECT MAX(month) FROM months WHERE list_id = ? AND month < ? AND count > 0"
-        };
-        Ok(sqlx::query_scalar(sql)
-            .bind(list_id)
-            .bind(month)
-            .fetch_one(self.pool())
-            .await?)
-    }
-
     /// Which of these Message-IDs the archive holds, each with whether a list holding it
     /// is private (one pair per kind of list): the caller links only what its reader may
     /// see, so a quoted reference does not reveal a private list's message. Removed
@@ -327,35 +313,6 @@ impl Store {
             }
         }
         Ok((prev, next))
-    }
-
-    /// A page of a list's message bodies in arrival order, after arrival number `after`
-    /// (for whole-archive passes that must not hold the archive in memory).
-    pub async fn bodies_page(
-        &self,
-        list_id: i64,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, BodyRow)>> {
-        let rows = sqlx::query(
-            "SELECT n.seq, n.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text,
-                    m.body_html, m.text_from_html, m.flowed, m.removed, m.tz_offset
-             FROM nodes n JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.seq > ? ORDER BY n.seq LIMIT ?",
-        )
-        .bind(list_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("seq")?,
-                    <BodyRow as sqlx::FromRow<_>>::from_row(&r)?,
-                ))
-            })
-            .collect()
     }
 
     /// Bodies of some messages of a list, by key, each text cut to at most `max_chars`

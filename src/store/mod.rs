@@ -7,6 +7,8 @@ mod error;
 mod raw;
 mod read;
 mod search;
+#[cfg(any(test, feature = "test-support"))]
+mod testing;
 pub use browse::*;
 pub use error::{Error, Result};
 pub use raw::{compress, inflate, inflating};
