@@ -345,20 +345,20 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn attachments(&self, message_id: i64) -> Result<Vec<AttachmentInfo>> {
+    pub async fn attachments(&self, message_pk: i64) -> Result<Vec<AttachmentInfo>> {
         Ok(sqlx::query_as::<_, AttachmentInfo>(
             "SELECT idx, filename, content_type, size FROM attachments WHERE message_id = ? ORDER BY idx",
         )
-        .bind(message_id)
+        .bind(message_pk)
         .fetch_all(self.pool())
         .await?)
     }
 
-    pub async fn attachment(&self, message_id: i64, idx: i64) -> Result<Option<AttachmentData>> {
+    pub async fn attachment(&self, message_pk: i64, idx: i64) -> Result<Option<AttachmentData>> {
         Ok(sqlx::query_as::<_, AttachmentData>(
             "SELECT filename, content_type, data FROM attachments WHERE message_id = ? AND idx = ?",
         )
-        .bind(message_id)
+        .bind(message_pk)
         .bind(idx)
         .fetch_optional(self.pool())
         .await?)

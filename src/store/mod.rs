@@ -1,6 +1,15 @@
 //! Every SQL statement of larch lives in this module, behind a narrow API, so that the rest
 //! of the program never sees SQL and another backend (PostgreSQL for multi-node setups) can
 //! be added by reimplementing this module alone.
+//!
+//! A message has two identities: its Message-ID (text, from its header, not unique: variants
+//! share it) and its row in `messages` (an integer). The schema names both `message_id`:
+//! `messages.message_id` is the text, while `message_id` in `attachments`, `nodes`,
+//! `pipermail_numbers` and `search_queue` is the row. The Rust side calls the row a
+//! `message_pk` wherever it is not the `id` of a message's own struct, and `message_id`
+//! is always the text. The columns keep their names: tests and benchmarks query them
+//! directly, and renaming them would migrate every existing archive for no change in
+//! behaviour.
 
 mod browse;
 mod error;
@@ -54,7 +63,7 @@ pub struct ListRow {
 /// A stored message matching a Message-ID, for the duplicate check.
 #[derive(Debug, Clone)]
 pub struct Existing {
-    pub id: i64,
+    pub message_pk: i64,
     pub mkey: String,
     pub content_hash: Vec<u8>,
 }
@@ -295,7 +304,7 @@ impl Store {
 /// A message joining a list in the current batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Member {
-    pub id: i64,
+    pub message_pk: i64,
     pub date: Option<i64>,
     pub month: Option<i64>,
 }
@@ -326,7 +335,7 @@ impl Batch {
         rows.into_iter()
             .map(|r| {
                 Ok(Existing {
-                    id: r.try_get("id")?,
+                    message_pk: r.try_get("id")?,
                     mkey: r.try_get("mkey")?,
                     content_hash: r.try_get("content_hash")?,
                 })
@@ -342,10 +351,12 @@ impl Batch {
         Ok(n > 0)
     }
 
+    /// Stores a message with its attachments; returns its row, the `message_pk` that nodes
+    /// and pipermail numbers refer to.
     pub async fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64> {
         let n = m.n;
         let refs = n.references.join(" ");
-        let id: i64 = sqlx::query_scalar(
+        let message_pk: i64 = sqlx::query_scalar(
             "INSERT INTO messages (mkey, message_id, msgid_generated, content_hash, from_name,
                 from_addr, date, tz_offset, date_source, subject, subject_key, in_reply_to, refs,
                 list_id_header, body_text, body_html, text_from_html, flowed, attachment_count, raw,
@@ -383,7 +394,7 @@ impl Batch {
                 "INSERT INTO attachments (message_id, idx, filename, content_type, size, data)
                  VALUES (?,?,?,?,?,?)",
             )
-            .bind(id)
+            .bind(message_pk)
             .bind(i as i64)
             .bind(&a.filename)
             .bind(&a.content_type)
@@ -392,7 +403,7 @@ impl Batch {
             .execute(&mut self.conn)
             .await?;
         }
-        Ok(id)
+        Ok(message_pk)
     }
 
     pub async fn insert_reject(
@@ -485,7 +496,7 @@ impl Batch {
             )
             .bind(list_id)
             .bind(&n.key)
-            .bind(members.get(&n.key).map(|m| m.id))
+            .bind(members.get(&n.key).map(|m| m.message_pk))
             .bind(&n.parent)
             .bind(n.thread)
             .bind(n.seq)

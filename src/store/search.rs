@@ -118,14 +118,14 @@ impl Store {
     /// Changes after `seq`, oldest first: (seq, message row id).
     pub async fn search_queue_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
         let rows = sqlx::query(
-            "SELECT seq, message_id FROM search_queue WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, message_id AS message_pk FROM search_queue WHERE seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(seq)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("seq")?, r.try_get("message_id")?)))
+            .map(|r| Ok((r.try_get("seq")?, r.try_get("message_pk")?)))
             .collect()
     }
 
