@@ -382,7 +382,7 @@ struct ListWriter {
 /// Where a message went in the store: its row, its key, whether it joins this list now,
 /// and whether its row was written by this import.
 struct Placed {
-    id: i64,
+    message_pk: i64,
     mkey: String,
     joins_list: bool,
     inserted: bool,
@@ -488,7 +488,7 @@ impl ListWriter {
             members.insert(
                 placed.mkey.clone(),
                 Member {
-                    id: placed.id,
+                    message_pk: placed.message_pk,
                     date: n.date,
                     month,
                 },
@@ -521,7 +521,7 @@ impl ListWriter {
                 summary.duplicate += 1;
             }
             return Ok(Some(Placed {
-                id: e.id,
+                message_pk: e.message_pk,
                 mkey: e.mkey.clone(),
                 joins_list,
                 inserted: false,
@@ -547,12 +547,12 @@ impl ListWriter {
                 return Ok(None);
             }
         }
-        let id = batch
+        let message_pk = batch
             .insert_message(&NewMessage { mkey: &mkey, ..new })
             .await?;
         summary.new += 1;
         Ok(Some(Placed {
-            id,
+            message_pk,
             mkey,
             joins_list: true,
             inserted: true,
@@ -571,16 +571,16 @@ impl ListWriter {
         match number {
             Numbering::Html(num) => {
                 batch
-                    .set_pipermail_number(list, num, placed.id, true)
+                    .set_pipermail_number(list, num, placed.message_pk, true)
                     .await?;
                 self.next_number = self.next_number.max(num + 1);
             }
             Numbering::Unknown => {}
             Numbering::Position => {
                 // A message stored just now has no number yet; only older ones need a look.
-                if placed.inserted || !batch.has_pipermail_number(list, placed.id).await? {
+                if placed.inserted || !batch.has_pipermail_number(list, placed.message_pk).await? {
                     batch
-                        .set_pipermail_number(list, self.next_number, placed.id, false)
+                        .set_pipermail_number(list, self.next_number, placed.message_pk, false)
                         .await?;
                     self.next_number += 1;
                 }

@@ -79,7 +79,7 @@ pub struct ExportRow {
 /// Text read leniently: a download streams a whole list, and one row whose text damage
 /// left invalid UTF-8 must not end it for every message after.
 impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ExportRow {
-    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> Result<Self> {
+    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> sqlx::Result<Self> {
         Ok(ExportRow {
             id: r.try_get("id")?,
             mkey: r.try_get("mkey")?,
@@ -117,20 +117,6 @@ impl Store {
             .collect()
     }
 
-    /// The nearest month with messages before or after `month`.
-    pub async fn month_beside(&self, list_id: i64, month: i64, after: bool) -> Result<Option<i64>> {
-        let sql: &'static str = if after {
-            "SELECT MIN(month) FROM months WHERE list_id = ? AND month > ? AND count > 0"
-        } else {
-            "SELECT MAX(month) FROM months WHERE list_id = ? AND month < ? AND count > 0"
-        };
-        sqlx::query_scalar(sql)
-            .bind(list_id)
-            .bind(month)
-            .fetch_one(self.pool())
-            .await
-    }
-
     /// Which of these Message-IDs the archive holds, each with whether a list holding it
     /// is private (one pair per kind of list): the caller links only what its reader may
     /// see, so a quoted reference does not reveal a private list's message. Removed
@@ -156,9 +142,11 @@ impl Store {
 
     /// The store's write generation: changes whenever an import batch commits.
     pub async fn generation(&self) -> Result<i64> {
-        sqlx::query_scalar("SELECT value FROM generation WHERE id = 1")
-            .fetch_one(self.pool())
-            .await
+        Ok(
+            sqlx::query_scalar("SELECT value FROM generation WHERE id = 1")
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     /// All nodes (ghosts included) and message items of some threads, in one query per
@@ -252,19 +240,19 @@ impl Store {
                 )
             }
         };
-        sqlx::query_as::<_, MessageItem>(sql)
+        Ok(sqlx::query_as::<_, MessageItem>(sql)
             .bind(list_id)
             .bind(month)
             .bind(limit)
             .bind(offset)
             .fetch_all(self.pool())
-            .await
+            .await?)
     }
 
     /// Threads with messages in a month, each with its first date in the month, ordered
     /// by that date (pipermail's thread.html order).
     pub async fn month_threads(&self, list_id: i64, month: i64) -> Result<Vec<i64>> {
-        sqlx::query_scalar(
+        Ok(sqlx::query_scalar(
             "SELECT thread_no FROM nodes INDEXED BY nodes_month
              WHERE list_id = ? AND month = ? AND message_id IS NOT NULL
              GROUP BY thread_no ORDER BY MIN(date), MIN(seq)",
@@ -272,19 +260,19 @@ impl Store {
         .bind(list_id)
         .bind(month)
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// Keys of a month's messages (for filtering thread trees to the month).
     pub async fn month_keys(&self, list_id: i64, month: i64) -> Result<Vec<String>> {
-        sqlx::query_scalar(
+        Ok(sqlx::query_scalar(
             "SELECT mkey FROM nodes INDEXED BY nodes_month
              WHERE list_id = ? AND month = ? AND message_id IS NOT NULL",
         )
         .bind(list_id)
         .bind(month)
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// The messages just before and just after one, by date, in a list (one query).
@@ -327,35 +315,6 @@ impl Store {
         Ok((prev, next))
     }
 
-    /// A page of a list's message bodies in arrival order, after arrival number `after`
-    /// (for whole-archive passes that must not hold the archive in memory).
-    pub async fn bodies_page(
-        &self,
-        list_id: i64,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, BodyRow)>> {
-        let rows = sqlx::query(
-            "SELECT n.seq, n.mkey, m.from_name, m.from_addr, m.date, m.subject, m.body_text,
-                    m.body_html, m.text_from_html, m.flowed, m.removed, m.tz_offset
-             FROM nodes n JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.seq > ? ORDER BY n.seq LIMIT ?",
-        )
-        .bind(list_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("seq")?,
-                    <BodyRow as sqlx::FromRow<_>>::from_row(&r)?,
-                ))
-            })
-            .collect()
-    }
-
     /// Bodies of some messages of a list, by key, each text cut to at most `max_chars`
     /// characters: a page never loads more of a body than it can show.
     pub async fn bodies_by_key(
@@ -386,28 +345,28 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn attachments(&self, message_id: i64) -> Result<Vec<AttachmentInfo>> {
-        sqlx::query_as::<_, AttachmentInfo>(
+    pub async fn attachments(&self, message_pk: i64) -> Result<Vec<AttachmentInfo>> {
+        Ok(sqlx::query_as::<_, AttachmentInfo>(
             "SELECT idx, filename, content_type, size FROM attachments WHERE message_id = ? ORDER BY idx",
         )
-        .bind(message_id)
+        .bind(message_pk)
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
-    pub async fn attachment(&self, message_id: i64, idx: i64) -> Result<Option<AttachmentData>> {
-        sqlx::query_as::<_, AttachmentData>(
+    pub async fn attachment(&self, message_pk: i64, idx: i64) -> Result<Option<AttachmentData>> {
+        Ok(sqlx::query_as::<_, AttachmentData>(
             "SELECT filename, content_type, data FROM attachments WHERE message_id = ? AND idx = ?",
         )
-        .bind(message_id)
+        .bind(message_pk)
         .bind(idx)
         .fetch_optional(self.pool())
-        .await
+        .await?)
     }
 
     /// Where a Message-ID (or message key) is archived.
     pub async fn placements(&self, id: &str) -> Result<Vec<Placement>> {
-        sqlx::query_as::<_, Placement>(
+        Ok(sqlx::query_as::<_, Placement>(
             "SELECT l.name AS list, m.mkey, l.private FROM messages m
              JOIN nodes n ON n.message_id = m.id JOIN lists l ON l.id = n.list_id
              WHERE m.message_id = ? OR m.mkey = ? ORDER BY l.name, m.id",
@@ -415,12 +374,12 @@ impl Store {
         .bind(id)
         .bind(id)
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// The newest messages of a list (for its Atom feed).
     pub async fn latest_messages(&self, list_id: i64, limit: i64) -> Result<Vec<ExportRow>> {
-        sqlx::query_as::<_, ExportRow>(
+        Ok(sqlx::query_as::<_, ExportRow>(
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
                     m.in_reply_to, m.refs, m.body_text, x'' AS raw
              FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
@@ -430,7 +389,7 @@ impl Store {
         .bind(list_id)
         .bind(limit)
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// Streams messages with their raw bytes: a month, a thread, or the whole list, oldest
@@ -476,11 +435,11 @@ impl Store {
                 0,
             ),
         };
-        sqlx::query_scalar(sql)
+        Ok(sqlx::query_scalar(sql)
             .bind(list_id)
             .bind(arg)
             .fetch_all(self.pool())
-            .await
+            .await?)
     }
 }
 

@@ -1,12 +1,25 @@
 //! Every SQL statement of larch lives in this module, behind a narrow API, so that the rest
 //! of the program never sees SQL and another backend (PostgreSQL for multi-node setups) can
 //! be added by reimplementing this module alone.
+//!
+//! A message has two identities: its Message-ID (text, from its header, not unique: variants
+//! share it) and its row in `messages` (an integer). The schema names both `message_id`:
+//! `messages.message_id` is the text, while `message_id` in `attachments`, `nodes`,
+//! `pipermail_numbers` and `search_queue` is the row. The Rust side calls the row a
+//! `message_pk` wherever it is not the `id` of a message's own struct, and `message_id`
+//! is always the text. The columns keep their names: tests and benchmarks query them
+//! directly, and renaming them would migrate every existing archive for no change in
+//! behaviour.
 
 mod browse;
+mod error;
 mod raw;
 mod read;
 mod search;
+#[cfg(any(test, feature = "test-support"))]
+mod testing;
 pub use browse::*;
+pub use error::{Error, Result};
 pub use raw::{compress, inflate, inflating};
 pub use read::*;
 pub use search::*;
@@ -21,11 +34,15 @@ use sqlx::{ConnectOptions, Row, SqliteConnection, SqlitePool};
 use crate::domain::normalize::Normalized;
 use crate::domain::thread::{Changes, NodeRow, Threader};
 
-pub type Result<T> = std::result::Result<T, sqlx::Error>;
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Handle on the SQLite database of a data directory.
+///
+/// Its API speaks of lists, messages and threads, and fails with [`Error`]; the pool, the
+/// connection type and the SQL dialect are private to this module. A PostgreSQL backend
+/// would change those (a `PgPool`, `$1` placeholders, `ON CONFLICT` and `RETURNING` as
+/// they are, `json_agg` for SQLite's `json_group_array`, the migrations) and nothing that
+/// callers see.
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -46,7 +63,7 @@ pub struct ListRow {
 /// A stored message matching a Message-ID, for the duplicate check.
 #[derive(Debug, Clone)]
 pub struct Existing {
-    pub id: i64,
+    pub message_pk: i64,
     pub mkey: String,
     pub content_hash: Vec<u8>,
 }
@@ -83,7 +100,7 @@ macro_rules! item_text_columns {
 pub(crate) use item_text_columns;
 
 /// A node from a row that selected [`node_columns`].
-fn node_row(r: &sqlx::sqlite::SqliteRow) -> Result<NodeRow> {
+fn node_row(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<NodeRow> {
     Ok(NodeRow {
         key: r.try_get("mkey")?,
         parent: r.try_get("parent")?,
@@ -100,7 +117,7 @@ fn node_row(r: &sqlx::sqlite::SqliteRow) -> Result<NodeRow> {
 fn lossy<I: sqlx::ColumnIndex<sqlx::sqlite::SqliteRow>>(
     r: &sqlx::sqlite::SqliteRow,
     i: I,
-) -> Result<String> {
+) -> sqlx::Result<String> {
     let bytes: Option<Vec<u8>> = r.try_get(i)?;
     Ok(match bytes.map(String::from_utf8) {
         None => String::new(),
@@ -118,9 +135,9 @@ fn now() -> i64 {
 
 impl Store {
     /// Opens (creating if needed) `larch.db` in `dir` and brings its schema up to date.
-    pub async fn open(dir: &Path) -> anyhow::Result<Store> {
+    pub async fn open(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", dir.display()))?;
+            .map_err(|e| Error::io("cannot create data directory", dir, e))?;
         let path = dir.join("larch.db");
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
@@ -175,12 +192,12 @@ impl Store {
             .bind(now())
             .execute(&self.pool)
             .await?;
-        sqlx::query_as::<_, ListRow>(
+        Ok(sqlx::query_as::<_, ListRow>(
             "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists WHERE name = ?",
         )
         .bind(name)
         .fetch_one(&self.pool)
-        .await
+        .await?)
     }
 
     /// Rebuilds a list's threading state from its stored nodes. Rows come packed as JSON,
@@ -229,8 +246,8 @@ impl Store {
                 .bind(PAGE)
                 .fetch_one(&self.pool)
                 .await?;
-            let rows: Vec<Packed> = serde_json::from_str(packed.as_deref().unwrap_or("[]"))
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let rows: Vec<Packed> =
+                serde_json::from_str(packed.as_deref().unwrap_or("[]")).map_err(Error::damaged)?;
             let n = rows.len() as i64;
             // The aggregate need not keep the subquery's order: the page's last key is its
             // greatest.
@@ -287,7 +304,7 @@ impl Store {
 /// A message joining a list in the current batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Member {
-    pub id: i64,
+    pub message_pk: i64,
     pub date: Option<i64>,
     pub month: Option<i64>,
 }
@@ -318,7 +335,7 @@ impl Batch {
         rows.into_iter()
             .map(|r| {
                 Ok(Existing {
-                    id: r.try_get("id")?,
+                    message_pk: r.try_get("id")?,
                     mkey: r.try_get("mkey")?,
                     content_hash: r.try_get("content_hash")?,
                 })
@@ -334,10 +351,12 @@ impl Batch {
         Ok(n > 0)
     }
 
+    /// Stores a message with its attachments; returns its row, the `message_pk` that nodes
+    /// and pipermail numbers refer to.
     pub async fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64> {
         let n = m.n;
         let refs = n.references.join(" ");
-        let id: i64 = sqlx::query_scalar(
+        let message_pk: i64 = sqlx::query_scalar(
             "INSERT INTO messages (mkey, message_id, msgid_generated, content_hash, from_name,
                 from_addr, date, tz_offset, date_source, subject, subject_key, in_reply_to, refs,
                 list_id_header, body_text, body_html, text_from_html, flowed, attachment_count, raw,
@@ -375,7 +394,7 @@ impl Batch {
                 "INSERT INTO attachments (message_id, idx, filename, content_type, size, data)
                  VALUES (?,?,?,?,?,?)",
             )
-            .bind(id)
+            .bind(message_pk)
             .bind(i as i64)
             .bind(&a.filename)
             .bind(&a.content_type)
@@ -384,7 +403,7 @@ impl Batch {
             .execute(&mut self.conn)
             .await?;
         }
-        Ok(id)
+        Ok(message_pk)
     }
 
     pub async fn insert_reject(
@@ -477,7 +496,7 @@ impl Batch {
             )
             .bind(list_id)
             .bind(&n.key)
-            .bind(members.get(&n.key).map(|m| m.id))
+            .bind(members.get(&n.key).map(|m| m.message_pk))
             .bind(&n.parent)
             .bind(n.thread)
             .bind(n.seq)

@@ -78,7 +78,7 @@ pub struct MessageItem {
 }
 
 impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for MessageItem {
-    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> Result<Self> {
+    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> sqlx::Result<Self> {
         Ok(MessageItem {
             mkey: r.try_get("mkey")?,
             parent: r.try_get("parent")?,
@@ -103,14 +103,16 @@ pub struct ThreadSummary {
 
 impl Store {
     pub async fn thread_count(&self, list_id: i64) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM threads WHERE list_id = ?")
-            .bind(list_id)
-            .fetch_one(self.pool())
-            .await
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM threads WHERE list_id = ?")
+                .bind(list_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     pub async fn list_summaries(&self) -> Result<Vec<ListSummary>> {
-        sqlx::query_as::<_, ListSummary>(
+        Ok(sqlx::query_as::<_, ListSummary>(
             "SELECT l.name, l.title, l.description, l.private,
                 (SELECT COUNT(*) FROM nodes n WHERE n.list_id = l.id AND n.message_id IS NOT NULL) AS messages,
                 (SELECT COUNT(*) FROM threads t WHERE t.list_id = l.id) AS threads,
@@ -120,7 +122,7 @@ impl Store {
              FROM lists l ORDER BY l.name",
         )
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// Changes a list's settings; `None` leaves a setting as it is.
@@ -147,7 +149,7 @@ impl Store {
     }
 
     /// Tells page caches that what they hold may be stale.
-    pub async fn bump_generation(&self) -> Result<()> {
+    async fn bump_generation(&self) -> Result<()> {
         sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
             .execute(self.pool())
             .await?;
@@ -166,14 +168,14 @@ impl Store {
     }
 
     pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
-        sqlx::query_as::<_, super::ListRow>(
+        Ok(sqlx::query_as::<_, super::ListRow>(
             "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists
              WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)",
         )
         .bind(name)
         .bind(name)
         .fetch_optional(self.pool())
-        .await
+        .await?)
     }
 
     /// A message of a list by its key (only if the list holds it), its texts cut to at most
@@ -184,7 +186,7 @@ impl Store {
         mkey: &str,
         max_chars: i64,
     ) -> Result<Option<MessageView>> {
-        sqlx::query_as::<_, MessageView>(
+        Ok(sqlx::query_as::<_, MessageView>(
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
                     m.subject, m.in_reply_to, substr(m.body_text, 1, ?3) AS body_text,
                     substr(m.body_html, 1, ?3) AS body_html, m.text_from_html, m.flowed,
@@ -199,19 +201,7 @@ impl Store {
         .bind(mkey)
         .bind(max_chars)
         .fetch_optional(self.pool())
-        .await
-    }
-
-    /// The original bytes of a message.
-    pub async fn raw_message(&self, id: i64) -> anyhow::Result<Option<Vec<u8>>> {
-        let z: Option<Vec<u8>> = sqlx::query_scalar("SELECT raw FROM messages WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(match z {
-            Some(z) => Some(super::inflate(&z)?),
-            None => None,
-        })
+        .await?)
     }
 
     /// A stored blob (a message's compressed raw bytes, or an attachment) as a stream of
@@ -257,7 +247,7 @@ impl Store {
     }
 
     pub async fn recent_threads(&self, list_id: i64, limit: i64) -> Result<Vec<ThreadSummary>> {
-        sqlx::query_as::<_, ThreadSummary>(
+        Ok(sqlx::query_as::<_, ThreadSummary>(
             "SELECT t.thread_no, t.root_mkey,
                     iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
                         '', t.subject) AS subject,
@@ -267,196 +257,29 @@ impl Store {
         .bind(list_id)
         .bind(limit)
         .fetch_all(self.pool())
-        .await
-    }
-
-    /// Every message of one thread, oldest first.
-    pub async fn thread_messages(&self, list_id: i64, thread_no: i64) -> Result<Vec<MessageItem>> {
-        sqlx::query_as::<_, MessageItem>(
-            "SELECT n.mkey, n.parent, n.thread_no, iif(m.removed, '', m.from_name) AS from_name, iif(m.removed, '', m.from_addr) AS from_addr, m.date, iif(m.removed, '', m.subject) AS subject
-             FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date, n.seq",
-        )
-        .bind(list_id)
-        .bind(thread_no)
-        .fetch_all(self.pool())
-        .await
-    }
-
-    /// All nodes (ghosts included) of a thread, for building its tree.
-    pub async fn thread_nodes(
-        &self,
-        list_id: i64,
-        thread_no: i64,
-    ) -> Result<Vec<crate::domain::thread::NodeRow>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            super::node_columns!(),
-            " FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.thread_no = ? ORDER BY m.date IS NULL, m.date, n.seq"
-        ))
-        .bind(list_id)
-        .bind(thread_no)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(super::node_row).collect()
+        .await?)
     }
 
     /// Thread number of a message in a list.
     pub async fn thread_of(&self, list_id: i64, mkey: &str) -> Result<Option<i64>> {
-        sqlx::query_scalar("SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?")
-            .bind(list_id)
-            .bind(mkey)
-            .fetch_optional(self.pool())
-            .await
+        Ok(
+            sqlx::query_scalar("SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?")
+                .bind(list_id)
+                .bind(mkey)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     /// The message key a pipermail article number maps to.
     pub async fn pipermail_number(&self, list_id: i64, number: i64) -> Result<Option<String>> {
-        sqlx::query_scalar(
+        Ok(sqlx::query_scalar(
             "SELECT m.mkey FROM pipermail_numbers p JOIN messages m ON m.id = p.message_id
              WHERE p.list_id = ? AND p.number = ?",
         )
         .bind(list_id)
         .bind(number)
         .fetch_optional(self.pool())
-        .await
-    }
-
-    /// Every (number, Message-ID) of a list, for checks against pipermail's pages.
-    pub async fn pipermail_numbers(&self, list_id: i64) -> Result<Vec<(i64, String)>> {
-        let rows = sqlx::query(
-            "SELECT p.number, m.message_id FROM pipermail_numbers p JOIN messages m ON m.id = p.message_id
-             WHERE p.list_id = ? ORDER BY p.number",
-        )
-        .bind(list_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter()
-            .map(|r| Ok((r.try_get("number")?, r.try_get("message_id")?)))
-            .collect()
-    }
-
-    /// (Message-ID, parent Message-ID) for every real message of a list, the parent being
-    /// the nearest real ancestor; for comparing trees with other archivers.
-    pub async fn parent_links(&self, list_id: i64) -> Result<Vec<(String, Option<String>)>> {
-        let rows = sqlx::query(
-            "SELECT n.mkey, n.parent, m.message_id
-             FROM nodes n LEFT JOIN messages m ON m.id = n.message_id WHERE n.list_id = ?",
-        )
-        .bind(list_id)
-        .fetch_all(self.pool())
-        .await?;
-        let nodes: std::collections::HashMap<String, (Option<String>, Option<String>)> = rows
-            .into_iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("mkey")?,
-                    (r.try_get("parent")?, r.try_get("message_id")?),
-                ))
-            })
-            .collect::<Result<_>>()?;
-        let mut out = Vec::new();
-        for (parent, message_id) in nodes.values() {
-            let Some(message_id) = message_id else {
-                continue;
-            };
-            let mut cur = parent.clone();
-            let mut found = None;
-            let mut steps = 0;
-            while let Some(k) = cur {
-                steps += 1;
-                match nodes.get(&k) {
-                    Some((_, Some(mid))) => {
-                        found = Some(mid.clone());
-                        break;
-                    }
-                    Some((p, None)) if steps < 10_000 => cur = p.clone(),
-                    _ => break,
-                }
-            }
-            out.push((message_id.clone(), found));
-        }
-        Ok(out)
-    }
-
-    /// Sender addresses and dates of a list's messages (for sanity checks and stats).
-    pub async fn senders_and_dates(&self, list_id: i64) -> Result<Vec<(String, Option<i64>, i64)>> {
-        let rows = sqlx::query(
-            "SELECT m.from_addr, m.date, m.date_source FROM nodes n JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ?",
-        )
-        .bind(list_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("from_addr")?,
-                    r.try_get("date")?,
-                    r.try_get("date_source")?,
-                ))
-            })
-            .collect()
-    }
-
-    /// A canonical text dump of a list's archive state (messages, tree, threads, numbers),
-    /// independent of row ids: two imports that end in the same state dump identically.
-    pub async fn dump_list(&self, list_id: i64) -> Result<String> {
-        use std::fmt::Write;
-        let mut out = String::new();
-        let rows = sqlx::query(
-            "SELECT n.mkey, n.parent, n.thread_no, n.seq, n.via_subject, m.content_hash, m.date, m.from_addr, m.subject
-             FROM nodes n LEFT JOIN messages m ON m.id = n.message_id WHERE n.list_id = ? ORDER BY n.mkey",
-        )
-        .bind(list_id)
-        .fetch_all(self.pool())
-        .await?;
-        for r in rows {
-            let hash: Option<Vec<u8>> = r.try_get("content_hash")?;
-            let _ = writeln!(
-                out,
-                "node {} parent={:?} thread={} seq={:?} subj={} hash={} date={:?} from={} subject={}",
-                r.try_get::<String, _>("mkey")?,
-                r.try_get::<Option<String>, _>("parent")?,
-                r.try_get::<i64, _>("thread_no")?,
-                r.try_get::<Option<i64>, _>("seq")?,
-                r.try_get::<bool, _>("via_subject")?,
-                hash.map(hex::encode).unwrap_or_default(),
-                r.try_get::<Option<i64>, _>("date")?,
-                r.try_get::<Option<String>, _>("from_addr")?
-                    .unwrap_or_default(),
-                r.try_get::<Option<String>, _>("subject")?
-                    .unwrap_or_default(),
-            );
-        }
-        let rows = sqlx::query(
-            "SELECT thread_no, root_mkey, subject, first_date, last_date, message_count FROM threads
-             WHERE list_id = ? ORDER BY thread_no",
-        )
-        .bind(list_id)
-        .fetch_all(self.pool())
-        .await?;
-        for r in rows {
-            let _ = writeln!(
-                out,
-                "thread {} root={} subject={} first={:?} last={:?} count={}",
-                r.try_get::<i64, _>(0)?,
-                r.try_get::<String, _>(1)?,
-                r.try_get::<String, _>(2)?,
-                r.try_get::<Option<i64>, _>(3)?,
-                r.try_get::<Option<i64>, _>(4)?,
-                r.try_get::<i64, _>(5)?
-            );
-        }
-        for (num, id) in self.pipermail_numbers(list_id).await? {
-            let _ = writeln!(out, "number {num} {id}");
-        }
-        let next: i64 = sqlx::query_scalar("SELECT next_thread FROM lists WHERE id = ?")
-            .bind(list_id)
-            .fetch_one(self.pool())
-            .await?;
-        let _ = writeln!(out, "next_thread {next}");
-        Ok(out)
+        .await?)
     }
 }

@@ -118,14 +118,14 @@ impl Store {
     /// Changes after `seq`, oldest first: (seq, message row id).
     pub async fn search_queue_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
         let rows = sqlx::query(
-            "SELECT seq, message_id FROM search_queue WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, message_id AS message_pk FROM search_queue WHERE seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(seq)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("seq")?, r.try_get("message_id")?)))
+            .map(|r| Ok((r.try_get("seq")?, r.try_get("message_pk")?)))
             .collect()
     }
 
@@ -173,18 +173,20 @@ impl Store {
     }
 
     pub async fn message_count(&self) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE removed = 0")
-            .fetch_one(self.pool())
-            .await
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE removed = 0")
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     /// Every list, public or not (search decides visibility with the web layer's rule).
     pub async fn all_lists(&self) -> Result<Vec<super::ListRow>> {
-        sqlx::query_as::<_, super::ListRow>(
+        Ok(sqlx::query_as::<_, super::ListRow>(
             "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists ORDER BY name",
         )
         .fetch_all(self.pool())
-        .await
+        .await?)
     }
 
     /// Streams the raw messages of `ids` in that order (removed ones left out), a few rows
@@ -211,7 +213,7 @@ impl Store {
                 let rows = match q.fetch_all(&pool).await {
                     Ok(r) => r,
                     Err(e) => {
-                        let _ = tx.send(Err(e)).await;
+                        let _ = tx.send(Err(e.into())).await;
                         return;
                     }
                 };
@@ -308,7 +310,7 @@ impl Store {
                 return Ok(Removal::Ambiguous(
                     rows.iter()
                         .map(|r| r.try_get("mkey"))
-                        .collect::<Result<_>>()?,
+                        .collect::<sqlx::Result<_>>()?,
                 ));
             }
         };

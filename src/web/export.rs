@@ -70,7 +70,7 @@ fn unreadable_entry(row: &ExportRow) -> Vec<u8> {
 /// tens of megabytes, and the async workers must stay free for every other request.
 pub fn gz_body<S, F>(rows: S, entry: F) -> Body
 where
-    S: Stream<Item = sqlx::Result<ExportRow>> + Send + 'static,
+    S: Stream<Item = crate::store::Result<ExportRow>> + Send + 'static,
     F: Fn(&mut Vec<u8>, &ExportRow) + Copy + Send + Sync + 'static,
 {
     type Gz = flate2::write::GzEncoder<Vec<u8>>;

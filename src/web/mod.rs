@@ -66,8 +66,11 @@ pub enum WebError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for WebError {
-    fn from(e: sqlx::Error) -> Self {
+/// Every store failure answers 500, as a database error always has; the store's variants
+/// are there for callers that can do better (a busy archive could answer 503 with
+/// Retry-After).
+impl From<crate::store::Error> for WebError {
+    fn from(e: crate::store::Error) -> Self {
         WebError::Internal(e.into())
     }
 }

@@ -1,0 +1,106 @@
+//! What can go wrong in the store, in the archive's terms rather than the database
+//! driver's: callers decide what to do (retry later, skip a damaged row, answer 500)
+//! without knowing which database sits behind the store.
+//!
+//! Putting PostgreSQL behind the same API would leave these variants as they are: only
+//! [`Error::from`]'s reading of driver errors would learn PostgreSQL's codes (lock and
+//! serialization failures are `Busy`, undecodable values `Damaged`). The driver error is
+//! kept as a source for the logs, never matched on outside this module.
+
+use std::path::Path;
+
+/// A failed store operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database did not answer in time: every pooled connection stayed in use, or
+    /// another writer held the file past the busy timeout. Trying again later can succeed.
+    #[error("the archive database is busy: {0}")]
+    Busy(#[source] sqlx::Error),
+    /// A stored row cannot be read back (bytes that are not UTF-8 after damage to the
+    /// file, a value of the wrong type, a stored message that does not inflate): an error
+    /// for that row, not for the archive.
+    #[error("a stored row cannot be read: {0}")]
+    Damaged(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The data directory or the database file cannot be read or written.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Any other failure of the database.
+    #[error("the archive database failed: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A stored value that does not decode, for the store's own checks.
+    pub(super) fn damaged(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::Damaged(Box::new(e))
+    }
+
+    /// A file system failure at `path`.
+    pub(super) fn io(what: &str, path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            what: format!("{what} {}", path.display()),
+            source,
+        }
+    }
+}
+
+/// SQLite's primary result codes for a database or table held by another connection.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Error {
+        match e {
+            sqlx::Error::PoolTimedOut => Error::Busy(e),
+            sqlx::Error::Database(ref d)
+                if d.code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)) =>
+            {
+                Error::Busy(e)
+            }
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                Error::Damaged(Box::new(e))
+            }
+            sqlx::Error::Io(source) => Error::Io {
+                what: "cannot read or write the archive database".into(),
+                source,
+            },
+            e => Error::Database(e),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Error {
+        Error::Database(sqlx::Error::Migrate(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_timeouts_are_busy_and_decoding_failures_damage() {
+        assert!(matches!(
+            Error::from(sqlx::Error::PoolTimedOut),
+            Error::Busy(_)
+        ));
+        let bad = String::from_utf8(vec![0xff]).unwrap_err();
+        assert!(matches!(
+            Error::from(sqlx::Error::Decode(Box::new(bad))),
+            Error::Damaged(_)
+        ));
+        assert!(matches!(
+            Error::from(sqlx::Error::RowNotFound),
+            Error::Database(_)
+        ));
+    }
+}
