@@ -72,20 +72,42 @@ pub struct Normalized {
     pub body_html: Option<String>,
     /// The text body was derived from the HTML part (the message had no text part).
     pub text_from_html: bool,
-    /// The text part is format=flowed (RFC 3676), and whether DelSp=yes.
-    pub flowed: (bool, bool),
+    pub flowed: Flowed,
     pub attachments: Vec<Attachment>,
     /// Identity of the content, to tell a duplicate from a different message reusing an id.
     pub content_hash: [u8; 32],
 }
 
-impl Normalized {
-    /// format=flowed as stored: 0 plain, 1 flowed, 2 flowed with DelSp=yes.
-    pub fn flowed_code(&self) -> i64 {
-        match self.flowed {
-            (false, _) => 0,
-            (true, false) => 1,
-            (true, true) => 2,
+/// How the lines of a text part are meant (RFC 3676): as written, or format=flowed, whose
+/// soft line breaks (a trailing space) a reader rejoins into paragraphs; with DelSp=yes
+/// the space itself is not part of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flowed {
+    #[default]
+    Fixed,
+    Flowed,
+    DelSp,
+}
+
+impl Flowed {
+    /// The code the store keeps.
+    pub fn code(self) -> i64 {
+        match self {
+            Flowed::Fixed => 0,
+            Flowed::Flowed => 1,
+            Flowed::DelSp => 2,
+        }
+    }
+}
+
+/// A stored code. One this version does not know reads as fixed text, which shows every
+/// line as it was written and so loses nothing.
+impl From<i64> for Flowed {
+    fn from(code: i64) -> Flowed {
+        match code {
+            1 => Flowed::Flowed,
+            2 => Flowed::DelSp,
+            _ => Flowed::Fixed,
         }
     }
 }
@@ -237,7 +259,7 @@ fn bodies(msg: &Message<'_>, flat_body: Option<&[u8]>) -> (String, Option<String
 }
 
 /// format=flowed and its DelSp flag, from the first text part's Content-Type.
-fn flowed(msg: &Message<'_>) -> (bool, bool) {
+fn flowed(msg: &Message<'_>) -> Flowed {
     msg.text_bodies()
         .find(|p| matches!(p.body, PartType::Text(_)))
         .and_then(|p| p.content_type())
@@ -248,9 +270,13 @@ fn flowed(msg: &Message<'_>) -> (bool, bool) {
             let d = ct
                 .attribute("delsp")
                 .is_some_and(|v| v.eq_ignore_ascii_case("yes"));
-            (f, d)
+            match (f, d) {
+                (false, _) => Flowed::Fixed,
+                (true, false) => Flowed::Flowed,
+                (true, true) => Flowed::DelSp,
+            }
         })
-        .unwrap_or((false, false))
+        .unwrap_or_default()
 }
 
 /// Every attachment with a safe name (never a path) and a lower-case type.
@@ -1084,6 +1110,22 @@ pub fn find_newline(h: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flowed_from_the_content_type_and_back_from_its_code() {
+        let read = |ct: &str| {
+            let raw = format!("From: a@b\nContent-Type: text/plain; {ct}\n\nHi \nthere\n");
+            normalize(raw.as_bytes(), Origin::default()).unwrap().flowed
+        };
+        assert_eq!(read("charset=utf-8"), Flowed::Fixed);
+        assert_eq!(read("format=Flowed"), Flowed::Flowed);
+        assert_eq!(read("format=flowed; delsp=yes"), Flowed::DelSp);
+        assert_eq!(read("delsp=yes"), Flowed::Fixed);
+        for f in [Flowed::Fixed, Flowed::Flowed, Flowed::DelSp] {
+            assert_eq!(Flowed::from(f.code()), f);
+        }
+        assert_eq!(Flowed::from(7), Flowed::Fixed);
+    }
 
     #[test]
     fn pipermail_from_is_deobfuscated() {

@@ -35,6 +35,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::domain::escape::{Html, esc};
+use crate::domain::normalize::Flowed;
 use crate::domain::tail::Tail;
 
 /// Text bodies up to this size get quote levels, folding, links and the rest; larger ones
@@ -122,8 +123,7 @@ pub struct Body<'a> {
     pub html: Option<&'a str>,
     /// The text was derived from the HTML part (no text part existed).
     pub text_from_html: bool,
-    /// 0 plain, 1 format=flowed, 2 format=flowed with DelSp=yes.
-    pub flowed: i64,
+    pub flowed: Flowed,
 }
 
 /// Quoted blocks longer than this are folded.
@@ -220,10 +220,10 @@ fn text_body(b: &Body<'_>, opts: Options<'_>) -> (String, Fidelity) {
         }
         Fidelity::Plain => format!("{NOTE_PLAIN}{}", plain_text(b.text, opts)),
         _ => {
-            let text = if b.flowed > 0 {
-                Cow::Owned(reflow(b.text, b.flowed == 2))
-            } else {
-                Cow::Borrowed(b.text)
+            let text = match b.flowed {
+                Flowed::Fixed => Cow::Borrowed(b.text),
+                Flowed::Flowed => Cow::Owned(reflow(b.text, false)),
+                Flowed::DelSp => Cow::Owned(reflow(b.text, true)),
             };
             text_blocks(&text, opts)
         }
@@ -829,7 +829,7 @@ mod tests {
                 text,
                 html: None,
                 text_from_html: false,
-                flowed: 0,
+                flowed: Flowed::Fixed,
             },
             Options::default(),
         )
@@ -978,7 +978,7 @@ mod tests {
             text: t,
             html: None,
             text_from_html: false,
-            flowed: 0,
+            flowed: Flowed::Fixed,
         }
     }
 
@@ -987,7 +987,7 @@ mod tests {
             text: "the text version",
             html: Some(h),
             text_from_html: true,
-            flowed: 0,
+            flowed: Flowed::Fixed,
         }
     }
 

@@ -4,6 +4,7 @@ use futures::{Stream, StreamExt};
 use sqlx::{FromRow, Row};
 
 use super::{MessageItem, Result, Store};
+use crate::domain::normalize::Flowed;
 
 /// Messages of one archive month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +55,8 @@ pub struct BodyRow {
     pub body_text: String,
     pub body_html: Option<String>,
     pub text_from_html: bool,
-    pub flowed: i64,
+    #[sqlx(try_from = "i64")]
+    pub flowed: Flowed,
     pub removed: bool,
     /// The sender's UTC offset in minutes.
     pub tz_offset: i64,

@@ -380,7 +380,7 @@ impl Batch {
         .bind(&n.body_text)
         .bind(&n.body_html)
         .bind(n.text_from_html)
-        .bind(n.flowed_code())
+        .bind(n.flowed.code())
         .bind(n.attachments.len() as i64)
         .bind(m.raw_compressed)
         .bind(m.raw_size as i64)

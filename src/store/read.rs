@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{Result, Store};
+use crate::domain::normalize::Flowed;
 
 /// A blob that downloads stream from the store.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +43,8 @@ pub struct MessageView {
     pub body_text: String,
     pub body_html: Option<String>,
     pub text_from_html: bool,
-    pub flowed: i64,
+    #[sqlx(try_from = "i64")]
+    pub flowed: Flowed,
     pub attachment_count: i64,
     pub removed: bool,
     /// The message's thread in the list it was looked up in.

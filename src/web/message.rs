@@ -100,7 +100,7 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Htm
                     text: &n.body_text,
                     html: n.body_html.as_deref(),
                     text_from_html: n.text_from_html,
-                    flowed: n.flowed_code(),
+                    flowed: n.flowed,
                 },
                 crate::render::Options {
                     obfuscate,

@@ -22,7 +22,7 @@ fn render_small_stack(text: String, html: Option<String>, known: Vec<String>) ->
                     text: &text,
                     html: html.as_deref(),
                     text_from_html: html.is_some(),
-                    flowed: 0,
+                    flowed: larch::domain::normalize::Flowed::Fixed,
                 },
                 Options {
                     obfuscate: true,

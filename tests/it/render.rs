@@ -169,7 +169,7 @@ fn hostile_bodies() {
                 text,
                 html: h,
                 text_from_html: h.is_some(),
-                flowed: 1,
+                flowed: larch::domain::normalize::Flowed::Flowed,
             },
             Options::default(),
         );

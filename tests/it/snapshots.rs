@@ -35,7 +35,7 @@ fn rendered(name: &str) -> String {
             text: &n.body_text,
             html: n.body_html.as_deref(),
             text_from_html: n.text_from_html,
-            flowed: n.flowed_code(),
+            flowed: n.flowed,
         },
         Options::default(),
     );
