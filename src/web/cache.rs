@@ -220,9 +220,10 @@ pub fn cache_key(path: &str, query: Option<&str>) -> String {
     let page = query
         .filter(|_| month_listing)
         .and_then(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.strip_prefix("page="))
-                .next_back()
+            form_urlencoded::parse(q.as_bytes())
+                .filter(|(k, _)| k == "page")
+                .map(|(_, v)| v)
+                .last()
         })
         .and_then(|p| p.parse::<u32>().ok())
         .filter(|p| *p > 1);
@@ -292,6 +293,20 @@ mod tests {
         );
         assert_eq!(cache_key("/l/2020/01/", Some("page=1")), "/l/2020/01/");
         assert_eq!(cache_key("/l/2020/01/", Some("page=x")), "/l/2020/01/");
+    }
+
+    /// The key reads `page` as the month page's own query extractor does, so that a page
+    /// is never kept under another page's key.
+    #[test]
+    fn keys_read_the_page_as_the_page_does() {
+        assert_eq!(
+            cache_key("/l/2020/01/", Some("page=%32")),
+            "/l/2020/01/?page=2"
+        );
+        assert_eq!(
+            cache_key("/l/2020/01/", Some("z=1&page=2&page=3")),
+            "/l/2020/01/?page=3"
+        );
     }
 
     #[test]
