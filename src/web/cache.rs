@@ -220,9 +220,10 @@ pub fn cache_key(path: &str, query: Option<&str>) -> String {
     let page = query
         .filter(|_| month_listing)
         .and_then(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.strip_prefix("page="))
-                .next_back()
+            form_urlencoded::parse(q.as_bytes())
+                .filter(|(k, _)| k == "page")
+                .map(|(_, v)| v)
+                .last()
         })
         .and_then(|p| p.parse::<u32>().ok())
         .filter(|p| *p > 1);
@@ -232,18 +233,13 @@ pub fn cache_key(path: &str, query: Option<&str>) -> String {
     }
 }
 
+/// Serves the routes it is layered on (the router's `cached_pages`) from the cache, and
+/// keeps what they answer.
 pub async fn cached(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    // Search results follow the index, which commits apart from the store's generation.
-    if !matches!(*req.method(), Method::GET | Method::HEAD)
-        || st.cache.disabled
-        || path.ends_with("/search")
-        || path == "/healthz"
-        || path == "/metrics"
-    {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) || st.cache.disabled {
         return next.run(req).await;
     }
-    let key = cache_key(path, req.uri().query());
+    let key = cache_key(req.uri().path(), req.uri().query());
     let generation = st.cache.current_generation(&st).await;
     if let Some(hit) = st.cache.lookup(&key, generation) {
         return hit;
@@ -259,14 +255,11 @@ pub async fn cached(State(st): State<Arc<AppState>>, mut req: Request, next: Nex
     *req.method_mut() = Method::GET;
     st.cache.renders.fetch_add(1, Ordering::Relaxed);
     let res = next.run(req).await;
+    // A hit is replayed as its content type and body: a page that answers with anything
+    // more (or with a redirect or an error) is served as it is, and rendered again.
     let ctype = res.headers().get(header::CONTENT_TYPE).cloned();
-    let cacheable = res.status() == StatusCode::OK
-        && res.headers().len() == 1
-        && ctype
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/atom+xml"));
-    let Some(ctype) = ctype.filter(|_| cacheable) else {
+    let Some(ctype) = ctype.filter(|_| res.status() == StatusCode::OK && res.headers().len() == 1)
+    else {
         return res;
     };
     let (parts, body) = res.into_parts();
@@ -300,6 +293,20 @@ mod tests {
         );
         assert_eq!(cache_key("/l/2020/01/", Some("page=1")), "/l/2020/01/");
         assert_eq!(cache_key("/l/2020/01/", Some("page=x")), "/l/2020/01/");
+    }
+
+    /// The key reads `page` as the month page's own query extractor does, so that a page
+    /// is never kept under another page's key.
+    #[test]
+    fn keys_read_the_page_as_the_page_does() {
+        assert_eq!(
+            cache_key("/l/2020/01/", Some("page=%32")),
+            "/l/2020/01/?page=2"
+        );
+        assert_eq!(
+            cache_key("/l/2020/01/", Some("z=1&page=2&page=3")),
+            "/l/2020/01/?page=3"
+        );
     }
 
     #[test]

@@ -249,36 +249,10 @@ pub fn router_configured(
         tags: Default::default(),
     });
     Router::new()
-        .route(urls::INDEX, get(lists::index))
-        .route(urls::HEALTHZ, get(healthz))
-        .route(urls::SEARCH, get(search::search_all))
-        .route(urls::LIST_SEARCH, get(search::search_list))
-        .route(urls::ROBOTS, get(site::robots))
-        .route(urls::STATIC, get(site::static_file))
-        .route(urls::RESOLVE, get(message::resolve))
-        .route(urls::LIST_BARE, get(lists::list_redirect))
-        .route(urls::LIST, get(lists::list_page))
-        .route(urls::LIST_MBOX, get(export::list_mbox))
-        .route(urls::LIST_ATOM, get(export::list_atom))
-        .route(urls::MONTH, get(month::month_thread))
-        .route(urls::MONTH_ORDER, get(month::month_ordered))
-        .route(urls::MONTH_MBOX, get(export::month_mbox))
-        .route(urls::MESSAGE, get(message::message_page))
-        .route(urls::MESSAGE_BARE, get(message::message_redirect))
-        .route(urls::MESSAGE_RAW, get(message::raw_message))
-        .route(urls::ATTACHMENT, get(message::attachment))
-        .route(urls::THREAD, get(thread::thread_page))
-        .route(urls::THREAD_MBOX, get(export::thread_mbox))
-        .route(urls::THREAD_ATOM, get(export::thread_atom))
-        .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
-        .route(urls::PIPERMAIL, get(pipermail::list_root))
-        .route(urls::PIPERMAIL_PATH, get(pipermail::path))
+        .merge(cached_pages(&state))
+        .merge(uncached_routes())
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response(rejection_page))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            cache::cached,
-        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(http::validators))
         .layer(CompressionLayer::new().compress_when(compressible()))
@@ -307,6 +281,49 @@ pub fn router_configured(
                     tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
                 ),
         )
+}
+
+/// The pages the page cache serves: each changes only when the store commits a write and
+/// reads nothing of the request beyond its path (and a month listing's `page`, see
+/// `cache::cache_key`). Only their 200 answers are kept; redirects and errors render
+/// every time.
+fn cached_pages(state: &Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route(urls::INDEX, get(lists::index))
+        .route(urls::RESOLVE, get(message::resolve))
+        .route(urls::LIST, get(lists::list_page))
+        .route(urls::LIST_ATOM, get(export::list_atom))
+        .route(urls::MONTH, get(month::month_thread))
+        .route(urls::MONTH_ORDER, get(month::month_ordered))
+        .route(urls::MESSAGE, get(message::message_page))
+        .route(urls::THREAD, get(thread::thread_page))
+        .route(urls::THREAD_ATOM, get(export::thread_atom))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::cached,
+        ))
+}
+
+/// Everything else answers each request afresh: search follows the index, which commits
+/// apart from the store; health is live; downloads and raw messages stream, and are too
+/// large to keep; static files and redirects cost nothing to answer.
+fn uncached_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(urls::HEALTHZ, get(healthz))
+        .route(urls::SEARCH, get(search::search_all))
+        .route(urls::LIST_SEARCH, get(search::search_list))
+        .route(urls::ROBOTS, get(site::robots))
+        .route(urls::STATIC, get(site::static_file))
+        .route(urls::LIST_BARE, get(lists::list_redirect))
+        .route(urls::LIST_MBOX, get(export::list_mbox))
+        .route(urls::MONTH_MBOX, get(export::month_mbox))
+        .route(urls::MESSAGE_BARE, get(message::message_redirect))
+        .route(urls::MESSAGE_RAW, get(message::raw_message))
+        .route(urls::ATTACHMENT, get(message::attachment))
+        .route(urls::THREAD_MBOX, get(export::thread_mbox))
+        .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
+        .route(urls::PIPERMAIL, get(pipermail::list_root))
+        .route(urls::PIPERMAIL_PATH, get(pipermail::path))
 }
 
 /// Compressing what is compressed already (downloads, archives, images) only costs CPU.

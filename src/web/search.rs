@@ -45,13 +45,9 @@ fn params(raw: Option<&str>) -> Params {
         page: 1,
         ..Default::default()
     };
-    for pair in raw.unwrap_or("").split('&') {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = v.replace('+', " ");
-        let v = percent_encoding::percent_decode_str(&v)
-            .decode_utf8_lossy()
-            .into_owned();
-        match k {
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let v = v.into_owned();
+        match k.as_ref() {
             "q" => p.q = v,
             "o" => {
                 p.order = match v.as_str() {
@@ -535,4 +531,26 @@ fn page_window(current: usize, total: usize) -> Vec<usize> {
         .collect();
     v.dedup();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_read_leniently() {
+        let p = params(Some("q=a+b%21&p=3&o=old&t=1&x=atom&q=c%20d"));
+        assert_eq!(p.q, "c d");
+        assert_eq!(p.page, 3);
+        assert_eq!(p.order, Some(Order::Oldest));
+        assert!(p.thread);
+        assert_eq!(p.x, "atom");
+        let p = params(Some("q=%ff%zz+x&p=0&o=sideways&&=&t"));
+        assert_eq!(p.q, "\u{FFFD}%zz x");
+        assert_eq!(p.page, 1);
+        assert_eq!(p.order, None);
+        assert!(!p.thread);
+        assert_eq!(params(None).page, 1);
+        assert_eq!(params(Some("p=99999")).page, MAX_PAGE);
+    }
 }
