@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use std::io::{self, BufRead};
 
 use super::DEFAULT_MAX_MESSAGE_SIZE;
-use crate::domain::envelope::{looks_like_date, split_sender};
+use crate::domain::envelope::{looks_like_date, mboxrd_unquoted, split_sender};
 use crate::domain::normalize::find_newline;
 
 /// Lines longer than this are handed out in pieces, so a file without line breaks is never
@@ -499,7 +499,7 @@ impl<R: BufRead> MboxReader<R> {
                 pending_blank = Some(l.end);
             } else {
                 end_offset = l.end;
-                msg.push(if l.head { unescaped(line) } else { line });
+                msg.push(if l.head { mboxrd_unquoted(line) } else { line });
             }
             self.consume_to(l.end);
         }
@@ -518,17 +518,6 @@ impl<R: BufRead> Iterator for MboxReader<R> {
     type Item = io::Result<RawMessage>;
     fn next(&mut self) -> Option<Self::Item> {
         self.read_message().transpose()
-    }
-}
-
-/// mboxrd: `>From `, `>>From ` … lose one `>`. Applied to mboxo too, where it restores the
-/// common case and only touches lines that were already quoted `>From ` in the original.
-fn unescaped(line: &[u8]) -> &[u8] {
-    let gts = line.iter().take_while(|&&b| b == b'>').count();
-    if gts > 0 && line[gts..].starts_with(b"From ") {
-        &line[1..]
-    } else {
-        line
     }
 }
 

@@ -20,7 +20,7 @@ mod search;
 mod testing;
 pub use browse::*;
 pub use error::{Error, Result};
-pub use raw::{compress, inflate, inflating};
+pub use raw::compress;
 pub use read::*;
 pub use search::*;
 
@@ -428,6 +428,19 @@ impl Batch {
         .execute(&mut self.conn)
         .await?;
         Ok(())
+    }
+
+    /// Keeps a message that cannot be stored as a reject, its original bytes restored from
+    /// the stored form the importer prepared.
+    pub async fn reject_message(
+        &mut self,
+        list_id: i64,
+        m: &NewMessage<'_>,
+        reason: &str,
+    ) -> Result<()> {
+        let raw = raw::inflate(m.raw_compressed).map_err(Error::damaged)?;
+        self.insert_reject(list_id, m.source, m.offset, reason, &raw)
+            .await
     }
 
     /// Whether a message already has a pipermail number in this list.
