@@ -239,8 +239,7 @@ fn mbox(list: &str, msgs: &[Msg]) -> String {
         let _ = writeln!(s, "List-Id: {list} <{list}.lists.example.org>");
         // mboxrd: escape body lines that look like envelopes.
         for line in m.content.lines() {
-            let gts = line.bytes().take_while(|&b| b == b'>').count();
-            if line[gts..].starts_with("From ") {
+            if crate::domain::envelope::mboxrd_quotes(line.as_bytes()) {
                 s.push('>');
             }
             s.push_str(line);

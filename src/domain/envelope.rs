@@ -1,6 +1,7 @@
-//! The mbox envelope line (`From sender date`): its sender and its asctime-like date. The
-//! readers use it to find where messages start; the normalizer falls back on its date when a
-//! message has no usable `Date:`.
+//! The mbox envelope line (`From sender date`): its sender and its asctime-like date, and
+//! the quoting that keeps body lines from passing for one. The readers use it to find where
+//! messages start; the normalizer falls back on its date when a message has no usable
+//! `Date:`; the exports quote what they write with it.
 
 /// Splits an envelope into sender and the rest, knowing pipermail's `a at b` senders.
 pub fn split_sender(rest: &str) -> (&str, &str) {
@@ -76,9 +77,61 @@ pub fn envelope_date(envelope: &str) -> Option<i64> {
     Some(dt.and_utc().timestamp() - tz_minutes * 60)
 }
 
+/// Whether mboxrd quotes this body line: `From ` behind any number of `>` (`From `,
+/// `>From `, `>>From ` …). Writers put one more `>` before such a line, so that no line of
+/// a message passes for an envelope; readers take one off ([`mboxrd_unquoted`]), which
+/// gives every line back exactly. Writing and reading share this test so that the two
+/// cannot drift apart.
+pub fn mboxrd_quotes(line: &[u8]) -> bool {
+    let gts = line.iter().take_while(|&&b| b == b'>').count();
+    line[gts..].starts_with(b"From ")
+}
+
+/// A line of an mbox with its `From ` quoting undone. Applied to mboxo files too, where it
+/// restores the common case and only touches lines that were quoted `>From ` already in
+/// the original.
+pub fn mboxrd_unquoted(line: &[u8]) -> &[u8] {
+    if line.first() == Some(&b'>') && mboxrd_quotes(line) {
+        &line[1..]
+    } else {
+        line
+    }
+}
+
+/// Whether mboxo, the quoting of pipermail's text archives, quotes this body line: only a
+/// line that starts `From ` gains a `>`, so `>From ` lines come out as they went in and
+/// the quoting cannot be undone exactly. Exports in pipermail's format write it to match
+/// what pipermail wrote.
+pub fn mboxo_quotes(line: &[u8]) -> bool {
+    line.starts_with(b"From ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mboxrd_quoting_round_trips() {
+        for line in [
+            &b"From me\n"[..],
+            b">From me\n",
+            b">>From me\n",
+            b"From\n",
+            b">Frome\n",
+            b"text\n",
+            b"",
+        ] {
+            let mut quoted = Vec::new();
+            if mboxrd_quotes(line) {
+                quoted.push(b'>');
+            }
+            quoted.extend_from_slice(line);
+            assert_eq!(mboxrd_unquoted(&quoted), line);
+        }
+        assert!(mboxrd_quotes(b">>From x"));
+        assert!(!mboxo_quotes(b">From x"));
+        assert!(mboxo_quotes(b"From x"));
+    }
 
     #[test]
     fn asctime_dates() {

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use std::io::{self, BufRead};
 
 use super::DEFAULT_MAX_MESSAGE_SIZE;
-use crate::domain::envelope::{looks_like_date, split_sender};
+use crate::domain::envelope::{looks_like_date, mboxrd_unquoted, split_sender};
 use crate::domain::normalize::find_newline;
 
 /// Lines longer than this are handed out in pieces, so a file without line breaks is never
@@ -88,6 +88,16 @@ impl Collect {
             self.data.extend_from_slice(b);
         }
     }
+}
+
+/// What reading a message's header block found.
+struct Headers {
+    /// The body length the sender announced, if readable.
+    content_length: Option<u64>,
+    /// The block ended with its blank line (not with the input or another envelope).
+    complete: bool,
+    /// Offset one past the block's last line.
+    end_offset: u64,
 }
 
 /// Splits an mbox stream into messages; an `Iterator` over `io::Result<RawMessage>`.
@@ -334,63 +344,22 @@ impl<R: BufRead> MboxReader<R> {
 
     fn read_message(&mut self) -> io::Result<Option<RawMessage>> {
         self.start()?;
-        // Skip leading blank lines between messages.
-        let first = loop {
-            match self.line_at(self.pos)? {
-                None => return Ok(None),
-                Some(l) if self.is_blank_line(&l) => self.consume_to(l.end),
-                Some(l) => break l,
-            }
+        let Some(first) = self.first_line()? else {
+            return Ok(None);
         };
-        let (envelope, marker_offset, begin_offset) = if self.is_sep(&first) {
-            let line = self.bytes(&first);
-            let env = String::from_utf8_lossy(trim_eol(&line[5..]))
-                .trim()
-                .to_string();
-            self.consume_to(first.end);
-            (Some(env), first.start, first.end)
-        } else {
-            // Text before any envelope: keep it as a message of its own rather than drop it.
-            (None, first.start, first.start)
-        };
-
+        let (envelope, marker_offset, begin_offset) = self.envelope(first);
         let mut msg = Collect {
             data: Vec::new(),
             cap: self.cap(),
             over: false,
             last_eol: 0,
         };
-        let mut end_offset = begin_offset;
-        // Headers.
-        let mut content_length: Option<u64> = None;
-        let mut in_headers = true;
-        let mut any_header = false;
-        while in_headers {
-            let Some(l) = self.line_at(self.pos)? else {
-                break;
-            };
-            if envelope.is_some() && !any_header && self.is_sep(&l) {
-                // An envelope immediately followed by another: an empty message.
-                break;
-            }
-            any_header = true;
-            end_offset = l.end;
-            let line = self.bytes(&l);
-            if self.is_blank_line(&l) {
-                in_headers = false;
-            } else if l.head
-                && let Some(v) = header_value(line, b"content-length")
-            {
-                content_length = std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok());
-            }
-            msg.push(line);
-            self.consume_to(l.end);
-        }
-
+        let headers = self.read_headers(&mut msg, envelope.is_some(), begin_offset)?;
         let mut content_length_ignored = None;
-        if let Some(n) = content_length.filter(|_| !in_headers && !msg.over) {
+        if let Some(n) = headers
+            .content_length
+            .filter(|_| headers.complete && !msg.over)
+        {
             match self.content_length_end(n, msg.data.len() as u64)? {
                 Ok(to) => {
                     // Checked above: the body fits in the buffer and under the limit.
@@ -411,9 +380,93 @@ impl<R: BufRead> MboxReader<R> {
                 Err(why) => content_length_ignored = Some(why),
             }
         }
+        let end_offset = self.read_body(&mut msg, headers.complete, headers.end_offset)?;
+        Ok(Some(RawMessage {
+            data: msg.data,
+            marker_offset,
+            begin_offset,
+            end_offset,
+            envelope,
+            oversized: msg.over,
+            content_length_ignored,
+        }))
+    }
 
+    /// The first line of the next message, past the blank lines between messages.
+    fn first_line(&mut self) -> io::Result<Option<Line>> {
+        loop {
+            match self.line_at(self.pos)? {
+                None => return Ok(None),
+                Some(l) if self.is_blank_line(&l) => self.consume_to(l.end),
+                Some(l) => return Ok(Some(l)),
+            }
+        }
+    }
+
+    /// The envelope of a message starting at `first`, consumed, with the offsets of its
+    /// marker line and of the first header byte. Text before any envelope has none: it is
+    /// kept as a message of its own rather than dropped.
+    fn envelope(&mut self, first: Line) -> (Option<String>, u64, u64) {
+        if !self.is_sep(&first) {
+            return (None, first.start, first.start);
+        }
+        let line = self.bytes(&first);
+        let env = String::from_utf8_lossy(trim_eol(&line[5..]))
+            .trim()
+            .to_string();
+        self.consume_to(first.end);
+        (Some(env), first.start, first.end)
+    }
+
+    /// Collects the header block, its blank line included, noting `Content-Length`.
+    fn read_headers(
+        &mut self,
+        msg: &mut Collect,
+        after_envelope: bool,
+        begin_offset: u64,
+    ) -> io::Result<Headers> {
+        let mut h = Headers {
+            content_length: None,
+            complete: false,
+            end_offset: begin_offset,
+        };
+        let mut any_header = false;
+        while let Some(l) = self.line_at(self.pos)? {
+            if after_envelope && !any_header && self.is_sep(&l) {
+                // An envelope immediately followed by another: an empty message.
+                break;
+            }
+            any_header = true;
+            h.end_offset = l.end;
+            let line = self.bytes(&l);
+            if self.is_blank_line(&l) {
+                h.complete = true;
+            } else if l.head
+                && let Some(v) = header_value(line, b"content-length")
+            {
+                h.content_length = std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok());
+            }
+            msg.push(line);
+            self.consume_to(l.end);
+            if h.complete {
+                break;
+            }
+        }
+        Ok(h)
+    }
+
+    /// Collects body lines up to the next message boundary found by line scanning (the
+    /// framing when `Content-Length` is absent or ignored); returns where the message ends.
+    fn read_body(
+        &mut self,
+        msg: &mut Collect,
+        headers_complete: bool,
+        mut end_offset: u64,
+    ) -> io::Result<u64> {
         let pm = self.pipermail;
-        let mut prev_blank = !in_headers;
+        let mut prev_blank = headers_complete;
         // The blank line held back until we know whether an envelope follows it.
         let mut pending_blank: Option<u64> = None;
         let mut blank_bytes: Vec<u8> = Vec::new();
@@ -446,7 +499,7 @@ impl<R: BufRead> MboxReader<R> {
                 pending_blank = Some(l.end);
             } else {
                 end_offset = l.end;
-                msg.push(if l.head { unescaped(line) } else { line });
+                msg.push(if l.head { mboxrd_unquoted(line) } else { line });
             }
             self.consume_to(l.end);
         }
@@ -457,15 +510,7 @@ impl<R: BufRead> MboxReader<R> {
             end_offset = end;
             msg.push(&blank_bytes);
         }
-        Ok(Some(RawMessage {
-            data: msg.data,
-            marker_offset,
-            begin_offset,
-            end_offset,
-            envelope,
-            oversized: msg.over,
-            content_length_ignored,
-        }))
+        Ok(end_offset)
     }
 }
 
@@ -473,17 +518,6 @@ impl<R: BufRead> Iterator for MboxReader<R> {
     type Item = io::Result<RawMessage>;
     fn next(&mut self) -> Option<Self::Item> {
         self.read_message().transpose()
-    }
-}
-
-/// mboxrd: `>From `, `>>From ` … lose one `>`. Applied to mboxo too, where it restores the
-/// common case and only touches lines that were already quoted `>From ` in the original.
-fn unescaped(line: &[u8]) -> &[u8] {
-    let gts = line.iter().take_while(|&&b| b == b'>').count();
-    if gts > 0 && line[gts..].starts_with(b"From ") {
-        &line[1..]
-    } else {
-        line
     }
 }
 

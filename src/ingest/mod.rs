@@ -540,10 +540,7 @@ impl ListWriter {
             if batch.mkey_taken(&mkey).await? {
                 summary.rejected += 1;
                 let reason = "message key collides with a stored message";
-                let raw = crate::store::inflate(new.raw_compressed)?;
-                batch
-                    .insert_reject(self.list.id, new.source, new.offset, reason, &raw)
-                    .await?;
+                batch.reject_message(self.list.id, &new, reason).await?;
                 return Ok(None);
             }
         }

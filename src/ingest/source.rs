@@ -229,14 +229,15 @@ fn oversized(source: Arc<str>, offset: u64, mut data: Vec<u8>, max: u64) -> Even
     })
 }
 
+/// Reads one file: skipped, one message, or an mbox of them. `false` when `emit` asked to
+/// stop.
 fn read_file(p: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
-    let format = how.format;
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let lower = name.to_ascii_lowercase();
-    if format == Format::Auto
+    if how.format == Format::Auto
         && (lower.ends_with(".html") || lower.ends_with(".htm") || lower.ends_with(".json"))
     {
         return emit(Event::Skipped(
@@ -253,6 +254,26 @@ fn read_file(p: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
         Ok(r) => r,
         Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
     };
+    let (kind, is_pipermail) = match detect(p, &name, how.format, &mut *reader) {
+        Ok(k) => k,
+        Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
+    };
+    match kind {
+        Kind::NotMail(why) => emit(Event::Skipped(p.to_path_buf(), why.into())),
+        Kind::Message => read_single(p, source, reader, plain_size, how, emit),
+        Kind::Mbox => read_mbox(p, &name, source, reader, is_pipermail, how, emit),
+    }
+}
+
+/// What the file holds, and whether it is a pipermail month archive: the format asked for,
+/// else the file's place, name and first bytes tell.
+fn detect(
+    p: &Path,
+    name: &str,
+    format: Format,
+    reader: &mut dyn BufRead,
+) -> io::Result<(Kind, bool)> {
+    let lower = name.to_ascii_lowercase();
     let in_maildir = p
         .parent()
         .and_then(|d| d.file_name())
@@ -261,118 +282,133 @@ fn read_file(p: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
         Format::Auto if in_maildir => Kind::Message,
         Format::Mbox | Format::Pipermail => Kind::Mbox,
         Format::Message | Format::Maildir => Kind::Message,
-        Format::Auto => match reader.fill_buf() {
-            Ok(head) => sniff(head, lower.ends_with(".eml") || lower.ends_with(".msg")),
-            Err(e) => return emit(Event::Skipped(p.to_path_buf(), e.to_string())),
-        },
+        Format::Auto => sniff(
+            reader.fill_buf()?,
+            lower.ends_with(".eml") || lower.ends_with(".msg"),
+        ),
     };
     let is_pipermail = format == Format::Pipermail
         || (format == Format::Auto
             && kind == Kind::Mbox
-            && (pipermail::month_of_file(&name).is_some()
+            && (pipermail::month_of_file(name).is_some()
                 || reader.fill_buf().is_ok_and(|h| {
                     let first = h.split(|&b| b == b'\n').next().unwrap_or(&[]);
                     super::mbox::is_pipermail_envelope(first)
                         && String::from_utf8_lossy(first).contains(" at ")
                 })));
-    match kind {
-        Kind::NotMail(why) => emit(Event::Skipped(p.to_path_buf(), why.into())),
-        Kind::Message => {
-            // A plain file's size is known before reading; a compressed one is read up to
-            // one byte past the limit.
-            let big_on_disk = plain_size.is_some_and(|s| s > how.max);
-            let limit = if big_on_disk {
-                OVERSIZED_KEPT_BYTES as u64
-            } else {
-                how.max.saturating_add(1)
-            };
-            let mut data = Vec::new();
-            if let Err(e) = reader.take(limit).read_to_end(&mut data) {
-                return emit(Event::Skipped(p.to_path_buf(), e.to_string()));
-            }
-            if big_on_disk || data.len() as u64 > how.max {
-                return emit(oversized(source, 0, data, how.max));
-            }
-            emit(Event::Message(RawItem {
-                source,
-                offset: 0,
-                data,
-                envelope: None,
-                pipermail: false,
-                html_slot: None,
-                month: None,
-                reject: None,
-            }))
-        }
-        Kind::Mbox => {
-            let mut numbers = if is_pipermail {
-                pipermail::MonthPages::for_archive(p)
-            } else {
-                None
-            };
-            if is_pipermail && numbers.is_none() && !emit(Event::NumbersByPosition) {
-                return false;
-            }
-            let file_month = pipermail::month_of_file(&name)
-                .filter(|_| is_pipermail)
-                .map(|(y, m)| y as i64 * 100 + m as i64);
-            let reader = if is_pipermail {
-                MboxReader::pipermail(reader)
-            } else {
-                MboxReader::new(reader)
-            }
-            .max_message_size(how.max);
-            let mut ignored = 0;
-            for (i, m) in reader.enumerate() {
-                match m {
-                    Ok(m) => {
-                        if let Some(why) = m.content_length_ignored {
-                            ignored += 1;
-                            if ignored <= LOGGED_PER_FILE {
-                                tracing::warn!(
-                                    file = %source,
-                                    offset = m.marker_offset,
-                                    "{why}: the header is ignored, the message is cut at its From line"
-                                );
-                            }
-                            if !emit(Event::ContentLengthIgnored) {
-                                return false;
-                            }
-                        }
-                        if m.oversized {
-                            if !emit(oversized(source.clone(), m.marker_offset, m.data, how.max)) {
-                                return false;
-                            }
-                            continue;
-                        }
-                        let html_slot = numbers.as_mut().and_then(|n| n.slot(i));
-                        let ev = Event::Message(RawItem {
-                            source: source.clone(),
-                            offset: m.marker_offset,
-                            data: m.data,
-                            envelope: m.envelope,
-                            pipermail: is_pipermail,
-                            html_slot,
-                            month: file_month,
-                            reject: None,
-                        });
-                        if !emit(ev) {
-                            return false;
-                        }
-                    }
-                    Err(e) => {
-                        return emit(Event::Skipped(p.to_path_buf(), format!("read error: {e}")));
-                    }
-                }
-            }
-            if ignored > LOGGED_PER_FILE {
+    Ok((kind, is_pipermail))
+}
+
+/// Emits a file that holds one message, reading no more of it than the size limit needs.
+fn read_single(
+    p: &Path,
+    source: Arc<str>,
+    reader: Box<dyn BufRead>,
+    plain_size: Option<u64>,
+    how: How,
+    emit: &mut dyn FnMut(Event) -> bool,
+) -> bool {
+    // A plain file's size is known before reading; a compressed one is read up to one byte
+    // past the limit.
+    let big_on_disk = plain_size.is_some_and(|s| s > how.max);
+    let limit = if big_on_disk {
+        OVERSIZED_KEPT_BYTES as u64
+    } else {
+        how.max.saturating_add(1)
+    };
+    let mut data = Vec::new();
+    if let Err(e) = reader.take(limit).read_to_end(&mut data) {
+        return emit(Event::Skipped(p.to_path_buf(), e.to_string()));
+    }
+    if big_on_disk || data.len() as u64 > how.max {
+        return emit(oversized(source, 0, data, how.max));
+    }
+    emit(Event::Message(RawItem {
+        source,
+        offset: 0,
+        data,
+        envelope: None,
+        pipermail: false,
+        html_slot: None,
+        month: None,
+        reject: None,
+    }))
+}
+
+/// Emits the messages of an mbox file; a pipermail month archive's come with the article
+/// numbers of the HTML pages beside it and the month its name gives.
+fn read_mbox(
+    p: &Path,
+    name: &str,
+    source: Arc<str>,
+    reader: Box<dyn BufRead>,
+    is_pipermail: bool,
+    how: How,
+    emit: &mut dyn FnMut(Event) -> bool,
+) -> bool {
+    let mut numbers = if is_pipermail {
+        pipermail::MonthPages::for_archive(p)
+    } else {
+        None
+    };
+    if is_pipermail && numbers.is_none() && !emit(Event::NumbersByPosition) {
+        return false;
+    }
+    let file_month = pipermail::month_of_file(name)
+        .filter(|_| is_pipermail)
+        .map(|(y, m)| y as i64 * 100 + m as i64);
+    let reader = if is_pipermail {
+        MboxReader::pipermail(reader)
+    } else {
+        MboxReader::new(reader)
+    }
+    .max_message_size(how.max);
+    let mut ignored = 0;
+    for (i, m) in reader.enumerate() {
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => return emit(Event::Skipped(p.to_path_buf(), format!("read error: {e}"))),
+        };
+        if let Some(why) = m.content_length_ignored {
+            ignored += 1;
+            if ignored <= LOGGED_PER_FILE {
                 tracing::warn!(
                     file = %source,
-                    "{} more Content-Length headers ignored in this file",
-                    ignored - LOGGED_PER_FILE
+                    offset = m.marker_offset,
+                    "{why}: the header is ignored, the message is cut at its From line"
                 );
             }
-            true
+            if !emit(Event::ContentLengthIgnored) {
+                return false;
+            }
+        }
+        if m.oversized {
+            if !emit(oversized(source.clone(), m.marker_offset, m.data, how.max)) {
+                return false;
+            }
+            continue;
+        }
+        let html_slot = numbers.as_mut().and_then(|n| n.slot(i));
+        let ev = Event::Message(RawItem {
+            source: source.clone(),
+            offset: m.marker_offset,
+            data: m.data,
+            envelope: m.envelope,
+            pipermail: is_pipermail,
+            html_slot,
+            month: file_month,
+            reject: None,
+        });
+        if !emit(ev) {
+            return false;
         }
     }
+    if ignored > LOGGED_PER_FILE {
+        tracing::warn!(
+            file = %source,
+            "{} more Content-Length headers ignored in this file",
+            ignored - LOGGED_PER_FILE
+        );
+    }
+    true
 }

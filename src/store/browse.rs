@@ -75,7 +75,27 @@ pub struct ExportRow {
     pub in_reply_to: Option<String>,
     pub refs: String,
     pub body_text: String,
-    pub raw: Vec<u8>,
+    /// The raw message in its stored form, read through [`ExportRow::raw`].
+    raw: Vec<u8>,
+}
+
+impl ExportRow {
+    /// The message's original bytes. Inflating is left to the caller's thread (exports run
+    /// it on the blocking pool, beside the formatting): a message can be tens of megabytes.
+    /// A stored copy that does not inflate is [`Error::Damaged`](super::Error::Damaged).
+    pub fn raw(&self) -> Result<Vec<u8>> {
+        super::raw::inflate(&self.raw).map_err(super::Error::damaged)
+    }
+
+    /// About how many bytes [`ExportRow::raw`] gives, for sizing buffers before inflating.
+    pub fn raw_len_estimate(&self) -> usize {
+        self.raw.len() * 3
+    }
+
+    /// Frees the raw message, for exports that show only the other fields.
+    pub fn drop_raw(&mut self) {
+        self.raw = Vec::new();
+    }
 }
 
 /// Text read leniently: a download streams a whole list, and one row whose text damage

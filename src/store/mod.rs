@@ -20,10 +20,11 @@ mod search;
 mod testing;
 pub use browse::*;
 pub use error::{Error, Result};
-pub use raw::{compress, inflate, inflating};
+pub use raw::compress;
 pub use read::*;
 pub use search::*;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -429,6 +430,19 @@ impl Batch {
         Ok(())
     }
 
+    /// Keeps a message that cannot be stored as a reject, its original bytes restored from
+    /// the stored form the importer prepared.
+    pub async fn reject_message(
+        &mut self,
+        list_id: i64,
+        m: &NewMessage<'_>,
+        reason: &str,
+    ) -> Result<()> {
+        let raw = raw::inflate(m.raw_compressed).map_err(Error::damaged)?;
+        self.insert_reject(list_id, m.source, m.offset, reason, &raw)
+            .await
+    }
+
     /// Whether a message already has a pipermail number in this list.
     pub async fn has_pipermail_number(&mut self, list_id: i64, message_pk: i64) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
@@ -462,14 +476,33 @@ impl Batch {
     }
 
     /// Writes the threader's changes: renumbered threads, nodes, thread summaries.
-    /// `members` maps keys of messages that joined the list in this batch to their row ids.
+    /// `members` maps keys of messages that joined the list in this batch to their rows.
     pub async fn write_threads(
         &mut self,
         list_id: i64,
         changes: &Changes,
-        members: &std::collections::HashMap<String, Member>,
+        members: &HashMap<String, Member>,
     ) -> Result<()> {
-        for (from, to) in &changes.merges {
+        self.merge_threads(list_id, &changes.merges).await?;
+        self.write_nodes(list_id, changes, members).await?;
+        for t in &changes.threads {
+            self.summarize_thread(list_id, *t).await?;
+        }
+        self.count_months(list_id, members).await?;
+        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
+            .execute(&mut self.conn)
+            .await?;
+        sqlx::query("UPDATE lists SET next_thread = ? WHERE id = ?")
+            .bind(changes.next_thread)
+            .bind(list_id)
+            .execute(&mut self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Renumbers the nodes of each merged thread `from` into `to`, dropping `from`'s summary.
+    async fn merge_threads(&mut self, list_id: i64, merges: &[(i64, i64)]) -> Result<()> {
+        for (from, to) in merges {
             sqlx::query("UPDATE nodes INDEXED BY nodes_thread SET thread_no = ? WHERE list_id = ? AND thread_no = ?")
                 .bind(to)
                 .bind(list_id)
@@ -482,7 +515,19 @@ impl Batch {
                 .execute(&mut self.conn)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Writes new and changed nodes; a node that was a ghost becomes real when its message
+    /// is among `members`, and keeps its message, date and month otherwise.
+    async fn write_nodes(
+        &mut self,
+        list_id: i64,
+        changes: &Changes,
+        members: &HashMap<String, Member>,
+    ) -> Result<()> {
         for n in &changes.nodes {
+            let member = members.get(&n.key);
             sqlx::query(
                 "INSERT INTO nodes (list_id, mkey, message_id, parent, thread_no, seq, via_subject,
                     date, month)
@@ -496,60 +541,72 @@ impl Batch {
             )
             .bind(list_id)
             .bind(&n.key)
-            .bind(members.get(&n.key).map(|m| m.message_pk))
+            .bind(member.map(|m| m.message_pk))
             .bind(&n.parent)
             .bind(n.thread)
             .bind(n.seq)
             .bind(n.via_subject)
-            .bind(members.get(&n.key).and_then(|m| m.date))
-            .bind(members.get(&n.key).and_then(|m| m.month))
+            .bind(member.and_then(|m| m.date))
+            .bind(member.and_then(|m| m.month))
             .execute(&mut self.conn)
             .await?;
         }
-        for t in &changes.threads {
-            // Summary of a thread: its earliest message stands for it.
-            let agg = sqlx::query(
-                "SELECT MIN(m.date) AS first_date, MAX(m.date) AS last_date, COUNT(*) AS count
-                 FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND n.thread_no = ?",
-            )
-            .bind(list_id)
-            .bind(t)
-            .fetch_one(&mut self.conn)
-            .await?;
-            let count: i64 = agg.try_get("count")?;
-            if count == 0 {
-                sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
-                    .bind(list_id)
-                    .bind(t)
-                    .execute(&mut self.conn)
-                    .await?;
-                continue;
-            }
-            let root = sqlx::query(
-                "SELECT n.mkey, m.subject FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND n.thread_no = ?
-                 ORDER BY m.date IS NULL, m.date, n.seq LIMIT 1",
-            )
-            .bind(list_id)
-            .bind(t)
-            .fetch_one(&mut self.conn)
-            .await?;
-            sqlx::query(
-                "INSERT OR REPLACE INTO threads
-                    (list_id, thread_no, root_mkey, subject, first_date, last_date, message_count)
-                 VALUES (?,?,?,?,?,?,?)",
-            )
-            .bind(list_id)
-            .bind(t)
-            .bind(root.try_get::<String, _>(0)?)
-            .bind(root.try_get::<String, _>(1)?)
-            .bind(agg.try_get::<Option<i64>, _>("first_date")?)
-            .bind(agg.try_get::<Option<i64>, _>("last_date")?)
-            .bind(count)
-            .execute(&mut self.conn)
-            .await?;
+        Ok(())
+    }
+
+    /// Rewrites a thread's summary from its nodes as they now stand (its earliest message
+    /// stands for it), or deletes it when no message is left in it.
+    async fn summarize_thread(&mut self, list_id: i64, thread_no: i64) -> Result<()> {
+        let agg = sqlx::query(
+            "SELECT MIN(m.date) AS first_date, MAX(m.date) AS last_date, COUNT(*) AS count
+             FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.thread_no = ?",
+        )
+        .bind(list_id)
+        .bind(thread_no)
+        .fetch_one(&mut self.conn)
+        .await?;
+        let count: i64 = agg.try_get("count")?;
+        if count == 0 {
+            sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
+                .bind(list_id)
+                .bind(thread_no)
+                .execute(&mut self.conn)
+                .await?;
+            return Ok(());
         }
+        let root = sqlx::query(
+            "SELECT n.mkey, m.subject FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ? AND n.thread_no = ?
+             ORDER BY m.date IS NULL, m.date, n.seq LIMIT 1",
+        )
+        .bind(list_id)
+        .bind(thread_no)
+        .fetch_one(&mut self.conn)
+        .await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO threads
+                (list_id, thread_no, root_mkey, subject, first_date, last_date, message_count)
+             VALUES (?,?,?,?,?,?,?)",
+        )
+        .bind(list_id)
+        .bind(thread_no)
+        .bind(root.try_get::<String, _>(0)?)
+        .bind(root.try_get::<String, _>(1)?)
+        .bind(agg.try_get::<Option<i64>, _>("first_date")?)
+        .bind(agg.try_get::<Option<i64>, _>("last_date")?)
+        .bind(count)
+        .execute(&mut self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Adds the batch's messages to their months' counts.
+    async fn count_months(
+        &mut self,
+        list_id: i64,
+        members: &HashMap<String, Member>,
+    ) -> Result<()> {
         let mut per_month: std::collections::BTreeMap<i64, i64> = Default::default();
         for m in members.values() {
             if let Some(month) = m.month {
@@ -567,14 +624,6 @@ impl Batch {
             .execute(&mut self.conn)
             .await?;
         }
-        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
-            .execute(&mut self.conn)
-            .await?;
-        sqlx::query("UPDATE lists SET next_thread = ? WHERE id = ?")
-            .bind(changes.next_thread)
-            .bind(list_id)
-            .execute(&mut self.conn)
-            .await?;
         Ok(())
     }
 

@@ -8,6 +8,8 @@ use std::io::{Read, Write};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
+use super::{Error, Result};
+
 /// The stored form of a raw message.
 pub fn compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut e = flate2::write::DeflateEncoder::new(
@@ -18,21 +20,20 @@ pub fn compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
     e.finish()
 }
 
-/// Undoes [`compress`].
-pub fn inflate(z: &[u8]) -> std::io::Result<Vec<u8>> {
+/// Undoes [`compress`]. Only the store inflates: everyone else gets original bytes from
+/// it ([`ExportRow::raw`](super::ExportRow::raw), [`Store::raw_chunks`](super::Store::raw_chunks)).
+pub(super) fn inflate(z: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(z.len() * 3);
     flate2::read::DeflateDecoder::new(z).read_to_end(&mut out)?;
     Ok(out)
 }
 
 /// Undoes [`compress`] chunk by chunk as a stream of the stored bytes is read, so that a
-/// download holds one chunk at a time.
-pub fn inflating<E>(
-    chunks: impl Stream<Item = Result<Bytes, E>> + Send + 'static,
-) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static
-where
-    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
-{
+/// download holds one chunk at a time. Stored bytes that do not inflate are
+/// [`Error::Damaged`]; the stream's own errors pass through.
+pub(super) fn inflating(
+    chunks: impl Stream<Item = Result<Bytes>> + Send + 'static,
+) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     let inflater = flate2::write::DeflateDecoder::new(Vec::new());
     futures::stream::try_unfold(
         (Box::pin(chunks), Some(inflater)),
@@ -42,11 +43,14 @@ where
             };
             match chunks.next().await {
                 Some(c) => {
-                    inflater.write_all(&c.map_err(std::io::Error::other)?)?;
+                    inflater.write_all(&c?).map_err(Error::damaged)?;
                     let out = Bytes::from(std::mem::take(inflater.get_mut()));
                     Ok(Some((out, (chunks, Some(inflater)))))
                 }
-                None => Ok(Some((Bytes::from(inflater.finish()?), (chunks, None)))),
+                None => {
+                    let rest = inflater.finish().map_err(Error::damaged)?;
+                    Ok(Some((Bytes::from(rest), (chunks, None))))
+                }
             }
         },
     )
@@ -61,7 +65,7 @@ mod tests {
         let raw: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
         let z = compress(&raw).unwrap();
         assert_eq!(inflate(&z).unwrap(), raw);
-        let chunks: Vec<Result<Bytes, std::io::Error>> = z
+        let chunks: Vec<Result<Bytes>> = z
             .chunks(1000)
             .map(|c| Ok(Bytes::copy_from_slice(c)))
             .collect();

@@ -8,7 +8,8 @@ use crate::domain::normalize::Flowed;
 /// A blob that downloads stream from the store.
 #[derive(Debug, Clone, Copy)]
 pub enum Blob {
-    /// A message's raw bytes, deflated, by message row id.
+    /// A message's raw bytes in their stored (deflated) form, by its `message_pk`;
+    /// [`Store::raw_chunks`] streams them inflated.
     Raw(i64),
     /// An attachment's bytes, by message row id and attachment index.
     Attachment(i64, i64),
@@ -204,6 +205,16 @@ impl Store {
         .bind(max_chars)
         .fetch_optional(self.pool())
         .await?)
+    }
+
+    /// A message's original bytes as a stream of pieces, inflated as the stored form is read
+    /// chunk by chunk (see [`Store::blob_chunks`]).
+    pub fn raw_chunks(
+        &self,
+        message_pk: i64,
+        chunk: usize,
+    ) -> impl futures::Stream<Item = Result<bytes::Bytes>> + Send + 'static + use<> {
+        super::raw::inflating(self.blob_chunks(Blob::Raw(message_pk), chunk))
     }
 
     /// A stored blob (a message's compressed raw bytes, or an attachment) as a stream of

@@ -22,7 +22,7 @@ type St = State<Arc<AppState>>;
 
 /// Appends one message to an mboxrd stream: envelope, `>From ` escaping, blank line.
 pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow) {
-    let raw = match crate::store::inflate(&row.raw) {
+    let raw = match row.raw() {
         Ok(raw) => raw,
         Err(e) => {
             // A damaged stored copy is one message of the download, said so where the
@@ -37,8 +37,7 @@ pub fn mboxrd_entry(out: &mut Vec<u8>, row: &ExportRow) {
     let raw = raw.as_slice();
     let _ = writeln!(out, "From mboxrd@z Thu Jan  1 00:00:00 1970");
     for line in raw.split_inclusive(|&b| b == b'\n') {
-        let gts = line.iter().take_while(|&&b| b == b'>').count();
-        if line[gts..].starts_with(b"From ") {
+        if crate::domain::envelope::mboxrd_quotes(line) {
             out.push(b'>');
         }
         out.extend_from_slice(line);
@@ -82,7 +81,7 @@ where
             match rows.next().await {
                 Some(Ok(row)) => {
                     let work = tokio::task::spawn_blocking(move || {
-                        let mut buf = Vec::with_capacity(row.raw.len() * 3 + 64);
+                        let mut buf = Vec::with_capacity(row.raw_len_estimate() + 64);
                         entry(&mut buf, &row);
                         e.write_all(&buf).and_then(|_| e.flush())?;
                         let chunk = std::mem::take(e.get_mut());
@@ -313,7 +312,7 @@ pub async fn thread_atom(
         .export_stream(l.id, ExportScope::Thread(t))
         .filter_map(|r| async move { r.ok() })
         .map(|mut r| {
-            r.raw = Vec::new();
+            r.drop_raw();
             r
         })
         .collect()

@@ -363,7 +363,7 @@ pub async fn raw_message(
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &list).await?;
     let m = visible_message(&st, &l, &mkey, false).await?;
-    let body = crate::store::inflating(st.store.blob_chunks(Blob::Raw(m.id), BLOB_CHUNK));
+    let body = st.store.raw_chunks(m.id, BLOB_CHUNK);
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),

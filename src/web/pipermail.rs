@@ -115,7 +115,7 @@ fn text_entry(out: &mut Vec<u8>, r: &ExportRow) {
     }
     let _ = writeln!(out, "Message-ID: <{}>\n", one_line(&r.message_id));
     for line in r.body_text.lines() {
-        if line.starts_with("From ") {
+        if crate::domain::envelope::mboxo_quotes(line.as_bytes()) {
             out.push(b'>');
         }
         out.extend_from_slice(line.as_bytes());
