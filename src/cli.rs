@@ -183,7 +183,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { listen, base_url } => {
             let store = Store::open(&data).await?;
-            crate::web::serve(store, &listen, crate::web::WebConfig { base_url }).await?;
+            crate::web::serve(
+                store,
+                &listen,
+                crate::web::WebConfig {
+                    base_url,
+                    ..Default::default()
+                },
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, no_serve } => {

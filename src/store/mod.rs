@@ -16,6 +16,7 @@ mod error;
 mod raw;
 mod read;
 mod search;
+pub mod spool;
 #[cfg(any(test, feature = "test-support"))]
 mod testing;
 pub use browse::*;

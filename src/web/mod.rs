@@ -47,6 +47,20 @@ pub struct AppState {
     /// The list tags that listings leave out of subjects, with the write generation they
     /// were read at: nearly every page needs them, and they change only with the lists.
     tags: std::sync::Mutex<Option<(i64, Arc<crate::render::ListTags>)>>,
+    /// Live delivery: the spool the archiver API writes into, and what delivery has done.
+    pub live: Live,
+}
+
+/// The server's side of live delivery (see `store::spool`).
+#[derive(Clone, Default)]
+pub struct Live {
+    /// Where the archiver API spools deliveries; `None` when the server has none (tests
+    /// that build a router over a bare store).
+    pub spool: Option<Arc<crate::store::spool::Spool>>,
+    pub stats: Arc<crate::store::spool::DeliveryStats>,
+    /// The key Mailman's archiver plugin sends (`Authorization: Token KEY`); the archiver
+    /// API is off without one.
+    pub archiver_key: Option<String>,
 }
 
 /// One error type for all handlers, mapped to HTTP statuses; internals are logged, never
@@ -196,11 +210,12 @@ const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// What the web layer is configured with beyond the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WebConfig {
     /// `--base-url` / `LARCH_BASE_URL`: the public URL of the archive, e.g.
     /// `https://lists.example.org`.
     pub base_url: Option<String>,
+    pub live: Live,
 }
 
 impl WebConfig {
@@ -228,6 +243,7 @@ pub fn router_with(store: Store, search: Arc<crate::search::Search>) -> Router {
         base_url: std::env::var("LARCH_BASE_URL")
             .ok()
             .filter(|u| !u.is_empty()),
+        ..Default::default()
     };
     router_configured(store, search, &config)
 }
@@ -247,6 +263,7 @@ pub fn router_configured(
         ),
         lists: Default::default(),
         tags: Default::default(),
+        live: config.live.clone(),
     });
     Router::new()
         .merge(cached_pages(&state))
@@ -376,6 +393,7 @@ pub async fn serve(store: Store, listen: &str, config: WebConfig) -> anyhow::Res
     tracing::info!("listening on http://{addr}");
     let config = WebConfig {
         base_url: Some(config.base_url.unwrap_or_else(|| format!("http://{addr}"))),
+        live: config.live,
     };
     let search = Arc::new(crate::search::Search::for_store(&store)?);
     crate::search::spawn_indexer(store.clone(), search.clone());
