@@ -84,6 +84,10 @@ enum Command {
         /// links of feeds; without it, the address the server listens on.
         #[arg(long, env = "LARCH_BASE_URL")]
         base_url: Option<String>,
+        /// The key Mailman 3's archiver plugin sends; the archiver API
+        /// (`/api/mailman/`) is off without one.
+        #[arg(long, env = "LARCH_ARCHIVER_KEY", hide_env_values = true)]
+        archiver_key: Option<String>,
     },
     /// Build a sample archive in the data directory and serve it.
     Demo {
