@@ -185,17 +185,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen, base_url } => {
+        Command::Serve {
+            listen,
+            base_url,
+            archiver_key,
+        } => {
             let store = Store::open(&data).await?;
-            crate::web::serve(
-                store,
-                &listen,
-                crate::web::WebConfig {
-                    base_url,
-                    ..Default::default()
-                },
-            )
-            .await?;
+            let live = crate::web::Live {
+                spool: Some(std::sync::Arc::new(crate::store::spool::Spool::open(
+                    &data,
+                )?)),
+                stats: Default::default(),
+                archiver_key: archiver_key.filter(|k| !k.is_empty()),
+            };
+            let config = crate::web::WebConfig { base_url, live };
+            crate::web::serve(store, &listen, config).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, no_serve } => {
