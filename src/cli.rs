@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, WriteLock};
 use crate::ingest::{self, source::Format};
 use crate::store::Store;
+use crate::store::spool::{Envelope, Privacy, Spool};
 
 #[derive(Parser)]
 #[command(name = "larch", version, about = "Mailing-list archive server")]
@@ -39,14 +40,37 @@ enum Command {
             value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)),
         )]
         max_message_size: u64,
+        /// Create the list private if it is new (it is public otherwise, as pipermail's
+        /// archives were by default). An existing list keeps its setting.
+        #[arg(long, conflicts_with = "public")]
+        private: bool,
+        /// Create the list public if it is new (the default for imports).
+        #[arg(long)]
+        public: bool,
+        /// Archive also the messages that ask not to be (`X-No-Archive: yes`,
+        /// `X-Archive: no`, `Archive: no`), which are skipped by default as Mailman does.
+        #[arg(long)]
+        archive_all: bool,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Store one message read from standard input (for an MTA pipe or Mailman 2's
-    /// external archiver). Exits 75 (EX_TEMPFAIL) when it could not be stored right now.
+    /// Accept one message on standard input for a list (an MTA pipe, Mailman 2's external
+    /// archiver): it is written durably to the spool and stored by the running server (or by
+    /// `ingest --drain`). Exits 0 once the message is safe on disk, whatever the store is
+    /// doing; non-zero only when it could not be spooled.
     Ingest {
+        #[arg(long, required_unless_present = "drain")]
+        list: Option<String>,
+        /// Create the list private if this delivery creates it (the default for lists
+        /// first seen live, unless `larch.toml` says otherwise).
+        #[arg(long, conflicts_with = "public")]
+        private: bool,
+        /// Create the list public if this delivery creates it.
         #[arg(long)]
-        list: String,
+        public: bool,
+        /// Store what waits in the spool now and exit (for setups without `larch serve`).
+        #[arg(long, conflicts_with_all = ["list", "private", "public"])]
+        drain: bool,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -150,12 +174,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             list,
             format,
             max_message_size,
+            private,
+            public,
+            archive_all,
             paths,
         } => {
-            let options = ingest::ImportOptions { max_message_size };
+            let options = ingest::ImportOptions {
+                max_message_size,
+                private: (private || public).then_some(private),
+                archive_all,
+            };
             import(&data, &list, &paths, format, &options).await
         }
-        Command::Ingest { list } => Ok(ingest_stdin(&data, &list).await),
+        Command::Ingest {
+            list,
+            private,
+            public,
+            drain,
+        } => match list {
+            Some(list) if !drain => {
+                let privacy = match (private, public) {
+                    (true, _) => Privacy::Private,
+                    (_, true) => Privacy::Public,
+                    _ => Privacy::Default,
+                };
+                Ok(ingest_stdin(&data, &list, privacy))
+            }
+            _ => drain_spool(&data).await,
+        },
         Command::Reindex => reindex(&data).await,
         Command::Remove { msgid, purge } => remove(&data, &msgid, purge).await,
         Command::Lists => lists(&data).await,
@@ -169,7 +215,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let _lock = WriteLock::acquire(&data)?;
             let store = Store::open(&data).await?;
-            let list = store.ensure_list(&name).await?;
+            let (list, _) = store.ensure_list(&name, private.unwrap_or(false)).await?;
             store
                 .update_list(
                     list.id,
@@ -238,6 +284,16 @@ async fn import(
     let summary = summary?;
     for (p, why) in &summary.skipped_files {
         eprintln!("skipped {}: {why}", p.display());
+    }
+    if let Some(private) = summary.created_private {
+        println!(
+            "created list {list} ({})",
+            if private {
+                "private"
+            } else {
+                "public; `--private` creates it private"
+            }
+        );
     }
     println!("{list}: {summary}");
     store.close().await;
@@ -319,52 +375,81 @@ async fn lists(data: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// EX_TEMPFAIL from sysexits.h: MTAs and Mailman queue the message and retry.
+/// EX_TEMPFAIL from sysexits.h: MTAs queue the message and retry.
 const EX_TEMPFAIL: u8 = 75;
 
-async fn ingest_stdin(data: &Path, list: &str) -> ExitCode {
+/// Whether a list first seen through live delivery is created private: yes, so that a typo
+/// in a list name or a private list's archiver pointed here never publishes mail.
+const LIVE_LISTS_PRIVATE: bool = true;
+
+/// Spools one message from standard input; touches neither the store nor its lock, so it
+/// answers in milliseconds whatever an import or the server is doing.
+fn ingest_stdin(data: &Path, list: &str, privacy: Privacy) -> ExitCode {
+    if let Err(why) = crate::store::spool::check_list_name(list) {
+        eprintln!("larch: cannot take a message for list {list:?}: {why}");
+        return ExitCode::from(64); // EX_USAGE
+    }
     let limit = ingest::DEFAULT_MAX_MESSAGE_SIZE;
-    let bytes = match ingest::read_delivery(&mut std::io::stdin().lock(), limit) {
+    let delivery = match ingest::read_delivery(&mut std::io::stdin().lock(), limit) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("larch: cannot read the message from standard input: {e}");
             return ExitCode::from(EX_TEMPFAIL);
         }
     };
-    if bytes.is_empty() {
+    if delivery.is_empty() {
         eprintln!("larch: standard input was empty; nothing stored");
         return ExitCode::from(65); // EX_DATAERR: retrying will not help
     }
-    let lock = match WriteLock::try_acquire(data, 120) {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            eprintln!("larch: the archive is busy (another import holds it); try again later");
-            return ExitCode::from(EX_TEMPFAIL);
-        }
-        Err(e) => {
-            eprintln!("larch: cannot lock the data directory: {e}");
-            return ExitCode::from(EX_TEMPFAIL);
-        }
+    let envelope = Envelope {
+        list: list.to_string(),
+        privacy,
+        via: "ingest".into(),
+        over_limit: delivery.over_limit,
     };
-    let result = async {
-        let store = Store::open(data).await?;
-        let s = ingest::ingest_delivery(&store, list, bytes).await;
-        store.close().await;
-        s
-    }
-    .await;
-    drop(lock);
-    match result {
-        Ok(s) => {
-            if s.rejected > 0 {
-                eprintln!("larch: the message could not be read; it is kept with the rejects");
-            }
-            println!("{list}: {s}");
-            ExitCode::SUCCESS
-        }
+    match Spool::open(data).and_then(|s| s.put(&envelope, &delivery.data)) {
+        Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("larch: cannot store the message: {e:#}");
+            eprintln!(
+                "larch: cannot write the message to the spool in {}: {e}",
+                data.join("spool").display()
+            );
             ExitCode::from(EX_TEMPFAIL)
         }
     }
+}
+
+/// `larch ingest --drain`: stores everything waiting in the spool, under the write lock.
+async fn drain_spool(data: &Path) -> anyhow::Result<ExitCode> {
+    let spool = Spool::open(data)?;
+    let _lock = WriteLock::acquire(data)?;
+    let store = Store::open(data).await?;
+    let stats = crate::store::spool::DeliveryStats::default();
+    let mut total = ingest::Summary::default();
+    let mut unreadable = 0;
+    loop {
+        let r = ingest::drain_round(&store, &spool, LIVE_LISTS_PRIVATE, &stats).await?;
+        unreadable += r.unreadable.len();
+        if r.taken == 0 && r.unreadable.is_empty() {
+            break;
+        }
+        total.read += r.summary.read;
+        total.new += r.summary.new;
+        total.duplicate += r.summary.duplicate;
+        total.rejected += r.summary.rejected;
+        total.no_archive += r.summary.no_archive;
+    }
+    store.close().await;
+    println!(
+        "drained {}: new {}, duplicate {}, rejected {}, skipped: X-No-Archive {}",
+        total.read, total.new, total.duplicate, total.rejected, total.no_archive
+    );
+    if unreadable > 0 {
+        eprintln!(
+            "larch: {unreadable} spool files could not be read; they are in {}",
+            data.join("spool/bad").display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
