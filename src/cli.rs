@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, WriteLock};
+use crate::config::{self, Config, WriteLock};
 use crate::ingest::{self, source::Format};
 use crate::store::Store;
 use crate::store::spool::{Envelope, Privacy, Spool};
@@ -36,10 +36,9 @@ enum Command {
             long,
             env = "LARCH_MAX_MESSAGE_SIZE",
             value_name = "BYTES",
-            default_value_t = ingest::DEFAULT_MAX_MESSAGE_SIZE,
             value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)),
         )]
-        max_message_size: u64,
+        max_message_size: Option<u64>,
         /// Create the list private if it is new (it is public otherwise, as pipermail's
         /// archives were by default). An existing list keeps its setting.
         #[arg(long, conflicts_with = "public")]
@@ -100,10 +99,11 @@ enum Command {
         #[arg(long)]
         alias: Vec<String>,
     },
-    /// Serve the web archive.
+    /// Serve the web archive, and store live deliveries as they arrive in the spool.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
+        /// Address to listen on (default 127.0.0.1:8080, or `listen` in larch.toml).
+        #[arg(long, env = "LARCH_LISTEN")]
+        listen: Option<String>,
         /// The archive's public URL (e.g. `https://lists.example.org`), for the absolute
         /// links of feeds; without it, the address the server listens on.
         #[arg(long, env = "LARCH_BASE_URL")]
@@ -112,7 +112,17 @@ enum Command {
         /// (`/api/mailman/`) is off without one.
         #[arg(long, env = "LARCH_ARCHIVER_KEY", hide_env_values = true)]
         archiver_key: Option<String>,
+        /// Whether lists first seen through live delivery are created private (default
+        /// true, or `live_lists_private` in larch.toml).
+        #[arg(long, env = "LARCH_LIVE_LISTS_PRIVATE")]
+        live_lists_private: Option<bool>,
     },
+    /// Check the configuration, the store, the search index and the spool; say what is
+    /// wrong (exit 1 if anything is).
+    Check,
+    /// Write a consistent copy of the store (and larch.toml) into a new directory, while
+    /// the server runs. The search index is not copied: `larch reindex` rebuilds it.
+    Backup { dest: PathBuf },
     /// Build a sample archive in the data directory and serve it.
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -125,6 +135,18 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A delivery answers before anything else starts (no runtime, no logging): the list
+    // server waits for it, Mailman 2 while holding the list's lock.
+    if let Command::Ingest {
+        list: Some(list),
+        private,
+        public,
+        drain: false,
+    } = &cli.command
+    {
+        let data = config::data_dir(cli.data.clone());
+        return ingest_stdin(&data, list, privacy_of(*private, *public));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LARCH_LOG")
@@ -180,7 +202,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             paths,
         } => {
             let options = ingest::ImportOptions {
-                max_message_size,
+                max_message_size: max_message_size
+                    .or(Config::load(&data)?.limits.max_message_size)
+                    .unwrap_or(ingest::DEFAULT_MAX_MESSAGE_SIZE),
                 private: (private || public).then_some(private),
                 archive_all,
             };
@@ -192,14 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             public,
             drain,
         } => match list {
-            Some(list) if !drain => {
-                let privacy = match (private, public) {
-                    (true, _) => Privacy::Private,
-                    (_, true) => Privacy::Public,
-                    _ => Privacy::Default,
-                };
-                Ok(ingest_stdin(&data, &list, privacy))
-            }
+            Some(list) if !drain => Ok(ingest_stdin(&data, &list, privacy_of(private, public))),
             _ => drain_spool(&data).await,
         },
         Command::Reindex => reindex(&data).await,
@@ -235,19 +252,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             base_url,
             archiver_key,
+            live_lists_private,
         } => {
-            let store = Store::open(&data).await?;
-            let live = crate::web::Live {
-                spool: Some(std::sync::Arc::new(crate::store::spool::Spool::open(
-                    &data,
-                )?)),
-                stats: Default::default(),
-                archiver_key: archiver_key.filter(|k| !k.is_empty()),
-            };
-            let config = crate::web::WebConfig { base_url, live };
-            crate::web::serve(store, &listen, config).await?;
-            Ok(ExitCode::SUCCESS)
+            let mut config = Config::load(&data)?;
+            config.listen = listen.or(config.listen);
+            config.base_url = base_url.or(config.base_url);
+            config.archiver_key = archiver_key.or(config.archiver_key);
+            config.live_lists_private = live_lists_private.or(config.live_lists_private);
+            serve(&data, config).await
         }
+        Command::Check => check(&data).await,
+        Command::Backup { dest } => backup(&data, &dest).await,
         Command::Demo { listen, no_serve } => {
             let store = crate::demo::build(&data).await?;
             if no_serve {
@@ -297,6 +312,160 @@ async fn import(
     }
     println!("{list}: {summary}");
     store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
+    let store = Store::open(data).await?;
+    apply_list_settings(data, &store, &config).await?;
+    let config = std::sync::Arc::new(config);
+    let spool = std::sync::Arc::new(Spool::open(data)?);
+    let live = crate::web::Live {
+        spool: Some(spool.clone()),
+        stats: Default::default(),
+        archiver_key: config.archiver_key.clone().filter(|k| !k.is_empty()),
+    };
+    let drainer = crate::live::Drainer::spawn(
+        data.to_path_buf(),
+        store.clone(),
+        spool,
+        live.stats.clone(),
+        config.clone(),
+    );
+    let web = crate::web::WebConfig {
+        base_url: config.base_url.clone(),
+        live,
+    };
+    let listen = config.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+    let served = crate::web::serve(store, listen, web).await;
+    drainer.stop().await;
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Applies the `[lists.NAME]` sections of larch.toml, creating lists they name, so that
+/// the file is the record of each list's settings.
+async fn apply_list_settings(data: &Path, store: &Store, config: &Config) -> anyhow::Result<()> {
+    if config.lists.is_empty() {
+        return Ok(());
+    }
+    let Some(_lock) = WriteLock::try_acquire(data, 30)? else {
+        anyhow::bail!(
+            "another writer holds the archive; the list settings of larch.toml cannot be applied"
+        );
+    };
+    for (name, l) in &config.lists {
+        let (list, _) = store
+            .ensure_list(name, l.private.unwrap_or_else(|| config.live_private(name)))
+            .await?;
+        store
+            .update_list(
+                list.id,
+                l.title.as_deref(),
+                l.description.as_deref(),
+                l.private,
+                l.obfuscate,
+            )
+            .await?;
+        for a in &l.aliases {
+            store.add_alias(list.id, a).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `larch check`: every problem found, one per line; exit 1 if there is any.
+async fn check(data: &Path) -> anyhow::Result<ExitCode> {
+    let mut problems: Vec<String> = Vec::new();
+    let mut say = |ok: bool, what: String| {
+        println!("{} {what}", if ok { "ok     " } else { "PROBLEM" });
+        if !ok {
+            problems.push(what);
+        }
+    };
+    match Config::load(data) {
+        Ok(_) => say(
+            true,
+            format!("{} reads", data.join(config::CONFIG_FILE).display()),
+        ),
+        Err(e) => say(false, format!("{e:#}")),
+    }
+    if !data.join("larch.db").is_file() {
+        say(false, format!("no archive in {}", data.display()));
+        return Ok(ExitCode::FAILURE);
+    }
+    let store = Store::open(data).await?;
+    match store.integrity_problems().await {
+        Ok(p) if p.is_empty() => say(true, "the database passes SQLite's quick_check".into()),
+        Ok(p) => say(false, format!("the database is damaged: {}", p.join("; "))),
+        Err(e) => say(false, format!("the database cannot be checked: {e}")),
+    }
+    match crate::search::Search::for_store(&store) {
+        Ok(search) => {
+            let lag = search.lag(&store).await?;
+            let docs = search.doc_count();
+            let stored = store.message_count().await?;
+            say(
+                lag > 0 || docs == stored as u64,
+                format!("search index: {docs} messages, {stored} stored, {lag} changes to apply"),
+            );
+            if lag > 0 {
+                println!("        (a running server applies them; else `larch reindex`)");
+            }
+        }
+        Err(e) => say(
+            false,
+            format!("the search index cannot be opened: {e:#} (`larch reindex` rebuilds it)"),
+        ),
+    }
+    let spool = Spool::open(data)?;
+    let waiting = spool.depth();
+    say(true, format!("spool: {waiting} deliveries waiting"));
+    let bad = spool.bad();
+    say(
+        bad.is_empty(),
+        format!(
+            "spool: {} unreadable files in {}",
+            bad.len(),
+            spool.dir().join("bad").display()
+        ),
+    );
+    store.close().await;
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `larch backup DEST`: the store as of one commit, and the configuration.
+async fn backup(data: &Path, dest: &Path) -> anyhow::Result<ExitCode> {
+    if dest.exists()
+        && std::fs::read_dir(dest)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        anyhow::bail!("{} exists and is not an empty directory", dest.display());
+    }
+    std::fs::create_dir_all(dest)?;
+    let store = Store::open(data).await?;
+    let started = std::time::Instant::now();
+    store.backup_into(&dest.join("larch.db")).await?;
+    store.close().await;
+    let config = data.join(config::CONFIG_FILE);
+    if config.is_file() {
+        std::fs::copy(&config, dest.join(config::CONFIG_FILE))?;
+    }
+    let size = std::fs::metadata(dest.join("larch.db"))?.len();
+    println!(
+        "backed up {} ({} MB) in {:.1} s; `larch --data {} reindex` rebuilds its search index",
+        dest.join("larch.db").display(),
+        size / 1_000_000,
+        started.elapsed().as_secs_f64(),
+        dest.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -378,9 +547,13 @@ async fn lists(data: &Path) -> anyhow::Result<ExitCode> {
 /// EX_TEMPFAIL from sysexits.h: MTAs queue the message and retry.
 const EX_TEMPFAIL: u8 = 75;
 
-/// Whether a list first seen through live delivery is created private: yes, so that a typo
-/// in a list name or a private list's archiver pointed here never publishes mail.
-const LIVE_LISTS_PRIVATE: bool = true;
+fn privacy_of(private: bool, public: bool) -> Privacy {
+    match (private, public) {
+        (true, _) => Privacy::Private,
+        (_, true) => Privacy::Public,
+        _ => Privacy::Default,
+    }
+}
 
 /// Spools one message from standard input; touches neither the store nor its lock, so it
 /// answers in milliseconds whatever an import or the server is doing.
@@ -389,7 +562,11 @@ fn ingest_stdin(data: &Path, list: &str, privacy: Privacy) -> ExitCode {
         eprintln!("larch: cannot take a message for list {list:?}: {why}");
         return ExitCode::from(64); // EX_USAGE
     }
-    let limit = ingest::DEFAULT_MAX_MESSAGE_SIZE;
+    // The configured limit, if the file says one; a broken file must not lose the mail.
+    let limit = Config::load(data)
+        .ok()
+        .and_then(|c| c.limits.max_message_size)
+        .unwrap_or(ingest::DEFAULT_MAX_MESSAGE_SIZE);
     let delivery = match ingest::read_delivery(&mut std::io::stdin().lock(), limit) {
         Ok(d) => d,
         Err(e) => {
@@ -421,6 +598,7 @@ fn ingest_stdin(data: &Path, list: &str, privacy: Privacy) -> ExitCode {
 
 /// `larch ingest --drain`: stores everything waiting in the spool, under the write lock.
 async fn drain_spool(data: &Path) -> anyhow::Result<ExitCode> {
+    let config = Config::load(data)?;
     let spool = Spool::open(data)?;
     let _lock = WriteLock::acquire(data)?;
     let store = Store::open(data).await?;
@@ -428,7 +606,7 @@ async fn drain_spool(data: &Path) -> anyhow::Result<ExitCode> {
     let mut total = ingest::Summary::default();
     let mut unreadable = 0;
     loop {
-        let r = ingest::drain_round(&store, &spool, LIVE_LISTS_PRIVATE, &stats).await?;
+        let r = ingest::drain_round(&store, &spool, &|l| config.live_private(l), &stats).await?;
         unreadable += r.unreadable.len();
         if r.taken == 0 && r.unreadable.is_empty() {
             break;

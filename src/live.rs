@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::WriteLock;
+use crate::config::{Config, WriteLock};
 use crate::ingest;
 use crate::store::Store;
 use crate::store::spool::{DeliveryStats, Spool};
@@ -29,35 +29,29 @@ pub struct Drainer {
 }
 
 impl Drainer {
-    /// Starts draining `spool` into `store`. Lists first seen here are created private
-    /// when `private_default` (unless their delivery said otherwise).
+    /// Starts draining `spool` into `store`. Lists first seen here are created as their
+    /// delivery said, else as `larch.toml` says (private unless it says otherwise).
     pub fn spawn(
         data: PathBuf,
         store: Store,
         spool: Arc<Spool>,
         stats: Arc<DeliveryStats>,
-        private_default: bool,
+        config: Arc<Config>,
     ) -> Drainer {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
-                let pause = match drain_while_waiting(
-                    &data,
-                    &store,
-                    &spool,
-                    &stats,
-                    private_default,
-                    &stopped,
-                )
-                .await
-                {
-                    Ok(()) => POLL,
-                    Err(e) => {
-                        DeliveryStats::add(&stats.drain_failures, 1);
-                        tracing::warn!("spool drain failed, will retry: {e:#}");
-                        BACKOFF
-                    }
-                };
+                let pause =
+                    match drain_while_waiting(&data, &store, &spool, &stats, &config, &stopped)
+                        .await
+                    {
+                        Ok(()) => POLL,
+                        Err(e) => {
+                            DeliveryStats::add(&stats.drain_failures, 1);
+                            tracing::warn!("spool drain failed, will retry: {e:#}");
+                            BACKOFF
+                        }
+                    };
                 if *stopped.borrow() {
                     break;
                 }
@@ -84,7 +78,7 @@ async fn drain_while_waiting(
     store: &Store,
     spool: &Spool,
     stats: &DeliveryStats,
-    private_default: bool,
+    config: &Config,
     stopped: &tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     if spool.depth() == 0 {
@@ -95,7 +89,7 @@ async fn drain_while_waiting(
         return Ok(());
     };
     while !*stopped.borrow() {
-        let report = ingest::drain_round(store, spool, private_default, stats).await?;
+        let report = ingest::drain_round(store, spool, &|l| config.live_private(l), stats).await?;
         if report.taken == 0 && report.unreadable.is_empty() {
             break;
         }

@@ -161,8 +161,7 @@ enum Numbering {
 /// header (common practice writes `yes`, and no other value makes sense), `X-Archive: no`,
 /// and RFC 5064's `Archive: no`. Only the header block is read, once, line by line.
 pub fn asks_not_to_be_archived(raw: &[u8]) -> bool {
-    let mut lines = raw.split(|&b| b == b'\n').peekable();
-    while let Some(line) = lines.next() {
+    for line in raw.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             break;
@@ -454,13 +453,14 @@ pub struct DrainReport {
 
 /// Moves the oldest spooled messages into the store, in arrival order: each list's messages
 /// in one transaction, their spool files removed once it committed. A list first seen here
-/// is created private unless its delivery said `--public` or `private_default` is false.
+/// is created private when its delivery said `--private`, public when it said `--public`,
+/// and otherwise as `private_default` answers for its name.
 /// Call it under the data directory's write lock. An error leaves the messages not yet
 /// stored in the spool for the next round.
 pub async fn drain_round(
     store: &Store,
     spool: &spool::Spool,
-    private_default: bool,
+    private_default: &(dyn Fn(&str) -> bool + Sync),
     stats: &spool::DeliveryStats,
 ) -> anyhow::Result<DrainReport> {
     let (taken, unreadable) = spool.take(DRAIN_BATCH, DRAIN_BYTES)?;
@@ -484,7 +484,7 @@ pub async fn drain_round(
         let private = match group[0].envelope.privacy {
             spool::Privacy::Private => true,
             spool::Privacy::Public => false,
-            spool::Privacy::Default => private_default,
+            spool::Privacy::Default => private_default(&list),
         };
         let mut writer = ListWriter::open(store, &list, private, Threading::Touched).await?;
         let items: Vec<Parsed> = group

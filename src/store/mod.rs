@@ -11,6 +11,7 @@
 //! directly, and renaming them would migrate every existing archive for no change in
 //! behaviour.
 
+mod admin;
 mod browse;
 mod error;
 mod raw;
