@@ -500,3 +500,108 @@ async fn wait_for_lock_holder(data: &Path) {
         }
     }
 }
+
+fn larch(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(LARCH)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("LARCH_LOG", "warn")
+        .output()
+        .expect("run larch")
+}
+
+/// `larch check` says what is wrong and fails for it; `larch backup` copies a store that a
+/// server is serving and writing into, and the copy is a working archive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_and_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let files = write_files(
+        dir.path(),
+        &(0..50)
+            .map(|i| message(i, i.checked_sub(1), ""))
+            .collect::<Vec<_>>(),
+    );
+    let out = larch(&data, &["import", "--list", "l", files.to_str().unwrap()]);
+    assert!(out.status.success());
+    let out = larch(&data, &["reindex"]);
+    assert!(out.status.success());
+    let out = larch(&data, &["check"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains("PROBLEM"), "{said}");
+
+    // A file in the spool that is not a delivery: the drain moves it aside and says so.
+    std::fs::write(data.join("spool/new/1.msg"), b"not a delivery").unwrap();
+    let out = larch(&data, &["ingest", "--drain"]);
+    assert!(
+        !out.status.success(),
+        "an unreadable spool file is an error"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spool/bad"));
+    // A misspelt key: nothing that reads the file goes on with it.
+    std::fs::write(
+        data.join("larch.toml"),
+        "listen = \"127.0.0.1:1\"\narchiver_kye = \"x\"\n",
+    )
+    .unwrap();
+    let out = larch(&data, &["ingest", "--drain"]);
+    assert!(
+        !out.status.success(),
+        "the drain refuses a broken larch.toml"
+    );
+    let out = larch(&data, &["check"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("line 2") && said.contains("archiver_kye"),
+        "{said}"
+    );
+    assert!(said.contains("1 unreadable files"), "{said}");
+    let out = larch(&data, &["serve"]);
+    assert!(
+        !out.status.success(),
+        "the server refuses a broken larch.toml"
+    );
+    std::fs::remove_file(data.join("larch.toml")).unwrap();
+
+    // Backup while a server runs and deliveries go in.
+    let port = free_port();
+    let _server = Killed(
+        Command::new(LARCH)
+            .arg("--data")
+            .arg(&data)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("LARCH_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_up(&format!("http://127.0.0.1:{port}")).await;
+    for i in 50..60 {
+        let (_, status) = ingest_process(&data, &message(i, Some(i - 1), ""));
+        assert!(status.success());
+    }
+    let copy = dir.path().join("copy");
+    let out = larch(&data, &["backup", copy.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = larch(&data, &["backup", copy.to_str().unwrap()]);
+    assert!(!out.status.success(), "a backup never overwrites");
+    let out = larch(&copy, &["check"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains("passes SQLite's quick_check"), "{said}");
+    let store = store(&copy).await;
+    let n = store.message_count().await.unwrap();
+    assert!(
+        (50..=60).contains(&n),
+        "the copy holds the store as of one commit: {n}"
+    );
+    let l = store.list_by_name("l").await.unwrap().expect("list l");
+    let threads = store.thread_count(l.id).await.unwrap();
+    assert_eq!(threads, 1, "one thread of replies");
+}
