@@ -611,3 +611,64 @@ async fn check_and_backup() {
     let threads = store.thread_count(l.id).await.unwrap();
     assert_eq!(threads, 1, "one thread of replies");
 }
+
+/// The Mailman 2 lines in contrib/ work as Mailman runs them: the command, with the list
+/// name substituted, is handed the post on standard input by a shell (`os.popen`).
+#[test]
+fn the_mailman2_archiver_lines_deliver() {
+    let Ok(out) = Command::new("python3").arg("--version").output() else {
+        assert!(
+            !in_ci(),
+            "python3 is needed to read contrib/mailman2/mm_cfg.py"
+        );
+        skip("python3 is not installed");
+        return;
+    };
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/mailman2/mm_cfg.py");
+    for (which, list, private) in [("PUBLIC", "pub-list", false), ("PRIVATE", "members", true)] {
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(format!(
+                "import sys; ns = {{}}; exec(open(sys.argv[1]).read(), ns); \
+                 print(ns['{which}_EXTERNAL_ARCHIVER'] % {{'listname': '{list}', 'hostname': 'lists.example.org'}})"
+            ))
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let command = String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .replace("/usr/local/bin/larch", LARCH)
+            .replace("/var/lib/larch", dir.path().to_str().unwrap());
+        // What os.popen(command, 'w') does.
+        let mut child = Command::new("/bin/sh")
+            .args(["-c", &command])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&message(if private { 1 } else { 2 }, None, ""))
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "{command}");
+        let out = larch(dir.path(), &["ingest", "--drain"]);
+        assert!(out.status.success());
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let l = rt.block_on(async {
+            let store = store(dir.path()).await;
+            let l = store.list_by_name(list).await.unwrap().expect(list);
+            store.close().await;
+            l
+        });
+        assert_eq!(l.private, private, "{which}");
+    }
+}
