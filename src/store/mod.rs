@@ -225,16 +225,6 @@ impl Store {
     /// between threads, which every live delivery (`larch ingest`) would pay. Paging by
     /// OFFSET over a sorted list would sort the whole list for every page.
     pub async fn load_threader(&self, list: &ListRow) -> Result<Threader> {
-        type Packed = (
-            String,
-            Option<String>,
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-        );
         const PAGE: i64 = 20_000;
         let mut t = Threader::partial(list.next_thread, self.next_seq(list.id).await?);
         // Pages follow the primary key (no sort in SQL, each page one index range); the
@@ -282,22 +272,9 @@ impl Store {
         }
         // Arrival order, NULL seq (ghosts) first, as the nodes were written.
         all.sort_by(|a, b| (a.5, &a.0).cmp(&(b.5, &b.0)));
-        for (key, parent, thread, real, via_subject, seq, subject_key, date) in all {
-            let subj = match (&subject_key, date) {
-                (Some(k), Some(d)) => Some((k.as_str(), d)),
-                _ => None,
-            };
-            t.load(
-                NodeRow {
-                    key,
-                    parent,
-                    thread,
-                    real: real != 0,
-                    via_subject: via_subject != 0,
-                    seq,
-                },
-                subj,
-            );
+        for p in all {
+            let (row, subject) = unpack(p);
+            t.load(row, subject.as_ref().map(|(k, d)| (k.as_str(), *d)));
         }
         t.mark_loaded();
         Ok(t)
@@ -347,21 +324,37 @@ pub struct NewMessage<'a> {
 /// A stored node with the subject key and date of its message (ghosts have none).
 pub type TouchedNode = (NodeRow, Option<(String, i64)>);
 
+/// A node as the threading queries pack it: key, parent, thread, real, via subject, seq,
+/// and its message's subject key and date.
+type Packed = (
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
+
+fn unpack(p: Packed) -> TouchedNode {
+    let (key, parent, thread, real, via_subject, seq, subject_key, date) = p;
+    let row = NodeRow {
+        key,
+        parent,
+        thread,
+        real: real != 0,
+        via_subject: via_subject != 0,
+        seq,
+    };
+    (row, subject_key.zip(date))
+}
+
 impl Batch {
     /// The list's nodes under `keys` and all their ancestors, for threading one message
     /// without reading the list (see [`Threader::load_touched`]). The walk up the parents
     /// is one recursive query; `UNION` stops it at a loop a damaged store might hold.
     pub async fn touched_nodes(&mut self, list_id: i64, keys: &[&str]) -> Result<Vec<TouchedNode>> {
-        type Packed = (
-            String,
-            Option<String>,
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-        );
         if keys.is_empty() {
             return Ok(Vec::new());
         }

@@ -311,19 +311,7 @@ async fn deliveries_never_wait_for_an_import() {
         import(&store, "uvc", &[c.join("pipermail/linux-uvc-devel")]).await;
         store.close().await;
     }
-    let port = free_port();
-    let _server = Killed(
-        Command::new(LARCH)
-            .arg("--data")
-            .arg(&data)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("LARCH_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    wait_up(&base).await;
+    let (_server, base) = start_server(&data).await;
 
     // A long import holds the write lock.
     let mut importer = Killed(
@@ -478,6 +466,24 @@ impl Drop for Killed {
     }
 }
 
+/// `larch serve` on a free port, answering; killed when dropped.
+async fn start_server(data: &Path) -> (Killed, String) {
+    let port = free_port();
+    let server = Killed(
+        Command::new(LARCH)
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("LARCH_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_up(&base).await;
+    (server, base)
+}
+
 async fn wait_up(base: &str) {
     let t = Instant::now();
     while reqwest::get(format!("{base}/healthz")).await.is_err() {
@@ -573,18 +579,7 @@ async fn check_and_backup() {
     std::fs::remove_file(data.join("larch.toml")).unwrap();
 
     // Backup while a server runs and deliveries go in.
-    let port = free_port();
-    let _server = Killed(
-        Command::new(LARCH)
-            .arg("--data")
-            .arg(&data)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("LARCH_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_up(&format!("http://127.0.0.1:{port}")).await;
+    let _server = start_server(&data).await;
     for i in 50..60 {
         let (_, status) = ingest_process(&data, &message(i, Some(i - 1), ""));
         assert!(status.success());
