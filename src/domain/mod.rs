@@ -9,3 +9,9 @@ pub mod month;
 pub mod normalize;
 pub mod tail;
 pub mod thread;
+
+/// Largest message an import or a live delivery takes, unless configured otherwise. Far
+/// above real list mail (list servers cap posts at a few MB), low enough that one message
+/// never threatens the machine. Here, below every stage, because both the readers and the
+/// web's archiver API bound what they accept by it.
+pub const MAX_MESSAGE_SIZE: u64 = 64 * 1024 * 1024;
