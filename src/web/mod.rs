@@ -6,6 +6,7 @@ mod cache;
 mod export;
 mod http;
 mod lists;
+mod mailman;
 mod message;
 mod month;
 mod pipermail;
@@ -341,6 +342,8 @@ fn uncached_routes() -> Router<Arc<AppState>> {
         .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
         .route(urls::PIPERMAIL, get(pipermail::list_root))
         .route(urls::PIPERMAIL_PATH, get(pipermail::path))
+        .route(urls::MAILMAN_ARCHIVE, mailman::archive_route())
+        .route(urls::MAILMAN_URLS, get(mailman::urls))
 }
 
 /// Compressing what is compressed already (downloads, archives, images) only costs CPU.
