@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, WriteLock};
+use crate::config::{self, Config, WriteLock};
 use crate::ingest::{self, source::Format};
 use crate::store::Store;
+use crate::store::spool::{Envelope, Privacy, Spool};
 
 #[derive(Parser)]
 #[command(name = "larch", version, about = "Mailing-list archive server")]
@@ -35,18 +36,40 @@ enum Command {
             long,
             env = "LARCH_MAX_MESSAGE_SIZE",
             value_name = "BYTES",
-            default_value_t = ingest::DEFAULT_MAX_MESSAGE_SIZE,
             value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)),
         )]
-        max_message_size: u64,
+        max_message_size: Option<u64>,
+        /// Create the list private if it is new (it is public otherwise, as pipermail's
+        /// archives were by default). An existing list keeps its setting.
+        #[arg(long, conflicts_with = "public")]
+        private: bool,
+        /// Create the list public if it is new (the default for imports).
+        #[arg(long)]
+        public: bool,
+        /// Archive also the messages that ask not to be (`X-No-Archive: yes`,
+        /// `X-Archive: no`, `Archive: no`), which are skipped by default as Mailman does.
+        #[arg(long)]
+        archive_all: bool,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Store one message read from standard input (for an MTA pipe or Mailman 2's
-    /// external archiver). Exits 75 (EX_TEMPFAIL) when it could not be stored right now.
+    /// Accept one message on standard input for a list (an MTA pipe, Mailman 2's external
+    /// archiver): it is written durably to the spool and stored by the running server (or by
+    /// `ingest --drain`). Exits 0 once the message is safe on disk, whatever the store is
+    /// doing; non-zero only when it could not be spooled.
     Ingest {
+        #[arg(long, required_unless_present = "drain")]
+        list: Option<String>,
+        /// Create the list private if this delivery creates it (the default for lists
+        /// first seen live, unless `larch.toml` says otherwise).
+        #[arg(long, conflicts_with = "public")]
+        private: bool,
+        /// Create the list public if this delivery creates it.
         #[arg(long)]
-        list: String,
+        public: bool,
+        /// Store what waits in the spool now and exit (for setups without `larch serve`).
+        #[arg(long, conflicts_with_all = ["list", "private", "public"])]
+        drain: bool,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -76,10 +99,11 @@ enum Command {
         #[arg(long)]
         alias: Vec<String>,
     },
-    /// Serve the web archive.
+    /// Serve the web archive, and store live deliveries as they arrive in the spool.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
+        /// Address to listen on (default 127.0.0.1:8080, or `listen` in larch.toml).
+        #[arg(long, env = "LARCH_LISTEN")]
+        listen: Option<String>,
         /// The archive's public URL (e.g. `https://lists.example.org`), for the absolute
         /// links of feeds; without it, the address the server listens on.
         #[arg(long, env = "LARCH_BASE_URL")]
@@ -88,7 +112,17 @@ enum Command {
         /// (`/api/mailman/`) is off without one.
         #[arg(long, env = "LARCH_ARCHIVER_KEY", hide_env_values = true)]
         archiver_key: Option<String>,
+        /// Whether lists first seen through live delivery are created private (default
+        /// true, or `live_lists_private` in larch.toml).
+        #[arg(long, env = "LARCH_LIVE_LISTS_PRIVATE")]
+        live_lists_private: Option<bool>,
     },
+    /// Check the configuration, the store, the search index and the spool; say what is
+    /// wrong (exit 1 if anything is).
+    Check,
+    /// Write a consistent copy of the store (and larch.toml) into a new directory, while
+    /// the server runs. The search index is not copied: `larch reindex` rebuilds it.
+    Backup { dest: PathBuf },
     /// Build a sample archive in the data directory and serve it.
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -101,6 +135,18 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A delivery answers before anything else starts (no runtime, no logging): the list
+    // server waits for it, Mailman 2 while holding the list's lock.
+    if let Command::Ingest {
+        list: Some(list),
+        private,
+        public,
+        drain: false,
+    } = &cli.command
+    {
+        let data = config::data_dir(cli.data.clone());
+        return ingest_stdin(&data, list, privacy_of(*private, *public));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LARCH_LOG")
@@ -150,12 +196,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             list,
             format,
             max_message_size,
+            private,
+            public,
+            archive_all,
             paths,
         } => {
-            let options = ingest::ImportOptions { max_message_size };
+            let options = ingest::ImportOptions {
+                max_message_size: max_message_size
+                    .or(Config::load(&data)?.limits.max_message_size)
+                    .unwrap_or(ingest::DEFAULT_MAX_MESSAGE_SIZE),
+                private: (private || public).then_some(private),
+                archive_all,
+            };
             import(&data, &list, &paths, format, &options).await
         }
-        Command::Ingest { list } => Ok(ingest_stdin(&data, &list).await),
+        Command::Ingest {
+            list,
+            private,
+            public,
+            drain,
+        } => match list {
+            Some(list) if !drain => Ok(ingest_stdin(&data, &list, privacy_of(private, public))),
+            _ => drain_spool(&data).await,
+        },
         Command::Reindex => reindex(&data).await,
         Command::Remove { msgid, purge } => remove(&data, &msgid, purge).await,
         Command::Lists => lists(&data).await,
@@ -169,7 +232,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let _lock = WriteLock::acquire(&data)?;
             let store = Store::open(&data).await?;
-            let list = store.ensure_list(&name).await?;
+            let (list, _) = store.ensure_list(&name, private.unwrap_or(false)).await?;
             store
                 .update_list(
                     list.id,
@@ -189,19 +252,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             base_url,
             archiver_key,
+            live_lists_private,
         } => {
-            let store = Store::open(&data).await?;
-            let live = crate::web::Live {
-                spool: Some(std::sync::Arc::new(crate::store::spool::Spool::open(
-                    &data,
-                )?)),
-                stats: Default::default(),
-                archiver_key: archiver_key.filter(|k| !k.is_empty()),
-            };
-            let config = crate::web::WebConfig { base_url, live };
-            crate::web::serve(store, &listen, config).await?;
-            Ok(ExitCode::SUCCESS)
+            let mut config = Config::load(&data)?;
+            config.listen = listen.or(config.listen);
+            config.base_url = base_url.or(config.base_url);
+            config.archiver_key = archiver_key.or(config.archiver_key);
+            config.live_lists_private = live_lists_private.or(config.live_lists_private);
+            serve(&data, config).await
         }
+        Command::Check => check(&data).await,
+        Command::Backup { dest } => backup(&data, &dest).await,
         Command::Demo { listen, no_serve } => {
             let store = crate::demo::build(&data).await?;
             if no_serve {
@@ -239,8 +300,172 @@ async fn import(
     for (p, why) in &summary.skipped_files {
         eprintln!("skipped {}: {why}", p.display());
     }
+    if let Some(private) = summary.created_private {
+        println!(
+            "created list {list} ({})",
+            if private {
+                "private"
+            } else {
+                "public; `--private` creates it private"
+            }
+        );
+    }
     println!("{list}: {summary}");
     store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
+    let store = Store::open(data).await?;
+    apply_list_settings(data, &store, &config).await?;
+    let config = std::sync::Arc::new(config);
+    let spool = std::sync::Arc::new(Spool::open(data)?);
+    let live = crate::web::Live {
+        spool: Some(spool.clone()),
+        stats: Default::default(),
+        archiver_key: config.archiver_key.clone().filter(|k| !k.is_empty()),
+    };
+    let drainer = crate::live::Drainer::spawn(
+        data.to_path_buf(),
+        store.clone(),
+        spool,
+        live.stats.clone(),
+        config.clone(),
+    );
+    let web = crate::web::WebConfig {
+        base_url: config.base_url.clone(),
+        live,
+    };
+    let listen = config.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+    let served = crate::web::serve(store, listen, web).await;
+    drainer.stop().await;
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Applies the `[lists.NAME]` sections of larch.toml, creating lists they name, so that
+/// the file is the record of each list's settings.
+async fn apply_list_settings(data: &Path, store: &Store, config: &Config) -> anyhow::Result<()> {
+    if config.lists.is_empty() {
+        return Ok(());
+    }
+    let Some(_lock) = WriteLock::try_acquire(data, 30)? else {
+        anyhow::bail!(
+            "another writer holds the archive; the list settings of larch.toml cannot be applied"
+        );
+    };
+    for (name, l) in &config.lists {
+        let (list, _) = store
+            .ensure_list(name, l.private.unwrap_or_else(|| config.live_private(name)))
+            .await?;
+        store
+            .update_list(
+                list.id,
+                l.title.as_deref(),
+                l.description.as_deref(),
+                l.private,
+                l.obfuscate,
+            )
+            .await?;
+        for a in &l.aliases {
+            store.add_alias(list.id, a).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `larch check`: every problem found, one per line; exit 1 if there is any.
+async fn check(data: &Path) -> anyhow::Result<ExitCode> {
+    let mut problems: Vec<String> = Vec::new();
+    let mut say = |ok: bool, what: String| {
+        println!("{} {what}", if ok { "ok     " } else { "PROBLEM" });
+        if !ok {
+            problems.push(what);
+        }
+    };
+    match Config::load(data) {
+        Ok(_) => say(
+            true,
+            format!("{} reads", data.join(config::CONFIG_FILE).display()),
+        ),
+        Err(e) => say(false, format!("{e:#}")),
+    }
+    if !data.join("larch.db").is_file() {
+        say(false, format!("no archive in {}", data.display()));
+        return Ok(ExitCode::FAILURE);
+    }
+    let store = Store::open(data).await?;
+    match store.integrity_problems().await {
+        Ok(p) if p.is_empty() => say(true, "the database passes SQLite's quick_check".into()),
+        Ok(p) => say(false, format!("the database is damaged: {}", p.join("; "))),
+        Err(e) => say(false, format!("the database cannot be checked: {e}")),
+    }
+    match crate::search::Search::for_store(&store) {
+        Ok(search) => {
+            let lag = search.lag(&store).await?;
+            let docs = search.doc_count();
+            let stored = store.message_count().await?;
+            say(
+                lag > 0 || docs == stored as u64,
+                format!("search index: {docs} messages, {stored} stored, {lag} changes to apply"),
+            );
+            if lag > 0 {
+                println!("        (a running server applies them; else `larch reindex`)");
+            }
+        }
+        Err(e) => say(
+            false,
+            format!("the search index cannot be opened: {e:#} (`larch reindex` rebuilds it)"),
+        ),
+    }
+    let spool = Spool::open(data)?;
+    let waiting = spool.depth();
+    say(true, format!("spool: {waiting} deliveries waiting"));
+    let bad = spool.bad();
+    say(
+        bad.is_empty(),
+        format!(
+            "spool: {} unreadable files in {}",
+            bad.len(),
+            spool.dir().join("bad").display()
+        ),
+    );
+    store.close().await;
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `larch backup DEST`: the store as of one commit, and the configuration.
+async fn backup(data: &Path, dest: &Path) -> anyhow::Result<ExitCode> {
+    if dest.exists()
+        && std::fs::read_dir(dest)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        anyhow::bail!("{} exists and is not an empty directory", dest.display());
+    }
+    std::fs::create_dir_all(dest)?;
+    let store = Store::open(data).await?;
+    let started = std::time::Instant::now();
+    store.backup_into(&dest.join("larch.db")).await?;
+    store.close().await;
+    let config = data.join(config::CONFIG_FILE);
+    if config.is_file() {
+        std::fs::copy(&config, dest.join(config::CONFIG_FILE))?;
+    }
+    let size = std::fs::metadata(dest.join("larch.db"))?.len();
+    println!(
+        "backed up {} ({} MB) in {:.1} s; `larch --data {} reindex` rebuilds its search index",
+        dest.join("larch.db").display(),
+        size / 1_000_000,
+        started.elapsed().as_secs_f64(),
+        dest.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -319,52 +544,90 @@ async fn lists(data: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// EX_TEMPFAIL from sysexits.h: MTAs and Mailman queue the message and retry.
+/// EX_TEMPFAIL from sysexits.h: MTAs queue the message and retry.
 const EX_TEMPFAIL: u8 = 75;
 
-async fn ingest_stdin(data: &Path, list: &str) -> ExitCode {
-    let limit = ingest::DEFAULT_MAX_MESSAGE_SIZE;
-    let bytes = match ingest::read_delivery(&mut std::io::stdin().lock(), limit) {
+fn privacy_of(private: bool, public: bool) -> Privacy {
+    match (private, public) {
+        (true, _) => Privacy::Private,
+        (_, true) => Privacy::Public,
+        _ => Privacy::Default,
+    }
+}
+
+/// Spools one message from standard input; touches neither the store nor its lock, so it
+/// answers in milliseconds whatever an import or the server is doing.
+fn ingest_stdin(data: &Path, list: &str, privacy: Privacy) -> ExitCode {
+    if let Err(why) = crate::store::spool::check_list_name(list) {
+        eprintln!("larch: cannot take a message for list {list:?}: {why}");
+        return ExitCode::from(64); // EX_USAGE
+    }
+    // The configured limit, if the file says one; a broken file must not lose the mail.
+    let limit = Config::load(data)
+        .ok()
+        .and_then(|c| c.limits.max_message_size)
+        .unwrap_or(ingest::DEFAULT_MAX_MESSAGE_SIZE);
+    let delivery = match ingest::read_delivery(&mut std::io::stdin().lock(), limit) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("larch: cannot read the message from standard input: {e}");
             return ExitCode::from(EX_TEMPFAIL);
         }
     };
-    if bytes.is_empty() {
+    if delivery.is_empty() {
         eprintln!("larch: standard input was empty; nothing stored");
         return ExitCode::from(65); // EX_DATAERR: retrying will not help
     }
-    let lock = match WriteLock::try_acquire(data, 120) {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            eprintln!("larch: the archive is busy (another import holds it); try again later");
-            return ExitCode::from(EX_TEMPFAIL);
-        }
-        Err(e) => {
-            eprintln!("larch: cannot lock the data directory: {e}");
-            return ExitCode::from(EX_TEMPFAIL);
-        }
+    let envelope = Envelope {
+        list: list.to_string(),
+        privacy,
+        via: "ingest".into(),
+        over_limit: delivery.over_limit,
     };
-    let result = async {
-        let store = Store::open(data).await?;
-        let s = ingest::ingest_delivery(&store, list, bytes).await;
-        store.close().await;
-        s
-    }
-    .await;
-    drop(lock);
-    match result {
-        Ok(s) => {
-            if s.rejected > 0 {
-                eprintln!("larch: the message could not be read; it is kept with the rejects");
-            }
-            println!("{list}: {s}");
-            ExitCode::SUCCESS
-        }
+    match Spool::open(data).and_then(|s| s.put(&envelope, &delivery.data)) {
+        Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("larch: cannot store the message: {e:#}");
+            eprintln!(
+                "larch: cannot write the message to the spool in {}: {e}",
+                data.join("spool").display()
+            );
             ExitCode::from(EX_TEMPFAIL)
         }
     }
+}
+
+/// `larch ingest --drain`: stores everything waiting in the spool, under the write lock.
+async fn drain_spool(data: &Path) -> anyhow::Result<ExitCode> {
+    let config = Config::load(data)?;
+    let spool = Spool::open(data)?;
+    let _lock = WriteLock::acquire(data)?;
+    let store = Store::open(data).await?;
+    let stats = crate::store::spool::DeliveryStats::default();
+    let mut total = ingest::Summary::default();
+    let mut unreadable = 0;
+    loop {
+        let r = ingest::drain_round(&store, &spool, &|l| config.live_private(l), &stats).await?;
+        unreadable += r.unreadable.len();
+        if r.taken == 0 && r.unreadable.is_empty() {
+            break;
+        }
+        total.read += r.summary.read;
+        total.new += r.summary.new;
+        total.duplicate += r.summary.duplicate;
+        total.rejected += r.summary.rejected;
+        total.no_archive += r.summary.no_archive;
+    }
+    store.close().await;
+    println!(
+        "drained {}: new {}, duplicate {}, rejected {}, skipped: X-No-Archive {}",
+        total.read, total.new, total.duplicate, total.rejected, total.no_archive
+    );
+    if unreadable > 0 {
+        eprintln!(
+            "larch: {unreadable} spool files could not be read; they are in {}",
+            data.join("spool/bad").display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,24 @@
-//! Where the data lives and how writers share it.
+//! Where the data lives, how writers share it, and what `larch.toml` says.
 //!
-//! One data directory holds the SQLite store (and later the search index). Writers
-//! (`import`, `ingest`) take an exclusive lock on it so that each sees the threading state
-//! the previous one left; readers (`serve`) need no lock thanks to SQLite's WAL.
+//! One data directory holds the SQLite store, the search index, the delivery spool and
+//! `larch.toml`. Writers (`import`, the spool's drain) take an exclusive lock on it so that
+//! each sees the threading state the previous one left; readers (`serve`) need no lock
+//! thanks to SQLite's WAL.
+//!
+//! Every setting of `larch.toml` is also a flag or an environment variable, which win over
+//! the file, so that a container can be configured without one and a systemd unit can
+//! override one line. An unknown key is an error naming its line: a misspelt
+//! `archiver_key` must not silently leave the archiver API off, nor a misspelt `private`
+//! publish a list.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_DATA: &str = "./larch-data";
+
+/// The configuration file's name inside the data directory.
+pub const CONFIG_FILE: &str = "larch.toml";
 
 /// An exclusive lock on a data directory, released when dropped.
 pub struct WriteLock {
@@ -43,4 +54,180 @@ impl WriteLock {
 
 pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
     arg.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))
+}
+
+/// `larch.toml`.
+#[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address `larch serve` listens on (`--listen`, `LARCH_LISTEN`).
+    pub listen: Option<String>,
+    /// The archive's public URL (`--base-url`, `LARCH_BASE_URL`).
+    pub base_url: Option<String>,
+    /// The key of Mailman 3's archiver plugin (`--archiver-key`, `LARCH_ARCHIVER_KEY`).
+    pub archiver_key: Option<String>,
+    /// Whether a list first seen through live delivery is created private (default
+    /// true; `--live-lists-private`, `LARCH_LIVE_LISTS_PRIVATE`).
+    pub live_lists_private: Option<bool>,
+    #[serde(default)]
+    pub limits: Limits,
+    /// Per-list settings, applied when the server starts and when a delivery creates
+    /// the list.
+    #[serde(default)]
+    pub lists: BTreeMap<String, ListConfig>,
+    /// Mailman 3 list addresses (`announce@example.org`) archived under another name than
+    /// their local part.
+    #[serde(default)]
+    pub mailman_lists: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message taken, in bytes (`LARCH_MAX_MESSAGE_SIZE`).
+    pub max_message_size: Option<u64>,
+    /// Seconds a client has to send its request headers (`LARCH_HEADER_TIMEOUT_SECS`).
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a connection may stay idle (`LARCH_IDLE_TIMEOUT_SECS`).
+    pub idle_timeout_secs: Option<u64>,
+    /// Connections served at once (`LARCH_MAX_CONNECTIONS`).
+    pub max_connections: Option<u64>,
+}
+
+/// What `larch list-set` sets, for one list.
+#[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListConfig {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub private: Option<bool>,
+    pub obfuscate: Option<bool>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl Config {
+    /// Reads `larch.toml` from the data directory; no file is the empty configuration.
+    pub fn load(data: &Path) -> anyhow::Result<Config> {
+        let path = data.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Parses the text of a `larch.toml`; errors name the line and column.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if let Some(u) = &self.base_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(format!(
+                "base_url {u:?} must start with http:// or https://"
+            ));
+        }
+        if self.archiver_key.as_deref().is_some_and(|k| k.len() < 16) {
+            return Err("archiver_key must be at least 16 characters".into());
+        }
+        if let Some(n) = self.limits.max_message_size
+            && !(1..=u64::from(u32::MAX)).contains(&n)
+        {
+            return Err(format!("limits.max_message_size must be 1 to {}", u32::MAX));
+        }
+        for (name, v) in [
+            ("header_timeout_secs", self.limits.header_timeout_secs),
+            ("idle_timeout_secs", self.limits.idle_timeout_secs),
+            ("max_connections", self.limits.max_connections),
+        ] {
+            if v == Some(0) {
+                return Err(format!("limits.{name} must be above 0"));
+            }
+        }
+        for (address, list) in &self.mailman_lists {
+            if !address.contains('@') {
+                return Err(format!("mailman_lists: {address:?} is not a list address"));
+            }
+            crate::store::spool::check_list_name(list)
+                .map_err(|e| format!("mailman_lists.{address:?}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Whether a new list is created private by a live delivery that did not say.
+    pub fn live_private(&self, list: &str) -> bool {
+        self.lists
+            .get(list)
+            .and_then(|l| l.private)
+            .or(self.live_lists_private)
+            .unwrap_or(true)
+    }
+}
+
+/// A boolean from the environment, if set: `true`/`false`, `1`/`0`, `yes`/`no`.
+pub fn env_bool(name: &str) -> anyhow::Result<Option<bool>> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" => Ok(Some(false)),
+            _ => anyhow::bail!("{name}={v:?} is not true or false"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_file_reads() {
+        let c = Config::parse(
+            r#"
+listen = "127.0.0.1:9000"
+base_url = "https://lists.example.org"
+archiver_key = "0123456789abcdef0123"
+live_lists_private = false
+
+[limits]
+max_message_size = 1000000
+idle_timeout_secs = 20
+
+[lists.announce]
+title = "Announcements"
+private = true
+aliases = ["announce-old"]
+
+[mailman_lists]
+"general@example.org" = "general-2"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.listen.as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(c.limits.idle_timeout_secs, Some(20));
+        assert_eq!(c.lists["announce"].aliases, ["announce-old"]);
+        assert!(c.live_private("announce"));
+        assert!(!c.live_private("other"));
+        assert!(Config::default().live_private("other"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_their_line() {
+        let e = Config::parse("listen = \"x\"\n\narchiver_kye = \"k\"\n").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("archiver_kye"), "{e}");
+        let e = Config::parse("[lists.a]\nprivat = true\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        let e = Config::parse("[limits]\nidle_timeout_secs = 0\n").unwrap_err();
+        assert!(e.contains("idle_timeout_secs"), "{e}");
+        assert!(Config::parse("base_url = \"lists.example.org\"").is_err());
+        assert!(Config::parse("archiver_key = \"short\"").is_err());
+    }
 }

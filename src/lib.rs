@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod ingest;
+pub mod live;
 pub mod pause;
 pub mod render;
 pub mod search;

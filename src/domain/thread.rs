@@ -74,6 +74,7 @@ pub struct Changes {
     pub merges: Vec<(i64, i64)>,
     pub threads: Vec<i64>,
     pub next_thread: i64,
+    pub next_seq: i64,
 }
 
 impl Threader {
@@ -81,6 +82,40 @@ impl Threader {
         Self {
             next_thread: next_thread.max(1),
             ..Default::default()
+        }
+    }
+
+    /// A threader that will be given only the nodes each message touches
+    /// ([`Threader::load_touched`]), for live delivery: the counters come from the list.
+    pub fn partial(next_thread: i64, next_seq: i64) -> Self {
+        Self {
+            next_thread: next_thread.max(1),
+            next_seq: next_seq.max(0),
+            ..Default::default()
+        }
+    }
+
+    /// Whether the threader holds a node under this key, real or ghost, loaded or new.
+    pub fn knows(&self, key: &str) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// Adds stored nodes that the next message touches (its keys, the ancestors of each,
+    /// the latest message with its subject), in arrival order. Keys the threader already
+    /// holds are skipped: what it holds is newer than the store (changes of the batch not
+    /// yet written). Loading changes nothing to write.
+    pub fn load_touched(&mut self, mut rows: Vec<(NodeRow, Option<(String, i64)>)>) {
+        rows.retain(|(r, _)| !self.knows(&r.key));
+        rows.sort_by(|a, b| (a.0.seq, &a.0.key).cmp(&(b.0.seq, &b.0.key)));
+        let first_new = self.nodes.len() as u32;
+        for (row, subject) in rows {
+            let subject = subject.as_ref().map(|(k, d)| (k.as_str(), *d));
+            self.load(row, subject);
+        }
+        // Nodes interned just now (the rows, and any parent the store lacks) came from the
+        // store, or are placeholders that stay unwritten until a message touches them.
+        for i in first_new..self.nodes.len() as u32 {
+            self.dirty.remove(&i);
         }
     }
 
@@ -348,6 +383,7 @@ impl Threader {
             merges: std::mem::take(&mut self.merges),
             threads,
             next_thread: self.next_thread,
+            next_seq: self.next_seq,
         }
     }
 }

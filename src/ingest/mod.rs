@@ -21,7 +21,7 @@ use crate::domain::normalize::{self, Normalized, Origin};
 use crate::domain::thread::{Incoming, Threader};
 use source::{Event, Format, RawItem};
 
-use crate::store::{Batch, ListRow, Member, NewMessage, Store};
+use crate::store::{Batch, ListRow, Member, NewMessage, Store, spool};
 
 /// Messages per transaction: large enough to amortize commits, small enough to keep a
 /// batch's memory and a crash's lost work small.
@@ -46,12 +46,20 @@ pub const IN_FLIGHT_BYTES: u64 = 256 * 1024 * 1024;
 pub struct ImportOptions {
     /// Messages larger than this many bytes are rejected without being read whole.
     pub max_message_size: u64,
+    /// The privacy of the list if the import creates it (`None`: public, as pipermail's
+    /// archives were by default). An existing list keeps its own.
+    pub private: Option<bool>,
+    /// Archive messages that ask not to be (`X-No-Archive`, `Archive: no`), for an archive
+    /// whose owner decided otherwise.
+    pub archive_all: bool,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
         Self {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            private: None,
+            archive_all: false,
         }
     }
 }
@@ -61,13 +69,18 @@ pub fn oversized_reason(limit: u64) -> String {
     format!("message larger than {limit} bytes")
 }
 
-/// What an import did; read = new + duplicate + rejected, always.
+/// What an import did; read = new + duplicate + rejected + no_archive, always.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
     pub read: u64,
     pub new: u64,
     pub duplicate: u64,
     pub rejected: u64,
+    /// Messages not archived because they asked not to be (`X-No-Archive: yes`,
+    /// `X-Archive: no`, `Archive: no`), as Mailman does.
+    pub no_archive: u64,
+    /// `Some(private)` when this run created the list.
+    pub created_private: Option<bool>,
     /// Of `new`: messages already stored for another list (cross-posts).
     pub cross_posted: u64,
     /// Of `new`: a Message-ID already taken by different content, kept under another key.
@@ -87,6 +100,9 @@ impl std::fmt::Display for Summary {
             "read {}, new {}, duplicate {}, rejected {}, threads {}",
             self.read, self.new, self.duplicate, self.rejected, self.threads
         )?;
+        if self.no_archive > 0 {
+            write!(f, "; skipped: X-No-Archive {}", self.no_archive)?;
+        }
         if self.cross_posted > 0 || self.variants > 0 {
             write!(
                 f,
@@ -126,6 +142,8 @@ enum Parsed {
     },
     Skipped(PathBuf, String),
     ContentLengthIgnored,
+    /// The message asks not to be archived.
+    NoArchive,
 }
 
 /// How a message gets its pipermail article number.
@@ -138,7 +156,37 @@ enum Numbering {
     Position,
 }
 
-fn parse_item(item: RawItem) -> Parsed {
+/// Whether a message asks not to be archived, read as Mailman reads it: any `X-No-Archive`
+/// header (common practice writes `yes`, and no other value makes sense), `X-Archive: no`,
+/// and RFC 5064's `Archive: no`. Only the header block is read, once, line by line.
+pub fn asks_not_to_be_archived(raw: &[u8]) -> bool {
+    for line in raw.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        let value_no = || {
+            // The value with its folded continuation lines does not matter beyond its
+            // first word.
+            let v = line[colon + 1..].trim_ascii();
+            let word = v.split(|&b| b == b';' || b.is_ascii_whitespace()).next();
+            word.is_some_and(|w| w.eq_ignore_ascii_case(b"no"))
+        };
+        if name.eq_ignore_ascii_case(b"x-no-archive")
+            || (name.eq_ignore_ascii_case(b"x-archive") || name.eq_ignore_ascii_case(b"archive"))
+                && value_no()
+        {
+            return true;
+        }
+    }
+    false
+}
+
+fn parse_item(item: RawItem, archive_all: bool) -> Parsed {
     if let Some(reason) = item.reject {
         return Parsed::Reject {
             source: item.source,
@@ -146,6 +194,9 @@ fn parse_item(item: RawItem) -> Parsed {
             reason,
             raw: item.data,
         };
+    }
+    if !archive_all && asks_not_to_be_archived(&item.data) {
+        return Parsed::NoArchive;
     }
     let origin = Origin {
         envelope: item.envelope.as_deref(),
@@ -215,7 +266,7 @@ fn weight_kib(p: &Parsed) -> u32 {
                 + n.attachments.iter().map(|a| a.data.len()).sum::<usize>()
         }
         Parsed::Reject { raw, .. } => raw.len(),
-        Parsed::Skipped(..) | Parsed::ContentLengthIgnored => 0,
+        Parsed::Skipped(..) | Parsed::ContentLengthIgnored | Parsed::NoArchive => 0,
     };
     let kib = (bytes as u64 / 1024 + 1).min(IN_FLIGHT_BYTES / 1024);
     u32::try_from(kib).unwrap_or(u32::MAX)
@@ -231,7 +282,8 @@ pub async fn import_with(
     options: &ImportOptions,
 ) -> anyhow::Result<Summary> {
     source::check_paths(paths).map_err(|e| anyhow::anyhow!(e))?;
-    let mut writer = ListWriter::open(store, list_name).await?;
+    let private = options.private.unwrap_or(false);
+    let mut writer = ListWriter::open(store, list_name, private, Threading::Whole).await?;
 
     type Item = (Parsed, Option<tokio::sync::OwnedSemaphorePermit>);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(2 * BATCH);
@@ -240,10 +292,11 @@ pub async fn import_with(
     ));
     let paths_owned = paths.to_vec();
     let max_message_size = options.max_message_size;
+    let archive_all = options.archive_all;
     let reader = std::thread::spawn(move || {
         source::walk(&paths_owned, format, max_message_size, &mut |ev| {
             let parsed = match ev {
-                Event::Message(item) => parse_item(item),
+                Event::Message(item) => parse_item(item, archive_all),
                 Event::Skipped(p, why) => Parsed::Skipped(p, why),
                 Event::ContentLengthIgnored => Parsed::ContentLengthIgnored,
                 Event::NumbersByPosition => return true,
@@ -318,10 +371,10 @@ pub fn read_delivery(r: &mut dyn Read, limit: u64) -> std::io::Result<Delivery> 
     })
 }
 
-/// Stores one message delivered live (`larch ingest`, an MTA pipe, Mailman's external
-/// archiver) in its own transaction. A leading mbox envelope line is dropped. A message
-/// that cannot be parsed is kept as a reject, as during imports; only storage failures
-/// are errors (and worth retrying). A message over [`DEFAULT_MAX_MESSAGE_SIZE`] is a reject.
+/// Stores one message delivered live straight into the store, in its own transaction,
+/// bypassing the spool (tests, tools). A leading mbox envelope line is dropped. A message
+/// that cannot be parsed is kept as a reject, as during imports; only storage failures are
+/// errors. A message over [`DEFAULT_MAX_MESSAGE_SIZE`] is a reject.
 pub async fn ingest_one(store: &Store, list_name: &str, data: Vec<u8>) -> anyhow::Result<Summary> {
     let over_limit =
         (data.len() as u64 > DEFAULT_MAX_MESSAGE_SIZE).then_some(DEFAULT_MAX_MESSAGE_SIZE);
@@ -333,12 +386,25 @@ pub async fn ingest_one(store: &Store, list_name: &str, data: Vec<u8>) -> anyhow
 }
 
 /// [`ingest_one`] for a message read by [`read_delivery`]: one over the limit is recorded as
-/// a reject with what was kept of it.
+/// a reject with what was kept of it. A list it creates is public.
 pub async fn ingest_delivery(
     store: &Store,
     list_name: &str,
     delivery: Delivery,
 ) -> anyhow::Result<Summary> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let source = format!("delivery/{nanos}.{}", std::process::id());
+    let item = delivered_item(source, delivery);
+    let mut writer = ListWriter::open(store, list_name, false, Threading::Touched).await?;
+    writer.write_batch(store, [parse_item(item, false)]).await?;
+    writer.finish(store).await
+}
+
+/// A live delivery as the pipeline's input: its mbox envelope line (which MTAs and
+/// Mailman 2's pipe may put first) taken off, a message over the limit a reject.
+fn delivered_item(source: String, delivery: Delivery) -> RawItem {
     let Delivery {
         mut data,
         over_limit,
@@ -352,9 +418,8 @@ pub async fn ingest_delivery(
         envelope = Some(String::from_utf8_lossy(&data[..end]).trim_end().to_string());
         data.drain(..end);
     }
-    let mut writer = ListWriter::open(store, list_name).await?;
-    let item = RawItem {
-        source: Arc::from("stdin"),
+    RawItem {
+        source: Arc::from(source),
         offset: 0,
         data,
         envelope,
@@ -362,9 +427,109 @@ pub async fn ingest_delivery(
         html_slot: None,
         month: None,
         reject: over_limit.map(oversized_reason),
+    }
+}
+
+/// Messages taken from the spool per round: one transaction per list in the round, so a
+/// burst of mail costs a few commits, not one each.
+pub const DRAIN_BATCH: usize = 500;
+
+/// Spool bytes read per round, at most (one larger message still passes, alone).
+pub const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What one drain round did.
+#[derive(Debug, Default)]
+pub struct DrainReport {
+    /// Spool files taken into the store.
+    pub taken: u64,
+    /// What became of them, over all lists.
+    pub summary: Summary,
+    /// Lists this round created, and whether private.
+    pub created: Vec<(String, bool)>,
+    /// Spool files moved aside as unreadable.
+    pub unreadable: Vec<spool::Unreadable>,
+}
+
+/// Moves the oldest spooled messages into the store, in arrival order: each list's messages
+/// in one transaction, their spool files removed once it committed. A list first seen here
+/// is created private when its delivery said `--private`, public when it said `--public`,
+/// and otherwise as `private_default` answers for its name.
+/// Call it under the data directory's write lock. An error leaves the messages not yet
+/// stored in the spool for the next round.
+pub async fn drain_round(
+    store: &Store,
+    spool: &spool::Spool,
+    private_default: &(dyn Fn(&str) -> bool + Sync),
+    stats: &spool::DeliveryStats,
+) -> anyhow::Result<DrainReport> {
+    let (taken, unreadable) = spool.take(DRAIN_BATCH, DRAIN_BYTES)?;
+    spool::DeliveryStats::add(&stats.unreadable, unreadable.len() as u64);
+    for u in &unreadable {
+        tracing::error!("spool file {} moved to spool/bad: {}", u.name, u.why);
+    }
+    let mut report = DrainReport {
+        unreadable,
+        ..Default::default()
     };
-    writer.write_batch(store, [parse_item(item)]).await?;
-    writer.finish(store).await
+    // Each list's messages together, in the order they arrived.
+    let mut groups: Vec<(String, Vec<spool::Spooled>)> = Vec::new();
+    for s in taken {
+        match groups.iter_mut().find(|(l, _)| *l == s.envelope.list) {
+            Some((_, g)) => g.push(s),
+            None => groups.push((s.envelope.list.clone(), vec![s])),
+        }
+    }
+    for (list, group) in groups {
+        let private = match group[0].envelope.privacy {
+            spool::Privacy::Private => true,
+            spool::Privacy::Public => false,
+            spool::Privacy::Default => private_default(&list),
+        };
+        let mut writer = ListWriter::open(store, &list, private, Threading::Touched).await?;
+        let items: Vec<Parsed> = group
+            .iter()
+            .map(|s| {
+                let delivery = Delivery {
+                    data: s.data.clone(),
+                    over_limit: s.envelope.over_limit,
+                };
+                parse_item(delivered_item(format!("spool/{}", s.name), delivery), false)
+            })
+            .collect();
+        writer.write_batch(store, items).await?;
+        spool.done(&group)?;
+        let s = &writer.summary;
+        if let Some(p) = s.created_private {
+            tracing::info!(
+                "created list {list} ({}) for a live delivery",
+                if p { "private" } else { "public" }
+            );
+            report.created.push((list.clone(), p));
+        }
+        report.taken += group.len() as u64;
+        use spool::DeliveryStats as D;
+        D::add(&stats.drained, group.len() as u64);
+        D::add(&stats.stored, s.new);
+        D::add(&stats.duplicates, s.duplicate);
+        D::add(&stats.rejected, s.rejected);
+        D::add(&stats.skipped_no_archive, s.no_archive);
+        let t = &mut report.summary;
+        t.read += s.read;
+        t.new += s.new;
+        t.duplicate += s.duplicate;
+        t.rejected += s.rejected;
+        t.no_archive += s.no_archive;
+    }
+    Ok(report)
+}
+
+/// How a writer gets the threading state: the whole list at once (imports, which touch
+/// much of it), or the nodes each message touches as it comes (live delivery, whose cost
+/// must not grow with the list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Threading {
+    Whole,
+    Touched,
 }
 
 /// Writes messages into one list, a batch per transaction: the one path for imports and
@@ -374,6 +539,7 @@ pub async fn ingest_delivery(
 struct ListWriter {
     list: ListRow,
     threader: Threader,
+    threading: Threading,
     next_number: i64,
     summary: Summary,
 }
@@ -388,16 +554,76 @@ struct Placed {
 }
 
 impl ListWriter {
-    async fn open(store: &Store, list_name: &str) -> anyhow::Result<ListWriter> {
-        let list = store.ensure_list(list_name).await?;
-        let threader = store.load_threader(&list).await?;
+    async fn open(
+        store: &Store,
+        list_name: &str,
+        private_if_new: bool,
+        threading: Threading,
+    ) -> anyhow::Result<ListWriter> {
+        let (list, created) = store.ensure_list(list_name, private_if_new).await?;
+        let threader = match threading {
+            Threading::Whole => store.load_threader(&list).await?,
+            Threading::Touched => {
+                Threader::partial(list.next_thread, store.next_seq(list.id).await?)
+            }
+        };
         let next_number = store.next_pipermail_number(list.id).await?;
         Ok(ListWriter {
             list,
             threader,
+            threading,
             next_number,
-            summary: Summary::default(),
+            summary: Summary {
+                created_private: created.then_some(private_if_new),
+                ..Summary::default()
+            },
         })
+    }
+
+    /// With [`Threading::Touched`], reads the stored nodes under `keys` (and their
+    /// ancestors) that the threader does not hold yet.
+    async fn touch(&mut self, batch: &mut Batch, keys: &[&str]) -> anyhow::Result<()> {
+        if self.threading == Threading::Whole {
+            return Ok(());
+        }
+        let mut seen = std::collections::HashSet::new();
+        let wanted: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !self.threader.knows(k) && seen.insert(*k))
+            .collect();
+        if !wanted.is_empty() {
+            let rows = batch.touched_nodes(self.list.id, &wanted).await?;
+            self.threader.load_touched(rows);
+        }
+        Ok(())
+    }
+
+    /// Everything threading `n` under `key` may look at: its own node, those its headers
+    /// name, and for a reply with no reply headers the latest message with its subject.
+    async fn touch_message(
+        &mut self,
+        batch: &mut Batch,
+        key: &str,
+        n: &Normalized,
+    ) -> anyhow::Result<()> {
+        if self.threading == Threading::Whole {
+            return Ok(());
+        }
+        let mut keys: Vec<&str> = vec![key];
+        keys.extend(n.in_reply_to.as_deref());
+        keys.extend(n.references.iter().map(String::as_str));
+        let headerless = n.in_reply_to.as_deref().is_none_or(|r| r == key)
+            && n.references.iter().all(|r| r == key);
+        let subject_node = if headerless && n.is_reply_subject && !n.subject_key.is_empty() {
+            batch
+                .latest_with_subject(self.list.id, &n.subject_key)
+                .await?
+        } else {
+            None
+        };
+        keys.extend(subject_node.as_deref());
+        self.touch(batch, &keys).await
     }
 
     /// Stores `items` and the threading changes they cause in one transaction.
@@ -440,6 +666,11 @@ impl ListWriter {
                 summary.content_length_ignored += 1;
                 return Ok(());
             }
+            Parsed::NoArchive => {
+                summary.read += 1;
+                summary.no_archive += 1;
+                return Ok(());
+            }
             Parsed::Reject {
                 source,
                 offset,
@@ -476,6 +707,7 @@ impl ListWriter {
             return Ok(());
         };
         if placed.joins_list {
+            self.touch_message(batch, &placed.mkey, &n).await?;
             self.threader.add(&Incoming {
                 key: &placed.mkey,
                 in_reply_to: n.in_reply_to.as_deref(),
@@ -506,12 +738,13 @@ impl ListWriter {
         new: NewMessage<'_>,
     ) -> anyhow::Result<Option<Placed>> {
         let n = new.n;
-        let summary = &mut self.summary;
         let existing = batch.find_by_message_id(&n.message_id).await?;
         let same = existing
             .iter()
             .find(|e| e.content_hash == n.content_hash[..]);
         if let Some(e) = same {
+            self.touch(batch, &[&e.mkey]).await?;
+            let summary = &mut self.summary;
             let joins_list = !self.threader.contains(&e.mkey);
             if joins_list {
                 summary.new += 1;
@@ -526,6 +759,7 @@ impl ListWriter {
                 inserted: false,
             }));
         }
+        let summary = &mut self.summary;
         let mut mkey = n.message_id.clone();
         if !existing.is_empty() {
             summary.variants += 1;

@@ -11,6 +11,7 @@
 //! directly, and renaming them would migrate every existing archive for no change in
 //! behaviour.
 
+mod admin;
 mod browse;
 mod error;
 mod raw;
@@ -187,19 +188,36 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Returns the list, creating it when new.
-    pub async fn ensure_list(&self, name: &str) -> Result<ListRow> {
-        sqlx::query("INSERT OR IGNORE INTO lists (name, created_at) VALUES (?, ?)")
-            .bind(name)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
-        Ok(sqlx::query_as::<_, ListRow>(
+    /// Returns the list, creating it when new with the given privacy (in the one statement
+    /// that creates it, so that a list never exists public for a moment before being made
+    /// private), and whether it was created now.
+    pub async fn ensure_list(&self, name: &str, private_if_new: bool) -> Result<(ListRow, bool)> {
+        let created =
+            sqlx::query("INSERT OR IGNORE INTO lists (name, private, created_at) VALUES (?, ?, ?)")
+                .bind(name)
+                .bind(private_if_new)
+                .bind(now())
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                > 0;
+        let row = sqlx::query_as::<_, ListRow>(
             "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists WHERE name = ?",
         )
         .bind(name)
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok((row, created))
+    }
+
+    /// The list's next arrival number, for threading with only the nodes a message touches.
+    pub async fn next_seq(&self, list_id: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT next_seq FROM lists WHERE id = ?")
+                .bind(list_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Rebuilds a list's threading state from its stored nodes. Rows come packed as JSON,
@@ -218,7 +236,7 @@ impl Store {
             Option<i64>,
         );
         const PAGE: i64 = 20_000;
-        let mut t = Threader::new(list.next_thread);
+        let mut t = Threader::partial(list.next_thread, self.next_seq(list.id).await?);
         // Pages follow the primary key (no sort in SQL, each page one index range); the
         // arrival order the threader needs is restored in memory.
         let mut all: Vec<Packed> = Vec::new();
@@ -355,7 +373,85 @@ impl Store {
     }
 }
 
+/// A stored node with the subject key and date of its message (ghosts have none).
+pub type TouchedNode = (NodeRow, Option<(String, i64)>);
+
 impl Batch {
+    /// The list's nodes under `keys` and all their ancestors, for threading one message
+    /// without reading the list (see [`Threader::load_touched`]). The walk up the parents
+    /// is one recursive query; `UNION` stops it at a loop a damaged store might hold.
+    pub async fn touched_nodes(&mut self, list_id: i64, keys: &[&str]) -> Result<Vec<TouchedNode>> {
+        type Packed = (
+            String,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = serde_json::to_string(keys).map_err(Error::damaged)?;
+        let packed: Option<String> = sqlx::query_scalar(
+            "WITH RECURSIVE want(k) AS (
+                 SELECT value FROM json_each(?1)
+                 UNION
+                 SELECT n.parent FROM want JOIN nodes n ON n.list_id = ?2 AND n.mkey = want.k
+                 WHERE n.parent IS NOT NULL
+             )
+             SELECT json_group_array(json_array(n.mkey, n.parent, n.thread_no,
+                                                n.message_id IS NOT NULL, n.via_subject, n.seq,
+                                                m.subject_key, m.date))
+             FROM want JOIN nodes n ON n.list_id = ?2 AND n.mkey = want.k
+             LEFT JOIN messages m ON m.id = n.message_id",
+        )
+        .bind(keys)
+        .bind(list_id)
+        .fetch_one(&mut self.conn)
+        .await?;
+        let rows: Vec<Packed> =
+            serde_json::from_str(packed.as_deref().unwrap_or("[]")).map_err(Error::damaged)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(key, parent, thread, real, via_subject, seq, subject_key, date)| {
+                    let subject = subject_key.zip(date);
+                    let row = NodeRow {
+                        key,
+                        parent,
+                        thread,
+                        real: real != 0,
+                        via_subject: via_subject != 0,
+                        seq,
+                    };
+                    (row, subject)
+                },
+            )
+            .collect())
+    }
+
+    /// The key of the list's latest dated message with this subject key (the latest to
+    /// arrive among equals), which a header-less reply may join.
+    pub async fn latest_with_subject(
+        &mut self,
+        list_id: i64,
+        subject_key: &str,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT n.mkey FROM messages m INDEXED BY messages_subject
+             JOIN nodes n ON n.message_id = m.id AND n.list_id = ?
+             WHERE m.subject_key = ? AND m.date IS NOT NULL
+             ORDER BY m.date DESC, n.seq DESC LIMIT 1",
+        )
+        .bind(list_id)
+        .bind(subject_key)
+        .fetch_optional(&mut self.conn)
+        .await?)
+    }
+
     pub async fn find_by_message_id(&mut self, message_id: &str) -> Result<Vec<Existing>> {
         let rows = sqlx::query(FIND_BY_MESSAGE_ID)
             .bind(message_id)
@@ -512,8 +608,9 @@ impl Batch {
         sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
             .execute(&mut self.conn)
             .await?;
-        sqlx::query("UPDATE lists SET next_thread = ? WHERE id = ?")
+        sqlx::query("UPDATE lists SET next_thread = ?, next_seq = MAX(next_seq, ?) WHERE id = ?")
             .bind(changes.next_thread)
+            .bind(changes.next_seq)
             .bind(list_id)
             .execute(&mut self.conn)
             .await?;

@@ -46,6 +46,10 @@ pub struct Envelope {
     /// Where it came from (`ingest`, `api`), for logs and metrics.
     #[serde(default)]
     pub via: String,
+    /// `Some(limit)` when the message was larger than the limit: the file then holds its
+    /// start, and the store keeps it as a reject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_limit: Option<u64>,
 }
 
 /// One message waiting in the spool.
@@ -271,6 +275,7 @@ mod tests {
             list: list.into(),
             privacy: Privacy::Default,
             via: "test".into(),
+            over_limit: None,
         }
     }
 

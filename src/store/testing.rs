@@ -202,11 +202,12 @@ impl Store {
         for (num, id) in self.pipermail_numbers(list_id).await? {
             let _ = writeln!(out, "number {num} {id}");
         }
-        let next: i64 = sqlx::query_scalar("SELECT next_thread FROM lists WHERE id = ?")
-            .bind(list_id)
-            .fetch_one(self.pool())
-            .await?;
-        let _ = writeln!(out, "next_thread {next}");
+        let (next, seq): (i64, i64) =
+            sqlx::query_as("SELECT next_thread, next_seq FROM lists WHERE id = ?")
+                .bind(list_id)
+                .fetch_one(self.pool())
+                .await?;
+        let _ = writeln!(out, "next_thread {next} next_seq {seq}");
         Ok(out)
     }
 }

@@ -178,6 +178,7 @@ async fn archive(
         list: list.clone(),
         privacy: Privacy::Default,
         via: "api".into(),
+        over_limit: None,
     };
     // Writing and fsyncing, then parsing up to 64 MiB: blocking work, off the async workers.
     let done = tokio::task::spawn_blocking(move || {
@@ -513,7 +514,8 @@ mod tests {
             Envelope {
                 list: "dev".into(),
                 privacy: Privacy::Default,
-                via: "api".into()
+                via: "api".into(),
+                over_limit: None,
             }
         );
         assert_eq!(DeliveryStats::get(&app.stats.spooled), 1);

@@ -7,12 +7,12 @@
 //! them the test skips, saying so, except under CI (`CI=true`), where it fails.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::in_ci;
+use crate::common::{free_port, in_ci};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -48,11 +48,6 @@ fn missing_tools(browser_dir: &Path) -> Vec<String> {
         ));
     }
     missing
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
 }
 
 /// The HTTP status of `GET path`, or `None` if the server does not answer.

@@ -109,8 +109,8 @@ pub async fn import(store: &Store, list: &str, paths: &[PathBuf]) -> Summary {
         .expect("import");
     assert_eq!(
         s.read,
-        s.new + s.duplicate + s.rejected,
-        "read = new + duplicate + rejected for {list}: {s}"
+        s.new + s.duplicate + s.rejected + s.no_archive,
+        "read = new + duplicate + rejected + skipped for {list}: {s}"
     );
     s
 }
@@ -134,4 +134,10 @@ pub fn page_message_id(html: &str) -> Option<String> {
         .decode_utf8_lossy()
         .into_owned();
     Some(id.trim_start_matches('<').trim_end_matches('>').to_string())
+}
+
+/// A loopback port nobody listens on right now, for a server child process.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
 }

@@ -35,6 +35,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 async fn import_with(store: &Store, list: &str, paths: &[PathBuf], max: u64) -> Summary {
     let options = ImportOptions {
         max_message_size: max,
+        ..Default::default()
     };
     let s = ingest::import_with(store, list, paths, Format::Auto, &(), &options)
         .await

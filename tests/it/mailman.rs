@@ -31,6 +31,7 @@ struct Server {
 impl Server {
     fn start(data: &Path, key: Option<&str>) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
+        std::fs::create_dir_all(data).expect("create the data directory");
         let log = data.join("serve.log");
         let out = std::fs::File::create(&log).expect("create the server log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_larch"));

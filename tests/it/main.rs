@@ -9,6 +9,7 @@ mod fuzz;
 mod hostile;
 mod hostile_ingest;
 mod hostile_render;
+mod live;
 mod mailman;
 mod mbox_offsets;
 mod pipermail;
