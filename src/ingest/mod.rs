@@ -34,7 +34,7 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = crate::domain::MAX_MESSAGE_SIZE;
 
 /// What the reject record of an oversized message keeps of it: its start, which holds the
 /// headers that identify it. The source file and offset locate the rest.
-pub const OVERSIZED_KEPT_BYTES: usize = 64 * 1024;
+pub const OVERSIZED_KEPT_BYTES: usize = crate::domain::OVERSIZED_KEPT_BYTES;
 
 /// Bytes of parsed messages waiting between the reader and the store. The channel bounds
 /// their number; this bounds their weight, so a run of large messages cannot pile up. A

@@ -14,27 +14,29 @@
 
 use std::sync::Arc;
 
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use sha2::{Digest, Sha256};
 
-use super::{AppState, urls};
+use super::{AppState, Live, urls};
 use crate::domain::normalize::{self, Origin};
+use crate::domain::{MAX_MESSAGE_SIZE, OVERSIZED_KEPT_BYTES};
 use crate::store::spool::{DeliveryStats, Envelope, Privacy, check_list_name};
 
 type St = State<Arc<AppState>>;
 
-/// A request's body may hold a message of the largest size taken, plus the form around it
-/// (boundaries, part headers, `mlist`). The site's default (2 MB) would turn away mail
-/// that `larch ingest` takes.
-const BODY_LIMIT: usize = crate::domain::MAX_MESSAGE_SIZE as usize + 1024 * 1024;
+/// Longest `mlist` read: an address, a few dozen bytes.
+const MAX_MLIST: usize = 1024;
 
-/// The delivery route, with the body limit that only it needs.
+/// The delivery route. The site's body limit (2 MB) would turn away mail that `larch
+/// ingest` takes; instead the form is read as it streams in, holding at most one message
+/// of the size limit (see [`read_message`]), and the site's request timeout ends an upload
+/// that never does.
 pub fn archive_route() -> MethodRouter<Arc<AppState>> {
-    post(archive).layer(DefaultBodyLimit::max(BODY_LIMIT))
+    post(archive).layer(DefaultBodyLimit::disable())
 }
 
 /// An answer the plugin logs: a status and a JSON `{"error": …}`.
@@ -135,11 +137,63 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-/// The list a `list@domain` names: its local part, held to the rule of live deliveries.
-fn list_name(mlist: &str) -> Result<String, ApiError> {
-    let local = mlist.trim().split('@').next().unwrap_or_default();
-    check_list_name(local).map_err(|why| ApiError::bad(format!("mlist: {why}")))?;
-    Ok(local.to_string())
+/// The list a `list@domain` names: the name `[mailman_lists]` gives the address, else its
+/// local part; held to the rule of live deliveries either way.
+fn list_name(live: &Live, mlist: &str) -> Result<String, ApiError> {
+    let mlist = mlist.trim();
+    let name = match live
+        .mailman_lists
+        .iter()
+        .find(|(address, _)| address.eq_ignore_ascii_case(mlist))
+    {
+        Some((_, name)) => name.as_str(),
+        None => mlist.split('@').next().unwrap_or_default(),
+    };
+    check_list_name(name).map_err(|why| ApiError::bad(format!("mlist: {why}")))?;
+    Ok(name.to_string())
+}
+
+/// The `message` file, as `larch ingest` reads standard input: whole up to `limit` bytes;
+/// past it only its first [`OVERSIZED_KEPT_BYTES`] are kept (with `Some(limit)`), the rest
+/// read and dropped, so that the store records a reject and the plugin, answered 200, does
+/// not send the message again and again.
+async fn read_message(
+    field: &mut Field<'_>,
+    limit: u64,
+) -> Result<(Vec<u8>, Option<u64>), MultipartError> {
+    let mut data = Vec::new();
+    let mut over = false;
+    while let Some(chunk) = field.chunk().await? {
+        if !over && (data.len() + chunk.len()) as u64 > limit {
+            over = true;
+        }
+        let room = if over {
+            OVERSIZED_KEPT_BYTES.saturating_sub(data.len())
+        } else {
+            chunk.len()
+        };
+        data.extend_from_slice(&chunk[..room.min(chunk.len())]);
+    }
+    if over {
+        data.truncate(OVERSIZED_KEPT_BYTES);
+        data.shrink_to_fit();
+    }
+    Ok((data, over.then_some(limit)))
+}
+
+/// A short text field, read no further than `max` bytes.
+async fn read_text(field: &mut Field<'_>, max: usize) -> Result<String, ApiError> {
+    let mut data = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if data.len() + chunk.len() > max {
+            return Err(ApiError::bad(format!(
+                "the {} field is longer than {max} bytes",
+                field.name().unwrap_or_default()
+            )));
+        }
+        data.extend_from_slice(&chunk);
+    }
+    String::from_utf8(data).map_err(|_| ApiError::bad("a form field is not UTF-8"))
 }
 
 /// `POST /api/mailman/archive`: spools the message and answers the address its page will
@@ -152,20 +206,23 @@ async fn archive(
     // Before the body is read: a stranger's upload costs nothing but its headers.
     authorize(&st, &headers)?;
     let mut form = form.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let limit = st.live.max_message_size.unwrap_or(MAX_MESSAGE_SIZE);
     let mut mlist = None;
     let mut message = None;
-    while let Some(field) = form.next_field().await? {
+    while let Some(mut field) = form.next_field().await? {
         let name = field.name().map(str::to_owned);
         match name.as_deref() {
-            Some("mlist") => mlist = Some(field.text().await?),
-            Some("message") => message = Some(field.bytes().await?),
+            Some("mlist") => mlist = Some(read_text(&mut field, MAX_MLIST).await?),
+            Some("message") => message = Some(read_message(&mut field, limit).await?),
             // Fields another version of the plugin might add are read past.
             _ => {}
         }
     }
-    let list = list_name(&mlist.ok_or_else(|| ApiError::bad("the form has no mlist field"))?)?;
-    let message = message.ok_or_else(|| ApiError::bad("the form has no message file"))?;
-    if message.iter().all(u8::is_ascii_whitespace) {
+    let mlist = mlist.ok_or_else(|| ApiError::bad("the form has no mlist field"))?;
+    let list = list_name(&st.live, &mlist)?;
+    let (message, over_limit) =
+        message.ok_or_else(|| ApiError::bad("the form has no message file"))?;
+    if over_limit.is_none() && message.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad("the message is empty"));
     }
     let Some(spool) = st.live.spool.clone() else {
@@ -178,13 +235,16 @@ async fn archive(
         list: list.clone(),
         privacy: Privacy::Default,
         via: "api".into(),
-        over_limit: None,
+        over_limit,
     };
     // Writing and fsyncing, then parsing up to 64 MiB: blocking work, off the async workers.
     let done = tokio::task::spawn_blocking(move || {
-        spool
-            .put(&envelope, &message)
-            .map(|name| (name, identify(&message)))
+        spool.put(&envelope, &message).map(|name| {
+            (
+                name,
+                over_limit.is_none().then(|| identify(&message)).flatten(),
+            )
+        })
     })
     .await;
     let (name, identity) = match done {
@@ -222,9 +282,6 @@ fn spool_failed() -> ApiError {
 /// store's own reader reads a live delivery (a leading mbox `From ` line is not part of
 /// the message); `None` for a message the store will keep as a reject.
 fn identify(message: &[u8]) -> Option<(String, [u8; 32])> {
-    if message.len() as u64 > crate::domain::MAX_MESSAGE_SIZE {
-        return None;
-    }
     let body = if message.starts_with(b"From ") {
         let end = message
             .iter()
@@ -283,7 +340,10 @@ pub async fn urls(
             _ => {}
         }
     }
-    let list = list_name(&mlist.ok_or_else(|| ApiError::bad("mlist is missing"))?)?;
+    let list = list_name(
+        &st.live,
+        &mlist.ok_or_else(|| ApiError::bad("mlist is missing"))?,
+    )?;
     let Some(msgid) = msgid else {
         return Ok(url_answer(&st, &urls::list(&list)));
     };
@@ -345,15 +405,21 @@ mod tests {
     }
 
     async fn app(key: Option<&str>, with_spool: bool) -> App {
+        app_with(key, with_spool, |_| {}).await
+    }
+
+    async fn app_with(key: Option<&str>, with_spool: bool, tune: impl FnOnce(&mut Live)) -> App {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
         let search = Arc::new(crate::search::Search::for_store(&store).unwrap());
         let stats = Arc::new(DeliveryStats::default());
-        let live = Live {
+        let mut live = Live {
             spool: with_spool.then(|| Arc::new(Spool::open(dir.path()).unwrap())),
             stats: stats.clone(),
             archiver_key: key.map(str::to_string),
+            ..Default::default()
         };
+        tune(&mut live);
         let config = WebConfig {
             base_url: Some(format!("{BASE}/")),
             live,
@@ -579,6 +645,52 @@ mod tests {
         assert_eq!(v["url"], format!("{BASE}{}", urls::message("other", &key)));
     }
 
+    fn spooled_envelopes(app: &App) -> Vec<(Envelope, Vec<u8>)> {
+        let (taken, bad) = Spool::open(app.dir.path())
+            .unwrap()
+            .take(100, u64::MAX)
+            .unwrap();
+        assert!(bad.is_empty());
+        taken.into_iter().map(|s| (s.envelope, s.data)).collect()
+    }
+
+    #[tokio::test]
+    async fn a_message_over_the_limit_is_spooled_as_a_reject_and_accepted() {
+        let app = app_with(Some(KEY), true, |l| l.max_message_size = Some(1000)).await;
+        for (size, kept) in [(5_000, 5_000), (200_000, OVERSIZED_KEPT_BYTES)] {
+            let mut message = MESSAGE.to_vec();
+            message.resize(size, b'x');
+            let (ctype, body) = form(Some("dev@example.org"), Some(&message));
+            let (status, v) = call(&app, post(Some(&token()), &ctype, body)).await;
+            // Accepted, so that the plugin does not send it again before every message.
+            assert_eq!(status, StatusCode::OK, "{v}");
+            assert_eq!(v["url"], format!("{BASE}/dev/"));
+            let spooled = spooled_envelopes(&app);
+            let (envelope, data) = spooled.last().unwrap();
+            assert_eq!(envelope.over_limit, Some(1000));
+            assert_eq!(data[..], message[..kept]);
+        }
+    }
+
+    #[tokio::test]
+    async fn mailman_lists_name_the_list_of_an_address() {
+        let app = app_with(Some(KEY), true, |l| {
+            l.mailman_lists
+                .insert("general@example.org".into(), "general-2".into());
+        })
+        .await;
+        let (ctype, body) = form(Some("General@Example.org"), Some(MESSAGE));
+        let (status, v) = call(&app, post(Some(&token()), &ctype, body)).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["url"], format!("{BASE}/general-2/m/hello.1@example.org/"));
+        assert_eq!(spooled_envelopes(&app)[0].0.list, "general-2");
+        let (_, v) = call(&app, get(Some(&token()), "mlist=general%40example.org")).await;
+        assert_eq!(v["url"], format!("{BASE}/general-2/"));
+        // Another domain's list of the same local part keeps its own name.
+        let (_, v) = call(&app, get(Some(&token()), "mlist=general%40example.net")).await;
+        assert_eq!(v["url"], format!("{BASE}/general/"));
+    }
+
     #[tokio::test]
     async fn bad_forms_answer_400_in_json() {
         let app = app(Some(KEY), true).await;
@@ -592,6 +704,7 @@ mod tests {
             ("empty list", form(Some("@example.org"), Some(MESSAGE))),
             ("a path", form(Some("../x@example.org"), Some(MESSAGE))),
             ("a space", form(Some("a b@example.org"), Some(MESSAGE))),
+            ("a long mlist", form(Some(&"x".repeat(2000)), Some(MESSAGE))),
             (
                 "not multipart",
                 ("application/json".to_string(), b"{}".to_vec()),

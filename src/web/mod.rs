@@ -62,6 +62,12 @@ pub struct Live {
     /// The key Mailman's archiver plugin sends (`Authorization: Token KEY`); the archiver
     /// API is off without one.
     pub archiver_key: Option<String>,
+    /// Mailman list addresses archived under another name than their local part
+    /// (`[mailman_lists]` in larch.toml), for lists whose archive already has a name.
+    pub mailman_lists: std::collections::BTreeMap<String, String>,
+    /// Largest message the archiver API takes whole (`limits.max_message_size`); `None`
+    /// for the default. A larger one is spooled as a reject, as `larch ingest` does.
+    pub max_message_size: Option<u64>,
 }
 
 /// One error type for all handlers, mapped to HTTP statuses; internals are logged, never
