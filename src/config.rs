@@ -231,3 +231,19 @@ aliases = ["announce-old"]
         assert!(Config::parse("archiver_key = \"short\"").is_err());
     }
 }
+
+#[cfg(test)]
+mod documented {
+    /// The `larch.toml` the migration guide shows is one larch reads.
+    #[test]
+    fn the_guides_example_reads() {
+        let guide = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join("migrating-from-mailman2.md");
+        let text = std::fs::read_to_string(guide).unwrap();
+        let start = text.find("```toml\n").expect("a toml example") + "```toml\n".len();
+        let end = start + text[start..].find("```").expect("its end");
+        let c = super::Config::parse(&text[start..end]).unwrap();
+        assert_eq!(c.lists["announce"].private, Some(false));
+    }
+}
