@@ -324,6 +324,8 @@ async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
         spool: Some(spool.clone()),
         stats: Default::default(),
         archiver_key: config.archiver_key.clone().filter(|k| !k.is_empty()),
+        mailman_lists: config.mailman_lists.clone(),
+        max_message_size: config.limits.max_message_size,
     };
     let drainer = crate::live::Drainer::spawn(
         data.to_path_buf(),

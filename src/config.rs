@@ -246,4 +246,20 @@ mod documented {
         let c = super::Config::parse(&text[start..end]).unwrap();
         assert_eq!(c.lists["announce"].private, Some(false));
     }
+
+    /// The pieces of `larch.toml` the Mailman 3 guide shows, together, are one larch reads.
+    #[test]
+    fn the_mailman3_guides_examples_read() {
+        let guide = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join("mailman3.md");
+        let text = std::fs::read_to_string(guide).unwrap();
+        let mut toml = String::new();
+        for block in text.split("```toml\n").skip(1) {
+            toml.push_str(block.split("```").next().unwrap());
+        }
+        let c = super::Config::parse(&toml).unwrap();
+        assert!(c.archiver_key.is_some());
+        assert_eq!(c.mailman_lists["general@lists.example.org"], "general-2");
+    }
 }

@@ -9,3 +9,13 @@ pub mod month;
 pub mod normalize;
 pub mod tail;
 pub mod thread;
+
+/// Largest message an import or a live delivery takes, unless configured otherwise. Far
+/// above real list mail (list servers cap posts at a few MB), low enough that one message
+/// never threatens the machine. Here, below every stage, because both the readers and the
+/// web's archiver API bound what they accept by it.
+pub const MAX_MESSAGE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// What is kept of a message over the size limit, for its reject record: its start, which
+/// holds the headers that identify it. Here for the same reason as [`MAX_MESSAGE_SIZE`].
+pub const OVERSIZED_KEPT_BYTES: usize = 64 * 1024;

@@ -1084,6 +1084,14 @@ fn content_hash(msg: &mail_parser::Message<'_>, body: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// The key of a message whose Message-ID an earlier, different message holds already: the
+/// id and the start of its content hash. Spelled once because the archiver API promises
+/// the page address of a message before the store has taken it.
+pub fn variant_key(message_id: &str, content_hash: &[u8]) -> String {
+    let short = content_hash.get(..6).unwrap_or(content_hash);
+    format!("{message_id}#{}", hex::encode(short))
+}
+
 /// Position of the first `\n`, eight bytes at a time (files are mostly long runs of text).
 pub fn find_newline(h: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;

@@ -27,15 +27,14 @@ use crate::store::{Batch, ListRow, Member, NewMessage, Store, spool};
 /// batch's memory and a crash's lost work small.
 const BATCH: usize = 1000;
 
-/// Largest message an import or a live delivery takes, unless configured otherwise. Far
-/// above real list mail (list servers cap posts at a few MB), low enough that one message
-/// never threatens the machine; a larger one is rejected, with its source and offset, and
-/// never read into memory whole.
-pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 64 * 1024 * 1024;
+/// Largest message an import or a live delivery takes, unless configured otherwise (see
+/// [`crate::domain::MAX_MESSAGE_SIZE`]); a larger one is rejected, with its source and
+/// offset, and never read into memory whole.
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = crate::domain::MAX_MESSAGE_SIZE;
 
 /// What the reject record of an oversized message keeps of it: its start, which holds the
 /// headers that identify it. The source file and offset locate the rest.
-pub const OVERSIZED_KEPT_BYTES: usize = 64 * 1024;
+pub const OVERSIZED_KEPT_BYTES: usize = crate::domain::OVERSIZED_KEPT_BYTES;
 
 /// Bytes of parsed messages waiting between the reader and the store. The channel bounds
 /// their number; this bounds their weight, so a run of large messages cannot pile up. A
@@ -764,7 +763,7 @@ impl ListWriter {
         let mut mkey = n.message_id.clone();
         if !existing.is_empty() {
             summary.variants += 1;
-            mkey = format!("{}#{}", n.message_id, hex::encode(&n.content_hash[..6]));
+            mkey = normalize::variant_key(&n.message_id, &n.content_hash);
         }
         // Only a key with `#` can meet a variant's key; a plain id with no stored message
         // of that id is free, which spares a query per message.

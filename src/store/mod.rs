@@ -321,6 +321,35 @@ pub struct NewMessage<'a> {
     pub offset: u64,
 }
 
+/// The stored messages of one Message-ID, oldest first: the duplicate check of a write,
+/// and the archiver API's forecast of the key a delivery will get (see `Store::existing`).
+const FIND_BY_MESSAGE_ID: &str =
+    "SELECT id, mkey, content_hash FROM messages WHERE message_id = ? ORDER BY id";
+
+fn existing_rows(rows: Vec<sqlx::sqlite::SqliteRow>) -> Result<Vec<Existing>> {
+    rows.into_iter()
+        .map(|r| {
+            Ok(Existing {
+                message_pk: r.try_get("id")?,
+                mkey: r.try_get("mkey")?,
+                content_hash: r.try_get("content_hash")?,
+            })
+        })
+        .collect()
+}
+
+impl Store {
+    /// [`Batch::find_by_message_id`] outside a write: what the store holds now, which a
+    /// write may change before the caller acts on it.
+    pub async fn existing(&self, message_id: &str) -> Result<Vec<Existing>> {
+        let rows = sqlx::query(FIND_BY_MESSAGE_ID)
+            .bind(message_id)
+            .fetch_all(self.pool())
+            .await?;
+        existing_rows(rows)
+    }
+}
+
 /// A stored node with the subject key and date of its message (ghosts have none).
 pub type TouchedNode = (NodeRow, Option<(String, i64)>);
 
@@ -417,21 +446,11 @@ impl Batch {
     }
 
     pub async fn find_by_message_id(&mut self, message_id: &str) -> Result<Vec<Existing>> {
-        let rows = sqlx::query(
-            "SELECT id, mkey, content_hash FROM messages WHERE message_id = ? ORDER BY id",
-        )
-        .bind(message_id)
-        .fetch_all(&mut self.conn)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Existing {
-                    message_pk: r.try_get("id")?,
-                    mkey: r.try_get("mkey")?,
-                    content_hash: r.try_get("content_hash")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(FIND_BY_MESSAGE_ID)
+            .bind(message_id)
+            .fetch_all(&mut self.conn)
+            .await?;
+        existing_rows(rows)
     }
 
     pub async fn mkey_taken(&mut self, mkey: &str) -> Result<bool> {

@@ -6,6 +6,7 @@ mod cache;
 mod export;
 mod http;
 mod lists;
+mod mailman;
 mod message;
 mod month;
 mod pipermail;
@@ -61,6 +62,12 @@ pub struct Live {
     /// The key Mailman's archiver plugin sends (`Authorization: Token KEY`); the archiver
     /// API is off without one.
     pub archiver_key: Option<String>,
+    /// Mailman list addresses archived under another name than their local part
+    /// (`[mailman_lists]` in larch.toml), for lists whose archive already has a name.
+    pub mailman_lists: std::collections::BTreeMap<String, String>,
+    /// Largest message the archiver API takes whole (`limits.max_message_size`); `None`
+    /// for the default. A larger one is spooled as a reject, as `larch ingest` does.
+    pub max_message_size: Option<u64>,
 }
 
 /// One error type for all handlers, mapped to HTTP statuses; internals are logged, never
@@ -341,6 +348,8 @@ fn uncached_routes() -> Router<Arc<AppState>> {
         .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
         .route(urls::PIPERMAIL, get(pipermail::list_root))
         .route(urls::PIPERMAIL_PATH, get(pipermail::path))
+        .route(urls::MAILMAN_ARCHIVE, mailman::archive_route())
+        .route(urls::MAILMAN_URLS, get(mailman::urls))
 }
 
 /// Compressing what is compressed already (downloads, archives, images) only costs CPU.

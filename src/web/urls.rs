@@ -34,6 +34,10 @@ pub const THREAD_ATOM: &str = "/{list}/t/{mkey}/atom";
 pub const PIPERMAIL_BARE: &str = "/pipermail/{list}";
 pub const PIPERMAIL: &str = "/pipermail/{list}/";
 pub const PIPERMAIL_PATH: &str = "/pipermail/{list}/{*rest}";
+/// Mailman 3's archiver protocol, at the paths its `mailman-hyperkitty` plugin joins onto
+/// the base URL it is configured with: a delivery, and the address of a list or message.
+pub const MAILMAN_ARCHIVE: &str = "/api/mailman/archive";
+pub const MAILMAN_URLS: &str = "/api/mailman/urls";
 
 pub fn static_file(file: &str) -> String {
     format!("/static/{}", enc(file))
@@ -134,6 +138,12 @@ pub fn pipermail(list: &str) -> String {
     format!("/pipermail/{}/", enc(list))
 }
 
+/// An address of the site for use elsewhere (feeds, the archiver API's answers): `base`
+/// is the archive's public URL without its trailing slash, `path` one of the builders'.
+pub fn absolute(base: &str, path: &str) -> String {
+    format!("{base}{path}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +167,14 @@ mod tests {
                 .join("\n")
         }
         let mut r = Router::new();
-        for pattern in [INDEX, HEALTHZ, ROBOTS, SEARCH] {
+        for pattern in [
+            INDEX,
+            HEALTHZ,
+            ROBOTS,
+            SEARCH,
+            MAILMAN_ARCHIVE,
+            MAILMAN_URLS,
+        ] {
             r = r.route(pattern, get(move || async move { format!("{pattern}\n") }));
         }
         for pattern in [
@@ -221,6 +238,10 @@ mod tests {
         ];
         assert_eq!(routed(INDEX).await, "/\n");
         assert_eq!(routed(&search(None)).await, "/search\n");
+        // Fixed paths beside the list routes: a list named `api` keeps its own pages.
+        assert_eq!(routed(MAILMAN_ARCHIVE).await, "/api/mailman/archive\n");
+        assert_eq!(routed(MAILMAN_URLS).await, "/api/mailman/urls\n");
+        assert_eq!(routed(&list("api")).await, expect(LIST, &[("list", "api")]));
         assert_eq!(
             routed(&static_file("style.css")).await,
             expect(STATIC, &[("file", "style.css")])

@@ -10,6 +10,7 @@ mod hostile;
 mod hostile_ingest;
 mod hostile_render;
 mod live;
+mod mailman;
 mod mbox_offsets;
 mod pipermail;
 mod render;
