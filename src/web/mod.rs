@@ -7,6 +7,7 @@ mod export;
 mod http;
 mod lists;
 mod message;
+mod metrics;
 mod month;
 mod pipermail;
 mod search;
@@ -49,6 +50,7 @@ pub struct AppState {
     tags: std::sync::Mutex<Option<(i64, Arc<crate::render::ListTags>)>>,
     /// Live delivery: the spool the archiver API writes into, and what delivery has done.
     pub live: Live,
+    metrics: metrics::Metrics,
 }
 
 /// The server's side of live delivery (see `store::spool`).
@@ -264,13 +266,15 @@ pub fn router_configured(
         lists: Default::default(),
         tags: Default::default(),
         live: config.live.clone(),
+        metrics: Default::default(),
     });
     Router::new()
         .merge(cached_pages(&state))
         .merge(uncached_routes())
+        .route(urls::METRICS, get(metrics::scrape))
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response(rejection_page))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::middleware::from_fn(http::validators))
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -298,6 +302,8 @@ pub fn router_configured(
                     tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
                 ),
         )
+        // Outermost, so that what the layers inside answer (a 408) is counted and timed too.
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
 }
 
 /// The pages the page cache serves: each changes only when the store commits a write and

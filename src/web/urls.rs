@@ -9,6 +9,7 @@ use crate::domain::month::Month;
 
 pub const INDEX: &str = "/";
 pub const HEALTHZ: &str = "/healthz";
+pub const METRICS: &str = "/metrics";
 pub const ROBOTS: &str = "/robots.txt";
 pub const STATIC: &str = "/static/{file}";
 pub const SEARCH: &str = "/search";
@@ -157,7 +158,7 @@ mod tests {
                 .join("\n")
         }
         let mut r = Router::new();
-        for pattern in [INDEX, HEALTHZ, ROBOTS, SEARCH] {
+        for pattern in [INDEX, HEALTHZ, METRICS, ROBOTS, SEARCH] {
             r = r.route(pattern, get(move || async move { format!("{pattern}\n") }));
         }
         for pattern in [
