@@ -199,7 +199,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 archiver_key: archiver_key.filter(|k| !k.is_empty()),
             };
             let config = crate::web::WebConfig { base_url, live };
-            crate::web::serve(store, &listen, config).await?;
+            crate::web::serve(store, &listen, config, crate::web::server::stop_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, no_serve } => {
@@ -208,7 +208,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!("serving the demo archive at http://{listen}/");
-            crate::web::serve(store, &listen, crate::web::WebConfig::default()).await?;
+            crate::web::serve(
+                store,
+                &listen,
+                crate::web::WebConfig::default(),
+                crate::web::server::stop_signal(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -390,8 +390,18 @@ async fn healthz(
         .into_response())
 }
 
-/// Serves until Ctrl-C or SIGTERM, keeping the search index up to date in the background.
-pub async fn serve(store: Store, listen: &str, config: WebConfig) -> anyhow::Result<()> {
+/// Serves until `shutdown` resolves (callers pass [`server::stop_signal`]: SIGTERM or
+/// Ctrl-C), keeping the search index up to date in the background. The future is a
+/// parameter so that a caller with tasks of its own (live delivery) can stop them once
+/// this returns. At the stop, new connections are refused, requests in flight finish
+/// (keep-alive connections close after their current one) and the indexer commits what it
+/// has applied, side by side; this returns within [`STOP_BUDGET`] of the signal.
+pub async fn serve(
+    store: Store,
+    listen: &str,
+    config: WebConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -402,16 +412,48 @@ pub async fn serve(store: Store, listen: &str, config: WebConfig) -> anyhow::Res
         live: config.live,
     };
     let search = Arc::new(crate::search::Search::for_store(&store)?);
-    crate::search::spawn_indexer(store.clone(), search.clone());
-    server::run(
+    let indexer = crate::search::spawn_indexer(store.clone(), search.clone());
+    let signalled = Arc::new(std::sync::OnceLock::new());
+    let on_stop = {
+        let (stopper, signalled) = (indexer.stopper(), signalled.clone());
+        async move {
+            shutdown.await;
+            let _ = signalled.set(tokio::time::Instant::now());
+            tracing::info!("stopping: finishing the requests in flight");
+            stopper.request();
+        }
+    };
+    let mut limits = server::Limits::from_env();
+    limits.shutdown_grace = limits.shutdown_grace.min(STOP_BUDGET - INDEXER_MARGIN);
+    let served = server::run(
         listener,
         router_configured(store, search, &config),
-        server::Limits::from_env(),
-        server::stop_signal(),
+        limits,
+        on_stop,
     )
-    .await?;
+    .await;
+    let deadline = signalled
+        .get()
+        .copied()
+        .unwrap_or_else(tokio::time::Instant::now)
+        + (STOP_BUDGET - INDEXER_MARGIN / 2);
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    if !indexer.stop(left).await {
+        tracing::warn!(
+            "the search indexer was still committing at the stop; the next start resumes it"
+        );
+    }
+    served?;
+    tracing::info!("stopped");
     Ok(())
 }
+
+/// How long [`serve`] takes at most from the stop signal to its return: within systemd's
+/// stop timeout (`TimeoutStopSec=15` in `contrib/systemd/larch.service`), with room for the
+/// process to exit.
+pub const STOP_BUDGET: Duration = Duration::from_secs(10);
+/// What the budget keeps back from requests in flight for the indexer's last commit.
+const INDEXER_MARGIN: Duration = Duration::from_secs(2);
 
 /// A 301 (pipermail links and old URL forms move for good; 308 confuses old clients).
 pub fn moved(to: &str) -> Response {
