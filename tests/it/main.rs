@@ -10,6 +10,7 @@ mod hostile;
 mod hostile_ingest;
 mod hostile_render;
 mod mbox_offsets;
+mod ops;
 mod pipermail;
 mod render;
 mod search;
