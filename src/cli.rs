@@ -147,15 +147,10 @@ pub fn main() -> ExitCode {
         let data = config::data_dir(cli.data.clone());
         return ingest_stdin(&data, list, privacy_of(*private, *public));
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LARCH_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, not in a journal or a log file.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    if let Err(e) = init_logging(std::env::var_os("LARCH_LOG_FORMAT")) {
+        eprintln!("larch: {e}");
+        return ExitCode::from(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -173,6 +168,41 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to standard error, filtered by `LARCH_LOG` (default `info`), as text or, with
+/// `LARCH_LOG_FORMAT=json`, as one JSON object per line for a log collector. Any other
+/// value is an error (the caller exits 2): a typo in a unit file should stop the service
+/// at its start, where it is seen, not turn into lines the collector cannot read.
+fn init_logging(format: Option<std::ffi::OsString>) -> Result<(), String> {
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("LARCH_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
+    let format = format.as_ref().map(|f| f.to_string_lossy());
+    match format.as_deref().map(str::trim) {
+        None | Some("" | "text") => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            // Colour codes only for a person at a terminal, not in a journal or a log file.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        Some("json") => tracing_subscriber::fmt()
+            .json()
+            // `message` beside `level` and `target`, where collectors look for it.
+            .flatten_event(true)
+            .with_span_list(false)
+            .with_ansi(false)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        Some(other) => {
+            return Err(format!(
+                "LARCH_LOG_FORMAT={other:?} is not a log format: use \"text\" (the default) or \"json\""
+            ));
+        }
+    }
+    Ok(())
 }
 
 struct Bar(indicatif::ProgressBar);
@@ -269,7 +299,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!("serving the demo archive at http://{listen}/");
-            crate::web::serve(store, &listen, crate::web::WebConfig::default()).await?;
+            crate::web::serve(
+                store,
+                &listen,
+                crate::web::WebConfig::default(),
+                crate::web::server::stop_signal(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -339,7 +375,7 @@ async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
         live,
     };
     let listen = config.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
-    let served = crate::web::serve(store, listen, web).await;
+    let served = crate::web::serve(store, listen, web, crate::web::server::stop_signal()).await;
     drainer.stop().await;
     served?;
     Ok(ExitCode::SUCCESS)

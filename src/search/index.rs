@@ -3,6 +3,7 @@
 //! the task that keeps a running server's index current.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -123,6 +124,18 @@ impl Search {
     /// Applies the store's pending changes. Returns how many entries were written, or
     /// `None` when another process holds the index (it will do the work).
     pub async fn catch_up(&self, store: &Store) -> anyhow::Result<Option<usize>> {
+        self.catch_up_until(store, &AtomicBool::new(false)).await
+    }
+
+    /// [`Search::catch_up`], ending early once `stop` is set: what was applied by then is
+    /// committed (the queue is applied in order, so the next round resumes right after it),
+    /// except in a first build, which is dropped whole (a part of it committed would claim
+    /// the messages not yet read).
+    async fn catch_up_until(
+        &self,
+        store: &Store,
+        stop: &AtomicBool,
+    ) -> anyhow::Result<Option<usize>> {
         let _g = self.busy.lock().await;
         let head = store.search_queue_head().await?;
         if self.applied().is_some_and(|a| a >= head) {
@@ -133,13 +146,16 @@ impl Search {
         };
         // Re-read under the writer lock: another process may have just committed.
         let Some(from) = self.applied() else {
-            return self.rebuild_with(store, writer, &|_, _| {}).await.map(Some);
+            return self
+                .rebuild_with(store, writer, &|_, _| {}, stop)
+                .await
+                .map(Some);
         };
         let writer = Arc::new(Mutex::new(writer));
         let mut pos = from;
         let mut written = 0;
         let mut since_commit = 0;
-        loop {
+        while !stop.load(Ordering::Relaxed) {
             let batch = store.search_queue_after(pos, 10_000).await?;
             let Some(&(last, _)) = batch.last() else {
                 break;
@@ -160,7 +176,12 @@ impl Search {
             }
         }
         self.commit(&writer, pos).await?;
-        finish(writer).await?;
+        if stop.load(Ordering::Relaxed) {
+            // Merges can take minutes on a large index; a stopping server cannot wait.
+            release(writer).await?;
+        } else {
+            finish(writer).await?;
+        }
         store.search_queue_prune(pos).await?;
         Ok(Some(written))
     }
@@ -187,14 +208,18 @@ impl Search {
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         };
-        self.rebuild_with(store, writer, progress).await
+        self.rebuild_with(store, writer, progress, &AtomicBool::new(false))
+            .await
     }
 
+    /// Builds the whole index with `writer`; abandoned, nothing committed, once `stop` is
+    /// set.
     async fn rebuild_with(
         &self,
         store: &Store,
         writer: IndexWriter,
         progress: &(dyn Fn(u64, u64) + Sync),
+        stop: &AtomicBool,
     ) -> anyhow::Result<usize> {
         // Changes queued after this point are applied by the next catch-up.
         let head = store.search_queue_head().await?;
@@ -213,6 +238,11 @@ impl Search {
                 h.await??;
             }
             let Some(last) = last else { break };
+            if stop.load(Ordering::Relaxed) {
+                // Dropped uncommitted: a part of a build committed would claim the rest.
+                release(writer).await?;
+                return Ok(0);
+            }
             after = last;
             written += docs.len();
             pending = Some(self.spawn_apply(&writer, Vec::new(), docs));
@@ -275,6 +305,14 @@ impl Search {
     }
 }
 
+/// Lets a writer go without waiting for its merges (a merge left unfinished is redone
+/// later) and drops what it has not committed. Dropping a writer joins its indexing
+/// threads, so it happens on the blocking pool.
+async fn release(writer: Arc<Mutex<IndexWriter>>) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || drop(writer)).await?;
+    Ok(())
+}
+
 async fn finish(writer: Arc<Mutex<IndexWriter>>) -> anyhow::Result<()> {
     // Wait for merges so that segments do not pile up across many small catch-ups.
     let Ok(m) = Arc::try_unwrap(writer) else {
@@ -286,47 +324,99 @@ async fn finish(writer: Arc<Mutex<IndexWriter>>) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || w.wait_merging_threads()).await??;
     Ok(())
 }
+
+/// The task that keeps a running server's index current; see [`spawn_indexer`].
+pub struct Indexer {
+    stop: Arc<StopFlag>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct StopFlag {
+    set: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Indexer {
+    /// A handle that asks the task to stop, for a caller that starts the stop elsewhere
+    /// (alongside other things) and waits for it later with [`Indexer::stop`].
+    pub fn stopper(&self) -> IndexerStop {
+        IndexerStop(self.stop.clone())
+    }
+
+    /// Stops the task and waits for it, up to `limit`: a round in progress commits what it
+    /// has applied first. `false` when it was still running at the limit (a slow commit:
+    /// the store's queue keeps what was not applied, so the next start does it).
+    pub async fn stop(self, limit: std::time::Duration) -> bool {
+        self.stopper().request();
+        tokio::time::timeout(limit, self.task).await.is_ok()
+    }
+}
+
+/// Asks an [`Indexer`] to stop.
+#[derive(Clone)]
+pub struct IndexerStop(Arc<StopFlag>);
+
+impl IndexerStop {
+    /// Returns at once; the task ends after its round in progress.
+    pub fn request(&self) {
+        self.0.set.store(true, Ordering::Relaxed);
+        // A stored permit: the task sees it even if it is not waiting at this moment.
+        self.0.wake.notify_one();
+    }
+}
+
 /// Keeps the index of a running server up to date: polls the store's queue twice a
 /// second and applies what is new, so imported or ingested mail is searchable within
-/// about a second.
-pub fn spawn_indexer(store: Store, search: Arc<Search>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// about a second. Dropping the returned handle leaves the task running.
+pub fn spawn_indexer(store: Store, search: Arc<Search>) -> Indexer {
+    let stop = Arc::new(StopFlag::default());
+    let flag = stop.clone();
+    let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // After a failure (a full disk, say), wait longer each time, up to a minute, so
         // the log is not flooded; the queue keeps every change meanwhile.
         let mut failures: u32 = 0;
+        let mut wait = std::time::Duration::ZERO;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                () = async {
+                    tokio::time::sleep(wait).await;
+                    tick.tick().await;
+                } => {}
+                () = flag.wake.notified() => {}
+            }
+            if flag.set.load(Ordering::Relaxed) {
+                break;
+            }
             // Its own task, so that even a panic is a failed round, not a dead indexer.
-            let (st, se) = (store.clone(), search.clone());
-            let round = tokio::spawn(async move { se.catch_up(&st).await })
+            let (st, se, fl) = (store.clone(), search.clone(), flag.clone());
+            let round = tokio::spawn(async move { se.catch_up_until(&st, &fl.set).await })
                 .await
                 .unwrap_or_else(|e| Err(anyhow::anyhow!("catch-up panicked: {e}")));
             match round {
                 Ok(n) => {
-                    search
-                        .failures
-                        .store(0, std::sync::atomic::Ordering::Relaxed);
+                    search.failures.store(0, Ordering::Relaxed);
                     if let Some(n) = n.filter(|n| *n > 0) {
                         tracing::info!("search index: {n} entries updated");
                     }
                     failures = 0;
+                    wait = std::time::Duration::ZERO;
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
-                    search
-                        .failures
-                        .store(failures, std::sync::atomic::Ordering::Relaxed);
-                    let wait = std::time::Duration::from_millis(500)
+                    search.failures.store(failures, Ordering::Relaxed);
+                    wait = std::time::Duration::from_millis(500)
                         .saturating_mul(1 << failures.min(7))
                         .min(std::time::Duration::from_secs(60));
                     tracing::warn!("search index catch-up failed: {e:#}; retrying in {wait:?}");
-                    tokio::time::sleep(wait).await;
                 }
             }
         }
-    })
+        tracing::debug!("search indexer stopped");
+    });
+    Indexer { stop, task }
 }
 
 /// Where the index lives for a data directory.

@@ -23,7 +23,7 @@ use tantivy::query::Query;
 use tantivy::{Index, IndexReader, Searcher};
 
 pub use highlight::{Excerpt, Highlighter};
-pub use index::{index_dir, spawn_indexer};
+pub use index::{Indexer, IndexerStop, index_dir, spawn_indexer};
 use query::Parsed;
 use schema::Fields;
 pub use schema::split_body;

@@ -18,6 +18,7 @@ mod raw;
 mod read;
 mod search;
 pub mod spool;
+mod stats;
 #[cfg(any(test, feature = "test-support"))]
 mod testing;
 pub use browse::*;
@@ -25,6 +26,7 @@ pub use error::{Error, Result};
 pub use raw::compress;
 pub use read::*;
 pub use search::*;
+pub use stats::ArchiveCounts;
 
 use std::collections::HashMap;
 use std::path::Path;

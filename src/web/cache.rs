@@ -105,6 +105,8 @@ pub struct PageCache {
     generation: AtomicI64,
     /// Pages rendered because the cache did not hold them (for `/healthz`).
     renders: AtomicU64,
+    /// Pages answered from the cache (for `/metrics`).
+    hits: AtomicU64,
     /// Milliseconds since `epoch` of the last generation check.
     checked_ms: AtomicU64,
     epoch: std::sync::OnceLock<Instant>,
@@ -128,6 +130,7 @@ impl PageCache {
             inflight: Arc::default(),
             generation: AtomicI64::new(UNKNOWN),
             renders: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
             checked_ms: AtomicU64::new(0),
             epoch: std::sync::OnceLock::new(),
         }
@@ -141,6 +144,11 @@ impl PageCache {
     /// Pages rendered on a miss since the process started.
     pub fn renders(&self) -> u64 {
         self.renders.load(Ordering::Relaxed)
+    }
+
+    /// Pages answered from the cache since the process started.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
     }
 
     /// Bytes held now (for `/healthz` and tests).
@@ -171,6 +179,7 @@ impl PageCache {
         let mut res = Response::new(Body::from(e.body.clone()));
         res.headers_mut()
             .insert(header::CONTENT_TYPE, e.ctype.clone());
+        self.hits.fetch_add(1, Ordering::Relaxed);
         Some(res)
     }
 

@@ -8,6 +8,7 @@ mod http;
 mod lists;
 mod mailman;
 mod message;
+mod metrics;
 mod month;
 mod pipermail;
 mod search;
@@ -50,6 +51,7 @@ pub struct AppState {
     tags: std::sync::Mutex<Option<(i64, Arc<crate::render::ListTags>)>>,
     /// Live delivery: the spool the archiver API writes into, and what delivery has done.
     pub live: Live,
+    metrics: metrics::Metrics,
 }
 
 /// The server's side of live delivery (see `store::spool`).
@@ -271,13 +273,15 @@ pub fn router_configured(
         lists: Default::default(),
         tags: Default::default(),
         live: config.live.clone(),
+        metrics: Default::default(),
     });
     Router::new()
         .merge(cached_pages(&state))
         .merge(uncached_routes())
+        .route(urls::METRICS, get(metrics::scrape))
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response(rejection_page))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::middleware::from_fn(http::validators))
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -305,6 +309,8 @@ pub fn router_configured(
                     tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
                 ),
         )
+        // Outermost, so that what the layers inside answer (a 408) is counted and timed too.
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
 }
 
 /// The pages the page cache serves: each changes only when the store commits a write and
@@ -393,8 +399,18 @@ async fn healthz(
         .into_response())
 }
 
-/// Serves until Ctrl-C or SIGTERM, keeping the search index up to date in the background.
-pub async fn serve(store: Store, listen: &str, config: WebConfig) -> anyhow::Result<()> {
+/// Serves until `shutdown` resolves (callers pass [`server::stop_signal`]: SIGTERM or
+/// Ctrl-C), keeping the search index up to date in the background. The future is a
+/// parameter so that a caller with tasks of its own (live delivery) can stop them once
+/// this returns. At the stop, new connections are refused, requests in flight finish
+/// (keep-alive connections close after their current one) and the indexer commits what it
+/// has applied, side by side; this returns within [`STOP_BUDGET`] of the signal.
+pub async fn serve(
+    store: Store,
+    listen: &str,
+    config: WebConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -405,16 +421,48 @@ pub async fn serve(store: Store, listen: &str, config: WebConfig) -> anyhow::Res
         live: config.live,
     };
     let search = Arc::new(crate::search::Search::for_store(&store)?);
-    crate::search::spawn_indexer(store.clone(), search.clone());
-    server::run(
+    let indexer = crate::search::spawn_indexer(store.clone(), search.clone());
+    let signalled = Arc::new(std::sync::OnceLock::new());
+    let on_stop = {
+        let (stopper, signalled) = (indexer.stopper(), signalled.clone());
+        async move {
+            shutdown.await;
+            let _ = signalled.set(tokio::time::Instant::now());
+            tracing::info!("stopping: finishing the requests in flight");
+            stopper.request();
+        }
+    };
+    let mut limits = server::Limits::from_env();
+    limits.shutdown_grace = limits.shutdown_grace.min(STOP_BUDGET - INDEXER_MARGIN);
+    let served = server::run(
         listener,
         router_configured(store, search, &config),
-        server::Limits::from_env(),
-        server::stop_signal(),
+        limits,
+        on_stop,
     )
-    .await?;
+    .await;
+    let deadline = signalled
+        .get()
+        .copied()
+        .unwrap_or_else(tokio::time::Instant::now)
+        + (STOP_BUDGET - INDEXER_MARGIN / 2);
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    if !indexer.stop(left).await {
+        tracing::warn!(
+            "the search indexer was still committing at the stop; the next start resumes it"
+        );
+    }
+    served?;
+    tracing::info!("stopped");
     Ok(())
 }
+
+/// How long [`serve`] takes at most from the stop signal to its return: within systemd's
+/// stop timeout (`TimeoutStopSec=15` in `contrib/systemd/larch.service`), with room for the
+/// process to exit.
+pub const STOP_BUDGET: Duration = Duration::from_secs(10);
+/// What the budget keeps back from requests in flight for the indexer's last commit.
+const INDEXER_MARGIN: Duration = Duration::from_secs(2);
 
 /// A 301 (pipermail links and old URL forms move for good; 308 confuses old clients).
 pub fn moved(to: &str) -> Response {

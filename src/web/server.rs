@@ -7,10 +7,13 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::{HeaderValue, Response, header};
+use futures::FutureExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -61,8 +64,19 @@ impl Limits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight finish
-/// (up to the grace period).
+/// How long a connection is kept, once the server is stopping, after its last answer (or
+/// after the stop, if it was idle then). A client that sends its next request on a
+/// kept-alive connection just as the server closes it gets a reset instead of an answer,
+/// and may not retry; within this window such a request is answered, with
+/// `Connection: close`, and the connection ends cleanly after it. Only a client idle for
+/// this long is closed without a word, as at any idle timeout.
+const STOP_LINGER: Duration = Duration::from_millis(500);
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops: the listening socket
+/// is closed at once (a new client is refused, not left waiting), every answer from then
+/// on closes its connection, a connection is closed once it has been quiet for
+/// [`STOP_LINGER`], and requests in flight finish, downloads included, up to the grace
+/// period.
 pub async fn run(
     listener: TcpListener,
     app: Router,
@@ -70,7 +84,56 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stopping = Arc::new(AtomicBool::new(false));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Every connection's task holds a sender; `recv` answers `None` once all are gone.
+    let (alive_tx, mut alive_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let serve = |stream: TcpStream, permit: Option<tokio::sync::OwnedSemaphorePermit>| {
+        let _ = stream.set_nodelay(true);
+        let io = TokioIo::new(Deadline::new(stream, limits.idle));
+        let activity = Arc::new(Activity::default());
+        let service = {
+            let (app, stopping, activity) = (app.clone(), stopping.clone(), activity.clone());
+            hyper::service::service_fn(move |req| {
+                let app = app.clone();
+                let stopping = stopping.clone();
+                let busy = Busy::start(activity.clone());
+                async move {
+                    let res = app.oneshot(req).await?;
+                    let (mut parts, body) = res.into_parts();
+                    if stopping.load(Ordering::Relaxed) {
+                        parts
+                            .headers
+                            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    }
+                    let body = Tracked {
+                        inner: body,
+                        _busy: busy,
+                    };
+                    Ok::<_, std::convert::Infallible>(Response::from_parts(parts, body))
+                }
+            })
+        };
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read)
+            .serve_connection(io, service);
+        let (mut stop, alive) = (stop_rx.clone(), alive_tx.clone());
+        tokio::spawn(async move {
+            let mut conn = std::pin::pin!(conn);
+            let ended = tokio::select! {
+                _ = conn.as_mut() => true,
+                () = activity.quiet_after_stop(&mut stop) => false,
+            };
+            if !ended {
+                // Closes it now if idle, else after the answer being written.
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            }
+            drop(permit);
+            drop(alive);
+        });
+    };
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -92,28 +155,107 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
-        let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Deadline::new(stream, limits.idle));
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |req| app.clone().oneshot(req));
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read)
-            .serve_connection(io, service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
+        serve(stream, Some(permit));
+    }
+    let stop_started = Instant::now();
+    stopping.store(true, Ordering::Relaxed);
+    // Clients whose connection the kernel completed before the stop have sent, or are
+    // sending, a request: closing the socket with them in its queue would reset them.
+    while let Some(Ok((stream, _))) = listener.accept().now_or_never() {
+        serve(stream, None);
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(limits.shutdown_grace) => {
-            tracing::warn!("stopping with requests still in flight");
-        }
+    let _ = stop_tx.send(true);
+    drop(alive_tx);
+    match tokio::time::timeout(limits.shutdown_grace, alive_rx.recv()).await {
+        Ok(_) => tracing::debug!(
+            "every connection closed {:?} after the stop",
+            stop_started.elapsed()
+        ),
+        Err(_) => tracing::warn!("stopping with requests still in flight"),
     }
     Ok(())
+}
+
+/// What one connection is doing, for deciding when a stopping server may close it.
+#[derive(Default)]
+struct Activity {
+    /// Requests whose answer is not written yet (a download counts until its last byte).
+    in_flight: AtomicUsize,
+    /// When the last answer was written.
+    last_end: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Activity {
+    /// Resolves once the server is stopping and this connection has had nothing in flight
+    /// for [`STOP_LINGER`].
+    async fn quiet_after_stop(&self, stop: &mut tokio::sync::watch::Receiver<bool>) {
+        if stop.wait_for(|s| *s).await.is_err() {
+            // The server loop is gone without a stop: nothing will ask this connection
+            // to close.
+            return std::future::pending().await;
+        }
+        let stopped = Instant::now();
+        loop {
+            if self.in_flight.load(Ordering::Acquire) > 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+            let last = self.last_end.lock().ok().and_then(|l| *l);
+            let due = last.map_or(stopped, |l| l.max(stopped)) + STOP_LINGER;
+            if Instant::now() >= due {
+                return;
+            }
+            tokio::time::sleep_until(due).await;
+        }
+    }
+}
+
+/// One request in flight on a connection, from its head read to its answer's last byte
+/// written (or given up).
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn start(activity: Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        Busy(activity)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Ok(mut l) = self.0.last_end.lock() {
+            *l = Some(Instant::now());
+        }
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// An answer's body that keeps its request counted as in flight until hyper has written
+/// it all (and drops it). Sizes pass through, so `Content-Length` is kept.
+struct Tracked {
+    inner: axum::body::Body,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// A socket that fails with `TimedOut` when neither reading nor writing has made progress

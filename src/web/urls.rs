@@ -9,6 +9,7 @@ use crate::domain::month::Month;
 
 pub const INDEX: &str = "/";
 pub const HEALTHZ: &str = "/healthz";
+pub const METRICS: &str = "/metrics";
 pub const ROBOTS: &str = "/robots.txt";
 pub const STATIC: &str = "/static/{file}";
 pub const SEARCH: &str = "/search";
@@ -170,6 +171,7 @@ mod tests {
         for pattern in [
             INDEX,
             HEALTHZ,
+            METRICS,
             ROBOTS,
             SEARCH,
             MAILMAN_ARCHIVE,
