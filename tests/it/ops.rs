@@ -688,16 +688,18 @@ struct Outcome {
     refused: bool,
 }
 
-/// Reads a whole answer; with `slow`, a chunk at a time with pauses, as a slow client
-/// downloads. An mbox.gz must gunzip to every message of the list.
+/// Reads a whole answer; with `slow`, at [`SLOW_READ`] bytes a second, as a client on a
+/// slow line downloads (paced by bytes, not by chunks, whose size varies with load).
 async fn fetch(c: &reqwest::Client, url: &str, slow: bool) -> Result<(), reqwest::Error> {
+    let started = tokio::time::Instant::now();
     let mut r = c.get(url).send().await?;
     let status = r.status();
     let mut body = Vec::new();
     while let Some(chunk) = r.chunk().await? {
         body.extend_from_slice(&chunk);
         if slow {
-            tokio::time::sleep(Duration::from_millis(15)).await;
+            let due = Duration::from_secs_f64(body.len() as f64 / SLOW_READ);
+            tokio::time::sleep_until(started + due).await;
         }
     }
     assert_eq!(status, 200, "{url}");
@@ -711,11 +713,14 @@ async fn fetch(c: &reqwest::Client, url: &str, slow: bool) -> Result<(), reqwest
             .filter(|l| l.starts_with(b"From "))
             .count();
         assert_eq!(n, LOAD_MESSAGES, "{url}: messages in the download");
+        eprintln!("{url}: {} bytes in {:?}", body.len(), started.elapsed());
     }
     Ok(())
 }
 
 const LOAD_MESSAGES: usize = 3_000;
+/// Bytes a second a slow client reads: the list's download then takes a few seconds.
+const SLOW_READ: f64 = 1_000_000.0;
 
 fn is_refused(e: &reqwest::Error) -> bool {
     let mut source: Option<&dyn std::error::Error> = Some(e);
