@@ -373,6 +373,7 @@ async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
     let web = crate::web::WebConfig {
         base_url: config.base_url.clone(),
         live,
+        limits: Some(server_limits(&config.limits)),
     };
     let listen = config.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
     let served = crate::web::serve(store, listen, web, crate::web::server::stop_signal()).await;
@@ -382,6 +383,23 @@ async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The connection limits: the defaults, larch.toml's `[limits]` over them, the environment
+/// over both.
+fn server_limits(file: &config::Limits) -> crate::web::server::Limits {
+    use std::time::Duration;
+    let mut l = crate::web::server::Limits::default();
+    if let Some(s) = file.header_timeout_secs {
+        l.header_read = Duration::from_secs(s);
+    }
+    if let Some(s) = file.idle_timeout_secs {
+        l.idle = Duration::from_secs(s);
+    }
+    if let Some(n) = file.max_connections {
+        l.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    l.with_env()
+}
 
 /// Applies the `[lists.NAME]` sections of larch.toml, creating lists they name, so that
 /// the file is the record of each list's settings.

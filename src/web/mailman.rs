@@ -423,6 +423,7 @@ mod tests {
         let config = WebConfig {
             base_url: Some(format!("{BASE}/")),
             live,
+            limits: None,
         };
         App {
             router: crate::web::router_configured(store.clone(), search, &config),

@@ -225,6 +225,8 @@ pub struct WebConfig {
     /// `https://lists.example.org`.
     pub base_url: Option<String>,
     pub live: Live,
+    /// The server's connection limits; `None`: the defaults and the environment.
+    pub limits: Option<server::Limits>,
 }
 
 impl WebConfig {
@@ -418,7 +420,7 @@ pub async fn serve(
     tracing::info!("listening on http://{addr}");
     let config = WebConfig {
         base_url: Some(config.base_url.unwrap_or_else(|| format!("http://{addr}"))),
-        live: config.live,
+        ..config
     };
     let search = Arc::new(crate::search::Search::for_store(&store)?);
     let indexer = crate::search::spawn_indexer(store.clone(), search.clone());
@@ -432,7 +434,7 @@ pub async fn serve(
             stopper.request();
         }
     };
-    let mut limits = server::Limits::from_env();
+    let mut limits = config.limits.unwrap_or_else(server::Limits::from_env);
     limits.shutdown_grace = limits.shutdown_grace.min(STOP_BUDGET - INDEXER_MARGIN);
     let served = server::run(
         listener,

@@ -49,7 +49,13 @@ impl Limits {
     /// The defaults, with `LARCH_HEADER_TIMEOUT_SECS`, `LARCH_IDLE_TIMEOUT_SECS` and
     /// `LARCH_MAX_CONNECTIONS` applied when set.
     pub fn from_env() -> Self {
-        let mut l = Limits::default();
+        Limits::default().with_env()
+    }
+
+    /// These limits, with the environment's applied over them (the environment wins over
+    /// the configuration file).
+    pub fn with_env(self) -> Self {
+        let mut l = self;
         let num = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
         if let Some(s) = num("LARCH_HEADER_TIMEOUT_SECS").filter(|s| *s > 0) {
             l.header_read = Duration::from_secs(s);

@@ -220,11 +220,12 @@ async fn wait_indexed(client: &reqwest::Client, port: u16, docs: u64) {
 }
 
 /// Delivers a message as an MTA would; the spool takes it whatever the server is doing.
+/// The list is public (a list first seen live is private otherwise, and not searchable).
 fn ingest(data: &std::path::Path, msg: &[u8]) {
     let mut child = Command::new(LARCH)
         .arg("--data")
         .arg(data)
-        .args(["ingest", "--list", "live"])
+        .args(["ingest", "--list", "live", "--public"])
         .env("LARCH_LOG", "warn")
         .env_remove("LARCH_TEST_PAUSE_AT")
         .stdin(Stdio::piped())
