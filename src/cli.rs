@@ -667,11 +667,7 @@ async fn drain_spool(data: &Path) -> anyhow::Result<ExitCode> {
         if r.taken == 0 && r.unreadable.is_empty() {
             break;
         }
-        total.read += r.summary.read;
-        total.new += r.summary.new;
-        total.duplicate += r.summary.duplicate;
-        total.rejected += r.summary.rejected;
-        total.no_archive += r.summary.no_archive;
+        total.add_counts(&r.summary);
     }
     store.close().await;
     println!(

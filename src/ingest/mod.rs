@@ -93,6 +93,18 @@ pub struct Summary {
     pub content_length_ignored: u64,
 }
 
+impl Summary {
+    /// Adds another run's message counts (read, new, duplicate, rejected, skipped) to
+    /// these, for totals over several runs.
+    pub fn add_counts(&mut self, other: &Summary) {
+        self.read += other.read;
+        self.new += other.new;
+        self.duplicate += other.duplicate;
+        self.rejected += other.rejected;
+        self.no_archive += other.no_archive;
+    }
+}
+
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -513,12 +525,7 @@ pub async fn drain_round(
         D::add(&stats.duplicates, s.duplicate);
         D::add(&stats.rejected, s.rejected);
         D::add(&stats.skipped_no_archive, s.no_archive);
-        let t = &mut report.summary;
-        t.read += s.read;
-        t.new += s.new;
-        t.duplicate += s.duplicate;
-        t.rejected += s.rejected;
-        t.no_archive += s.no_archive;
+        report.summary.add_counts(s);
     }
     Ok(report)
 }

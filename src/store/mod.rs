@@ -409,23 +409,7 @@ impl Batch {
         .await?;
         let rows: Vec<Packed> =
             serde_json::from_str(packed.as_deref().unwrap_or("[]")).map_err(Error::damaged)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(key, parent, thread, real, via_subject, seq, subject_key, date)| {
-                    let subject = subject_key.zip(date);
-                    let row = NodeRow {
-                        key,
-                        parent,
-                        thread,
-                        real: real != 0,
-                        via_subject: via_subject != 0,
-                        seq,
-                    };
-                    (row, subject)
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(unpack).collect())
     }
 
     /// The key of the list's latest dated message with this subject key (the latest to

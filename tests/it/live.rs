@@ -64,10 +64,7 @@ async fn drain_all(store: &larch::store::Store, spool: &Spool) -> ingest::Summar
         if r.taken == 0 {
             return total;
         }
-        total.new += r.summary.new;
-        total.duplicate += r.summary.duplicate;
-        total.rejected += r.summary.rejected;
-        total.no_archive += r.summary.no_archive;
+        total.add_counts(&r.summary);
     }
 }
 
