@@ -385,6 +385,9 @@ impl Batch {
     /// The list's nodes under `keys` and all their ancestors, for threading one message
     /// without reading the list (see [`Threader::load_touched`]). The walk up the parents
     /// is one recursive query; `UNION` stops it at a loop a damaged store might hold.
+    /// `CROSS JOIN` fixes the join order: left to choose, SQLite 3.51 walks every node of
+    /// the list and probes the few wanted keys, which made each delivery cost in
+    /// proportion to the list (15 ms at 51k messages) instead of a few index lookups.
     pub async fn touched_nodes(&mut self, list_id: i64, keys: &[&str]) -> Result<Vec<TouchedNode>> {
         if keys.is_empty() {
             return Ok(Vec::new());
@@ -400,7 +403,7 @@ impl Batch {
              SELECT json_group_array(json_array(n.mkey, n.parent, n.thread_no,
                                                 n.message_id IS NOT NULL, n.via_subject, n.seq,
                                                 m.subject_key, m.date))
-             FROM want JOIN nodes n ON n.list_id = ?2 AND n.mkey = want.k
+             FROM want CROSS JOIN nodes n ON n.list_id = ?2 AND n.mkey = want.k
              LEFT JOIN messages m ON m.id = n.message_id",
         )
         .bind(keys)
