@@ -416,7 +416,8 @@ impl Batch {
     }
 
     /// The key of the list's latest dated message with this subject key (the latest to
-    /// arrive among equals), which a header-less reply may join.
+    /// arrive among equals), which a header-less reply may join. Both indexes are named:
+    /// left to itself SQLite reads the list's nodes for each message with the subject.
     pub async fn latest_with_subject(
         &mut self,
         list_id: i64,
@@ -424,7 +425,7 @@ impl Batch {
     ) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
             "SELECT n.mkey FROM messages m INDEXED BY messages_subject
-             JOIN nodes n ON n.message_id = m.id AND n.list_id = ?
+             JOIN nodes n INDEXED BY nodes_message ON n.message_id = m.id AND n.list_id = ?
              WHERE m.subject_key = ? AND m.date IS NOT NULL
              ORDER BY m.date DESC, n.seq DESC LIMIT 1",
         )

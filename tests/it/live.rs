@@ -664,3 +664,106 @@ fn the_mailman2_archiver_lines_deliver() {
         assert_eq!(l.private, private, "{which}");
     }
 }
+
+/// What makes a delivery's cost independent of the list's size is that no statement of the
+/// drain walks a list: each reads a message, its thread, or a handful of keys. Timing
+/// cannot show that in a test, and a planner change once made a touched-node read walk
+/// every node of the list. So the real `larch ingest --drain` runs with its statements
+/// logged, and each statement it ran is planned by SQLite: none may scan a table, and none
+/// may read a range bounded by the list alone.
+#[tokio::test]
+async fn no_statement_of_a_delivery_walks_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A list with threads to join: 40 threads of 5.
+    let history: Vec<Vec<u8>> = (0..200)
+        .map(|i| message(i, (i % 5 != 0).then(|| i - 1), ""))
+        .collect();
+    let files = write_files(dir.path(), &history);
+    {
+        let store = store(&data).await;
+        import(&store, "big", &[files]).await;
+    }
+    // Every kind of delivery: a reply by its headers, a reply by subject alone, a new
+    // thread, a reply to a message never seen (a ghost parent), a duplicate, and mail
+    // that asks not to be archived.
+    let deliveries: Vec<Vec<u8>> = vec![
+        message(1000, Some(17), ""),
+        b"From: a@example.org\nSubject: Re: live message number 42\nMessage-ID: <bysubject@example.org>\n\
+          Date: Mon, 30 Nov 2026 11:00:00 +0000\n\nno reply headers\n"
+            .to_vec(),
+        message(1001, None, ""),
+        message(1002, Some(5000), ""),
+        history[33].clone(),
+        message(1003, Some(20), "X-No-Archive: yes\n"),
+    ];
+    let spool = Spool::open(&data).unwrap();
+    for d in &deliveries {
+        spool.put(&live_envelope("big"), d).unwrap();
+    }
+    let out = Command::new(LARCH)
+        .arg("--data")
+        .arg(&data)
+        .args(["ingest", "--drain"])
+        .env("LARCH_LOG", "sqlx::query=trace")
+        .env("LARCH_LOG_FORMAT", "json")
+        .output()
+        .expect("run larch");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("new 4, duplicate 1"), "{said}");
+
+    let mut statements = BTreeSet::new();
+    for line in String::from_utf8_lossy(&out.stderr).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let Some(s) = v.get("db.statement").and_then(|s| s.as_str()) {
+            let s = s.trim();
+            let setup = s.is_empty() || s.starts_with("PRAGMA") || s.contains("_sqlx_migrations");
+            if !setup {
+                statements.insert(s.to_string());
+            }
+        }
+    }
+    assert!(
+        statements.iter().any(|s| s.contains("WITH RECURSIVE")),
+        "the statements were logged: {statements:#?}"
+    );
+    let store = store(&data).await;
+    let db = db(&store).await;
+    let mut walks = Vec::new();
+    for s in &statements {
+        let plan: Vec<(i64, i64, i64, String)> =
+            // The statements are larch's own, read back from its log.
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {s}")))
+                .fetch_all(&db)
+                .await
+                .unwrap_or_else(|e| panic!("plan {s}: {e}"));
+        // A lone MAX over an index reads one entry, whatever its plan line says.
+        let one_entry = s.starts_with("SELECT MAX(") && !s.contains("JOIN");
+        for (_, _, _, detail) in plan {
+            let scan = detail.starts_with("SCAN ")
+                && !["SCAN json_each", "SCAN want", "SCAN CONSTANT ROW"]
+                    .iter()
+                    .any(|ok| detail.starts_with(ok));
+            let whole_list = detail.ends_with("(list_id=?)") && !one_entry;
+            if scan || whole_list {
+                walks.push(format!("{detail}\n    in {s}"));
+            }
+        }
+    }
+    assert!(
+        walks.is_empty(),
+        "statements that walk a list:\n{}",
+        walks.join("\n")
+    );
+    eprintln!(
+        "{} statements of a drain planned, none walks a list",
+        statements.len()
+    );
+}
