@@ -16,8 +16,8 @@ use crate::store::Store;
 use crate::store::spool::{DeliveryStats, Spool};
 
 /// How often the spool is looked at when idle: a delivery shows within this plus the time
-/// to store and index it.
-const POLL: Duration = Duration::from_millis(200);
+/// to store and index it. A look is one read of an empty directory, so it can be often.
+const POLL: Duration = Duration::from_millis(50);
 
 /// After a failed round (store busy or failing), wait this long before the next.
 const BACKOFF: Duration = Duration::from_secs(2);
