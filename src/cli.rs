@@ -1,5 +1,7 @@
 //! The `larch` command line.
 
+mod user;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -89,7 +91,8 @@ enum Command {
         title: Option<String>,
         #[arg(long)]
         description: Option<String>,
-        /// A private list is never served (access control is not built yet).
+        /// A private list is served only to the users granted it (`larch user grant`)
+        /// and to admins; to everyone else it does not exist.
         #[arg(long)]
         private: Option<bool>,
         /// Show addresses as `jane at example.org` on pages (default true, as pipermail).
@@ -116,6 +119,11 @@ enum Command {
         /// true, or `live_lists_private` in larch.toml).
         #[arg(long, env = "LARCH_LIVE_LISTS_PRIVATE")]
         live_lists_private: Option<bool>,
+    },
+    /// Accounts that read private lists.
+    User {
+        #[command(subcommand)]
+        action: user::UserAction,
     },
     /// Check the configuration, the store, the search index and the spool; say what is
     /// wrong (exit 1 if anything is).
@@ -291,6 +299,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.live_lists_private = live_lists_private.or(config.live_lists_private);
             serve(&data, config).await
         }
+        Command::User { action } => user::run(&data, action).await,
         Command::Check => check(&data).await,
         Command::Backup { dest } => backup(&data, &dest).await,
         Command::Demo { listen, no_serve } => {
@@ -374,6 +383,7 @@ async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
         base_url: config.base_url.clone(),
         live,
         limits: Some(server_limits(&config.limits)),
+        auth: config.auth()?,
     };
     let listen = config.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
     let served = crate::web::serve(store, listen, web, crate::web::server::stop_signal()).await;
@@ -583,13 +593,14 @@ async fn remove(data: &Path, msgid: &str, purge: bool) -> anyhow::Result<ExitCod
 async fn lists(data: &Path) -> anyhow::Result<ExitCode> {
     let store = Store::open(data).await?;
     println!(
-        "{:<30} {:>9} {:>8} {:>8}  {:<10} {:<10}",
-        "list", "messages", "threads", "rejects", "first", "last"
+        "{:<30} {:<7} {:>9} {:>8} {:>8}  {:<10} {:<10}",
+        "list", "access", "messages", "threads", "rejects", "first", "last"
     );
     for l in store.list_summaries().await? {
         println!(
-            "{:<30} {:>9} {:>8} {:>8}  {:<10} {:<10}",
+            "{:<30} {:<7} {:>9} {:>8} {:>8}  {:<10} {:<10}",
             l.name,
+            if l.private { "private" } else { "public" },
             l.messages,
             l.threads,
             l.rejected,

@@ -69,6 +69,16 @@ pub struct Config {
     /// Whether a list first seen through live delivery is created private (default
     /// true; `--live-lists-private`, `LARCH_LIVE_LISTS_PRIVATE`).
     pub live_lists_private: Option<bool>,
+    /// Days a login lasts (default 30; `LARCH_SESSION_DAYS`).
+    pub session_days: Option<u32>,
+    /// A request header naming the signed-in reader, set by a single-sign-on proxy in
+    /// front of larch (`X-Remote-User`; `LARCH_AUTH_HEADER`). Believed only from
+    /// `trusted_proxies`; off when unset.
+    pub auth_header: Option<String>,
+    /// Addresses of the proxies whose `auth_header` is believed (`LARCH_TRUSTED_PROXIES`,
+    /// comma-separated).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     #[serde(default)]
     pub limits: Limits,
     /// Per-list settings, applied when the server starts and when a delivery creates
@@ -119,6 +129,42 @@ impl Config {
         }
     }
 
+    /// How the server signs readers in: the file's settings, the environment over them.
+    pub fn auth(&self) -> anyhow::Result<crate::web::auth::AuthConfig> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let days: u32 = match env("LARCH_SESSION_DAYS") {
+            Some(d) => d.trim().parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                anyhow::anyhow!("LARCH_SESSION_DAYS={d:?} is not a number of days")
+            })?,
+            None => self.session_days.unwrap_or(30),
+        };
+        let header = env("LARCH_AUTH_HEADER").or_else(|| self.auth_header.clone());
+        let proxies: Vec<String> = match env("LARCH_TRUSTED_PROXIES") {
+            Some(p) => p.split(',').map(|s| s.trim().to_string()).collect(),
+            None => self.trusted_proxies.clone(),
+        };
+        let proxy_header = header
+            .map(|h| {
+                axum::http::HeaderName::from_bytes(h.trim().as_bytes())
+                    .map_err(|_| anyhow::anyhow!("{h:?} is not a header name"))
+            })
+            .transpose()?;
+        let trusted_proxies = proxies
+            .iter()
+            .map(|p| {
+                p.parse()
+                    .map_err(|_| anyhow::anyhow!("trusted proxy {p:?} is not an IP address"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(crate::web::auth::AuthConfig {
+            session_lifetime: std::time::Duration::from_secs(u64::from(days) * 24 * 3600),
+            secure_cookies: false,
+            proxy_header,
+            trusted_proxies,
+            throttle: Default::default(),
+        })
+    }
+
     /// Parses the text of a `larch.toml`; errors name the line and column.
     pub fn parse(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
@@ -150,6 +196,17 @@ impl Config {
             if v == Some(0) {
                 return Err(format!("limits.{name} must be above 0"));
             }
+        }
+        if self.session_days == Some(0) {
+            return Err("session_days must be above 0".into());
+        }
+        for p in &self.trusted_proxies {
+            p.parse::<std::net::IpAddr>()
+                .map_err(|_| format!("trusted_proxies: {p:?} is not an IP address"))?;
+        }
+        if let Some(h) = &self.auth_header {
+            axum::http::HeaderName::from_bytes(h.as_bytes())
+                .map_err(|_| format!("auth_header {h:?} is not a header name"))?;
         }
         for (address, list) in &self.mailman_lists {
             if !address.contains('@') {

@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod escape;
 pub mod month;
 pub mod normalize;
+pub mod secret;
 pub mod tail;
 pub mod thread;
 

@@ -140,20 +140,20 @@ impl Store {
     }
 
     /// Which of these Message-IDs the archive holds, each with whether a list holding it
-    /// is private (one pair per kind of list): the caller links only what its reader may
+    /// is private, with the list (one row per list): the caller links only what its reader may
     /// see, so a quoted reference does not reveal a private list's message. Removed
     /// messages are left out.
-    pub async fn known_message_ids(&self, ids: &[String]) -> Result<Vec<(String, bool)>> {
+    pub async fn known_message_ids(&self, ids: &[String]) -> Result<Vec<(String, String, bool)>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(200) {
             let marks = vec!["?"; chunk.len()].join(",");
             let sql = format!(
-                "SELECT DISTINCT m.message_id, l.private FROM messages m
+                "SELECT DISTINCT m.message_id, l.name, l.private FROM messages m
                  JOIN nodes n INDEXED BY nodes_message ON n.message_id = m.id
                  JOIN lists l ON l.id = n.list_id
                  WHERE m.message_id IN ({marks}) AND m.removed = 0"
             );
-            let mut q = sqlx::query_as::<_, (String, bool)>(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query_as::<_, (String, String, bool)>(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(id);
             }

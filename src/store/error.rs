@@ -28,6 +28,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A name the caller gave (a user, a list) names nothing; nothing was changed.
+    #[error("{0}")]
+    Unknown(String),
     /// Any other failure of the database.
     #[error("the archive database failed: {0}")]
     Database(#[source] sqlx::Error),

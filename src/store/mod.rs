@@ -11,6 +11,7 @@
 //! directly, and renaming them would migrate every existing archive for no change in
 //! behaviour.
 
+mod accounts;
 mod admin;
 mod browse;
 mod error;
@@ -21,6 +22,7 @@ pub mod spool;
 mod stats;
 #[cfg(any(test, feature = "test-support"))]
 mod testing;
+pub use accounts::{Account, UserSummary};
 pub use browse::*;
 pub use error::{Error, Result};
 pub use raw::compress;

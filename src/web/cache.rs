@@ -245,7 +245,13 @@ pub fn cache_key(path: &str, query: Option<&str>) -> String {
 /// Serves the routes it is layered on (the router's `cached_pages`) from the cache, and
 /// keeps what they answer.
 pub async fn cached(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    if !matches!(*req.method(), Method::GET | Method::HEAD) || st.cache.disabled {
+    // A signed-in reader's pages may hold private lists: rendered for them alone, never
+    // kept where an anonymous request could be answered from.
+    let signed_in = req
+        .extensions()
+        .get::<super::auth::Viewer>()
+        .is_some_and(|v| !v.is_anonymous());
+    if !matches!(*req.method(), Method::GET | Method::HEAD) || st.cache.disabled || signed_in {
         return next.run(req).await;
     }
     let key = cache_key(req.uri().path(), req.uri().query());

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
+use super::auth::Viewer;
 use super::urls;
 use super::util::{rfc3339, sender};
 use super::{AppState, WebError, visible_list};
@@ -132,8 +133,12 @@ pub(super) fn mbox_response(body: Body, filename: &str) -> Response {
         .into_response()
 }
 
-pub async fn list_mbox(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+pub async fn list_mbox(
+    State(st): St,
+    viewer: Viewer,
+    Path(list): Path<String>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &viewer, &list).await?;
     let body = gz_body(
         st.store.export_stream(l.id, ExportScope::List),
         mboxrd_entry,
@@ -146,9 +151,10 @@ pub async fn list_mbox(State(st): St, Path(list): Path<String>) -> Result<Respon
 
 pub async fn month_mbox(
     State(st): St,
+    viewer: Viewer,
     Path((list, year, month)): Path<(String, String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     let (Ok(y), Ok(m)) = (year.parse::<i32>(), month.parse::<u32>()) else {
         return Err(WebError::NotFound);
     };
@@ -170,9 +176,10 @@ pub async fn month_mbox(
 
 pub async fn thread_mbox(
     State(st): St,
+    viewer: Viewer,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     let t = super::thread::thread_of_message(&st, &l, &mkey).await?;
     let body = gz_body(
         st.store.export_stream(l.id, ExportScope::Thread(t)),
@@ -282,8 +289,12 @@ fn atom(feed: Feed) -> Result<Response, WebError> {
         .into_response())
 }
 
-pub async fn list_atom(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+pub async fn list_atom(
+    State(st): St,
+    viewer: Viewer,
+    Path(list): Path<String>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &viewer, &list).await?;
     let base = st.base_url.clone();
     let rows = st.store.latest_messages(l.id, 50).await?;
     let alt_url = format!("{base}{}", urls::list(&l.name));
@@ -302,9 +313,10 @@ pub async fn list_atom(State(st): St, Path(list): Path<String>) -> Result<Respon
 
 pub async fn thread_atom(
     State(st): St,
+    viewer: Viewer,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     let t = super::thread::thread_of_message(&st, &l, &mkey).await?;
     let base = st.base_url.clone();
     let mut rows: Vec<ExportRow> = st

@@ -9,6 +9,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
+use super::auth::Viewer;
 use super::urls;
 use super::{AppState, WebError, list_tags, visible_list};
 
@@ -35,10 +36,10 @@ struct IndexPage {
     lists: Vec<IndexRow>,
 }
 
-pub async fn index(State(st): St) -> Result<impl IntoResponse, WebError> {
+pub async fn index(State(st): St, viewer: Viewer) -> Result<impl IntoResponse, WebError> {
     let mut lists = Vec::new();
     for l in st.store.list_summaries().await? {
-        if !super::is_visible(l.private) {
+        if !viewer.can_read(&l.name, l.private) {
             continue;
         }
         let Some(row) = st.store.list_by_name(&l.name).await? else {
@@ -93,13 +94,21 @@ struct ListPage {
     chart: Html,
 }
 
-pub async fn list_redirect(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+pub async fn list_redirect(
+    State(st): St,
+    viewer: Viewer,
+    Path(list): Path<String>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &viewer, &list).await?;
     Ok(super::moved(&urls::list(&l.name)))
 }
 
-pub async fn list_page(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+pub async fn list_page(
+    State(st): St,
+    viewer: Viewer,
+    Path(list): Path<String>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &viewer, &list).await?;
     if l.name != list {
         return Ok(super::moved(&urls::list(&l.name)));
     }

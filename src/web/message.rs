@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::auth::Viewer;
 use super::thread::{earlier_messages, item, linkable_ids, thread_order};
 use super::urls;
 use super::util::{self, fmt_date, sender};
@@ -126,17 +127,19 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Htm
 /// Redirects only within a list the reader may see: a redirect would tell that it exists.
 pub async fn message_redirect(
     State(st): St,
+    viewer: Viewer,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     Ok(super::moved(&urls::message(&l.name, &mkey)))
 }
 
 pub async fn message_page(
     State(st): St,
+    viewer: Viewer,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     if l.name != list {
         return Ok(super::moved(&urls::message(&l.name, &mkey)));
     }
@@ -144,7 +147,8 @@ pub async fn message_page(
     let tags = list_tags(&st).await?;
     let attached = attached(&st, &m).await?;
     let place = place(&st, &l, &m, &mkey, &tags).await?;
-    let (body, embedded) = render_message(&st, &l, &m, &place.items, attached.messages).await?;
+    let (body, embedded) =
+        render_message(&st, &viewer, &l, &m, &place.items, attached.messages).await?;
     Ok(MessagePage {
         title_subject: listing_subject(&m.subject, &tags).into_owned(),
         body,
@@ -153,7 +157,7 @@ pub async fn message_page(
         lists: m
             .lists()
             .into_iter()
-            .filter(|(_, private)| super::is_visible(*private))
+            .filter(|(name, private)| viewer.can_read(name, *private))
             .map(|(n, _)| n)
             .collect(),
         signed: is_signed(&attached.list),
@@ -285,12 +289,18 @@ async fn place(
 /// they are large.
 async fn render_message(
     st: &AppState,
+    viewer: &Viewer,
     l: &ListRow,
     m: &MessageView,
     items: &HashMap<String, MessageItem>,
     attached: Vec<Vec<u8>>,
 ) -> Result<(Html, Vec<(String, String, String, Html)>), WebError> {
-    let known = linkable_ids(st, &crate::render::message_id_refs(&m.body_text, 200)).await?;
+    let known = linkable_ids(
+        st,
+        viewer,
+        &crate::render::message_id_refs(&m.body_text, 200),
+    )
+    .await?;
     let earlier = earlier_messages(items, |k| urls::message(&l.name, k));
     let zone = m.tz_offset * 60;
     let (text, html) = (m.body_text.clone(), m.body_html.clone());
@@ -359,9 +369,10 @@ const BLOB_CHUNK: usize = 1024 * 1024;
 
 pub async fn raw_message(
     State(st): St,
+    viewer: Viewer,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     let m = visible_message(&st, &l, &mkey, false).await?;
     let body = st.store.raw_chunks(m.id, BLOB_CHUNK);
     Ok((
@@ -377,9 +388,10 @@ pub async fn raw_message(
 /// Attachments are always downloads, with a type that cannot run in the page's origin.
 pub async fn attachment(
     State(st): St,
+    viewer: Viewer,
     Path((list, mkey, idx, _name)): Path<(String, String, String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     let m = visible_message(&st, &l, &mkey, false).await?;
     let idx: i64 = idx.parse().map_err(|_| WebError::NotFound)?;
     let a = st
@@ -451,14 +463,18 @@ struct ChoicePage {
     places: Vec<(String, String)>,
 }
 
-pub async fn resolve(State(st): St, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn resolve(
+    State(st): St,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     let id = id.trim_start_matches('<').trim_end_matches('>').to_string();
     let places: Vec<(String, String)> = st
         .store
         .placements(&id)
         .await?
         .into_iter()
-        .filter(|p| super::is_visible(p.private))
+        .filter(|p| viewer.can_read(&p.list, p.private))
         .map(|p| (p.list, p.mkey))
         .collect();
     match places.len() {

@@ -2,6 +2,7 @@
 //! HTTP behaviour common to all pages (compression, caching validators, security headers,
 //! timeouts, request logs).
 
+pub mod auth;
 mod cache;
 mod export;
 mod http;
@@ -52,6 +53,8 @@ pub struct AppState {
     /// Live delivery: the spool the archiver API writes into, and what delivery has done.
     pub live: Live,
     metrics: metrics::Metrics,
+    pub auth: auth::AuthConfig,
+    throttle: auth::Throttle,
 }
 
 /// The server's side of live delivery (see `store::spool`).
@@ -85,6 +88,9 @@ pub enum WebError {
     Gone,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A form posted without its token (cross-site request forgery, or an old page).
+    #[error("forbidden")]
+    Forbidden,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -109,6 +115,11 @@ impl IntoResponse for WebError {
                 "This message was removed from the archive.",
             ),
             WebError::BadRequest(h) => site::error_page(StatusCode::BAD_REQUEST, "Bad request", &h),
+            WebError::Forbidden => site::error_page(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "The form had expired. Go back, reload the page and try again.",
+            ),
             WebError::Internal(e) => {
                 tracing::error!("internal error: {e:#}");
                 site::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "")
@@ -152,10 +163,13 @@ pub async fn list_tags(st: &AppState) -> Result<Arc<crate::render::ListTags>, We
     Ok(tags)
 }
 
-/// The one visibility rule every list and message lookup goes through. Private lists are
-/// not served until access control exists; making them readable to some users is a change
-/// here and nowhere else.
-pub async fn visible_list(st: &AppState, name: &str) -> Result<ListRow, WebError> {
+/// The list a page is about, if the viewer may read it ([`auth::Viewer::can_read`]). A
+/// private list the viewer cannot read answers exactly as a list that does not exist.
+pub async fn visible_list(
+    st: &AppState,
+    viewer: &auth::Viewer,
+    name: &str,
+) -> Result<ListRow, WebError> {
     let generation = st.cache.current_generation(st).await;
     let cached = st.lists.lock().ok().and_then(|m| {
         m.get(name)
@@ -179,7 +193,7 @@ pub async fn visible_list(st: &AppState, name: &str) -> Result<ListRow, WebError
         }
     };
     match row {
-        Some(l) if !l.private => Ok(l),
+        Some(l) if viewer.can_read(&l.name, l.private) => Ok(l),
         _ => Err(WebError::NotFoundHint(format!(
             "There is no public list named “{name}”. All lists are on the front page."
         ))),
@@ -211,10 +225,6 @@ pub(crate) async fn heavy<T: Send + 'static>(
         .map_err(|e| WebError::Internal(e.into()))
 }
 
-pub fn is_visible(private: bool) -> bool {
-    !private
-}
-
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -227,6 +237,7 @@ pub struct WebConfig {
     pub live: Live,
     /// The server's connection limits; `None`: the defaults and the environment.
     pub limits: Option<server::Limits>,
+    pub auth: auth::AuthConfig,
 }
 
 impl WebConfig {
@@ -276,6 +287,15 @@ pub fn router_configured(
         tags: Default::default(),
         live: config.live.clone(),
         metrics: Default::default(),
+        auth: auth::AuthConfig {
+            secure_cookies: config.auth.secure_cookies
+                || config
+                    .base_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://")),
+            ..config.auth.clone()
+        },
+        throttle: Default::default(),
     });
     Router::new()
         .merge(cached_pages(&state))
@@ -283,6 +303,10 @@ pub fn router_configured(
         .route(urls::METRICS, get(metrics::scrape))
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response(rejection_page))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(http::validators))
         .layer(CompressionLayer::new().compress_when(compressible()))
@@ -356,8 +380,13 @@ fn uncached_routes() -> Router<Arc<AppState>> {
         .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
         .route(urls::PIPERMAIL, get(pipermail::list_root))
         .route(urls::PIPERMAIL_PATH, get(pipermail::path))
+        .route(urls::MAILMAN_PRIVATE_BARE, get(pipermail::list_root))
+        .route(urls::MAILMAN_PRIVATE, get(pipermail::list_root))
+        .route(urls::MAILMAN_PRIVATE_PATH, get(pipermail::path))
         .route(urls::MAILMAN_ARCHIVE, mailman::archive_route())
         .route(urls::MAILMAN_URLS, get(mailman::urls))
+        .route(urls::LOGIN, get(auth::login_page).post(auth::login))
+        .route(urls::LOGOUT, axum::routing::post(auth::logout))
 }
 
 /// Compressing what is compressed already (downloads, archives, images) only costs CPU.

@@ -9,6 +9,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::auth::Viewer;
 use super::urls;
 use super::{AppState, WebError, list_tags, visible_list};
 
@@ -83,10 +84,11 @@ async fn month_neighbours(
 
 pub async fn month_thread(
     State(st): St,
+    viewer: Viewer,
     Path((list, year, month)): Path<(String, String, String)>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     let ym = parse_month(&year, &month)?;
     let total = st.store.month_count(l.id, ym.code()).await?;
     if total == 0 {
@@ -166,10 +168,11 @@ fn empty_month(l: &ListRow, ym: Month) -> WebError {
 
 pub async fn month_ordered(
     State(st): St,
+    viewer: Viewer,
     Path((list, year, month, order)): Path<(String, String, String, String)>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     let ym = parse_month(&year, &month)?;
     let (order, name) = match order.as_str() {
         "date" => (Order::Date, "date"),

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use super::auth::Viewer;
 use super::urls;
 use super::{AppState, WebError, visible_list};
 use crate::domain::month::{Month, parse_month};
@@ -17,8 +18,12 @@ use crate::store::{ExportRow, ExportScope};
 
 type St = State<Arc<AppState>>;
 
-pub async fn list_root(State(st): St, Path(list): Path<String>) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+pub async fn list_root(
+    State(st): St,
+    viewer: Viewer,
+    Path(list): Path<String>,
+) -> Result<Response, WebError> {
+    let l = visible_list(&st, &viewer, &list).await?;
     Ok(super::moved(&urls::list(&l.name)))
 }
 
@@ -28,9 +33,10 @@ fn moved(to: &str) -> Result<Response, WebError> {
 
 pub async fn path(
     State(st): St,
+    viewer: Viewer,
     Path((list, rest)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     if rest.is_empty() || rest == "index.html" || rest == "index.htm" {
         return moved(&urls::list(&l.name));
     }

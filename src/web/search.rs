@@ -10,9 +10,10 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 
+use super::auth::Viewer;
 use super::urls;
 use super::util::{enc_query, fmt_date, sender};
-use super::{AppState, WebError, is_visible, visible_list};
+use super::{AppState, WebError, visible_list};
 use crate::domain::escape::Html;
 use crate::render::marked;
 use crate::search::query;
@@ -115,17 +116,22 @@ struct Page {
     lag: i64,
 }
 
-pub async fn search_all(State(st): St, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
-    run(st, None, raw).await
+pub async fn search_all(
+    State(st): St,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    run(st, viewer, None, raw).await
 }
 
 pub async fn search_list(
     State(st): St,
+    viewer: Viewer,
     Path(list): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
-    run(st, Some(l), raw).await
+    let l = visible_list(&st, &viewer, &list).await?;
+    run(st, viewer, Some(l), raw).await
 }
 
 /// One search request as read: what each step of building its answer needs.
@@ -134,6 +140,8 @@ struct Ask {
     parsed: query::Parsed,
     /// A list page's own search.
     scope: Option<ListRow>,
+    /// Who searches: what they may read bounds every hit, count and facet.
+    viewer: Viewer,
     /// Every list by id: names, privacy and obfuscation for the hits and the counts.
     lists: HashMap<i64, ListRow>,
     /// The search page's own path, which every link of the page starts from.
@@ -145,8 +153,8 @@ impl Ask {
     /// The list a hit is shown under (the first the reader may see, the scope's when the
     /// search is scoped), whether it obfuscates addresses, and the hit's thread there.
     fn shown_in(&self, h: &HitRow) -> Option<(String, bool, i64)> {
-        let pick = h.lists.iter().find(|(id, _, private, _)| {
-            is_visible(*private) && self.scope.as_ref().is_none_or(|s| s.id == *id)
+        let pick = h.lists.iter().find(|(id, name, private, _)| {
+            self.viewer.can_read(name, *private) && self.scope.as_ref().is_none_or(|s| s.id == *id)
         })?;
         let obf = self.lists.get(&pick.0).is_none_or(|l| l.obfuscate);
         Some((pick.1.clone(), obf, pick.3))
@@ -188,6 +196,7 @@ impl Default for Results {
 
 async fn run(
     st: Arc<AppState>,
+    viewer: Viewer,
     scope: Option<ListRow>,
     raw: Option<String>,
 ) -> Result<Response, WebError> {
@@ -195,18 +204,18 @@ async fn run(
     let p = params(raw.as_deref());
     let parsed = query::parse(&p.q);
     let all = st.store.all_lists().await?;
-    let visible: Option<Vec<i64>> = if all.iter().all(|l| is_visible(l.private)) {
+    let visible: Option<Vec<i64>> = if all.iter().all(|l| viewer.can_read(&l.name, l.private)) {
         None
     } else {
         Some(
             all.iter()
-                .filter(|l| is_visible(l.private))
+                .filter(|l| viewer.can_read(&l.name, l.private))
                 .map(|l| l.id)
                 .collect(),
         )
     };
     let mut notes = parsed.notes.clone();
-    let named = named_lists(&st, &parsed, &mut notes).await;
+    let named = named_lists(&st, &viewer, &parsed, &mut notes).await;
     let order = p.order.unwrap_or(if parsed.has_text() {
         Order::Relevance
     } else {
@@ -218,6 +227,7 @@ async fn run(
         p,
         parsed,
         scope,
+        viewer,
         base,
         order,
     };
@@ -246,12 +256,13 @@ async fn run(
 /// resolves to none gets a note on the page.
 async fn named_lists(
     st: &AppState,
+    viewer: &Viewer,
     parsed: &query::Parsed,
     notes: &mut Vec<String>,
 ) -> HashMap<String, Option<i64>> {
     let mut lists = HashMap::new();
     for name in parsed.list_names() {
-        let id = match visible_list(st, &name).await {
+        let id = match visible_list(st, viewer, &name).await {
             Ok(l) => Some(l.id),
             Err(_) => {
                 notes.push(format!("There is no public list named “{name}”."));
@@ -446,7 +457,7 @@ async fn hits(
             lists: h
                 .lists
                 .iter()
-                .filter(|l| is_visible(l.2))
+                .filter(|l| ask.viewer.can_read(&l.1, l.2))
                 .map(|l| (l.1.clone(), urls::list(&l.1)))
                 .collect(),
             snippet: marked(&snippet.text, &snippet.marks),
@@ -462,7 +473,9 @@ fn list_facets(ask: &Ask, found: &Found) -> Vec<Facet> {
         .iter()
         .filter_map(|(id, n)| {
             let l = ask.lists.get(id)?;
-            is_visible(l.private).then(|| (l.name.clone(), *n))
+            ask.viewer
+                .can_read(&l.name, l.private)
+                .then(|| (l.name.clone(), *n))
         })
         .collect();
     lists.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -96,11 +96,16 @@ pub async fn run(
     let (alive_tx, mut alive_rx) = tokio::sync::mpsc::channel::<()>(1);
     let serve = |stream: TcpStream, permit: Option<tokio::sync::OwnedSemaphorePermit>| {
         let _ = stream.set_nodelay(true);
+        // The client's address, for login throttling and trusted proxies.
+        let peer = stream.peer_addr().ok();
         let io = TokioIo::new(Deadline::new(stream, limits.idle));
         let activity = Arc::new(Activity::default());
         let service = {
             let (app, stopping, activity) = (app.clone(), stopping.clone(), activity.clone());
-            hyper::service::service_fn(move |req| {
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                if let Some(p) = peer {
+                    req.extensions_mut().insert(axum::extract::ConnectInfo(p));
+                }
                 let app = app.clone();
                 let stopping = stopping.clone();
                 let busy = Busy::start(activity.clone());

@@ -9,6 +9,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
+use super::auth::Viewer;
 use super::message::not_archived;
 use super::urls;
 use super::util::{fmt_date, sender};
@@ -117,13 +118,14 @@ const THREAD_FULL_MAX: usize = 1000;
 
 pub async fn thread_page(
     State(st): St,
+    viewer: Viewer,
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &list).await?;
+    let l = visible_list(&st, &viewer, &list).await?;
     let t = thread_of_message(&st, &l, &mkey).await?;
     let (order, items) = thread_order(&st, l.id, t).await?;
     let (bodies, used) = thread_bodies(&st, l.id, &order).await?;
-    let rendered = render_bodies(&st, &l, &items, bodies, used).await?;
+    let rendered = render_bodies(&st, &viewer, &l, &items, bodies, used).await?;
     let tags = list_tags(&st).await?;
     let mut messages = Vec::new();
     for (depth, key) in order {
@@ -186,6 +188,7 @@ async fn thread_bodies(
 /// they are large (`used` bytes).
 async fn render_bodies(
     st: &AppState,
+    viewer: &Viewer,
     l: &ListRow,
     items: &HashMap<String, MessageItem>,
     bodies: HashMap<String, BodyRow>,
@@ -196,7 +199,7 @@ async fn render_bodies(
         .flat_map(|b| crate::render::message_id_refs(&b.body_text, 50))
         .take(1000)
         .collect();
-    let known = linkable_ids(st, &refs).await?;
+    let known = linkable_ids(st, viewer, &refs).await?;
     let obfuscate = l.obfuscate;
     let earlier = earlier_messages(items, |k| format!("#{}", urls::anchor(k)));
     super::heavy(st, used, move || {
@@ -229,6 +232,7 @@ async fn render_bodies(
 /// Which of these Message-IDs a reader may follow: archived in a list the reader can see.
 pub(super) async fn linkable_ids(
     st: &AppState,
+    viewer: &Viewer,
     refs: &[String],
 ) -> Result<HashSet<String>, WebError> {
     Ok(st
@@ -236,8 +240,8 @@ pub(super) async fn linkable_ids(
         .known_message_ids(refs)
         .await?
         .into_iter()
-        .filter(|(_, private)| super::is_visible(*private))
-        .map(|(id, _)| id)
+        .filter(|(_, list, private)| viewer.can_read(list, *private))
+        .map(|(id, _, _)| id)
         .collect())
 }
 

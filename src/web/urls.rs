@@ -13,6 +13,8 @@ pub const METRICS: &str = "/metrics";
 pub const ROBOTS: &str = "/robots.txt";
 pub const STATIC: &str = "/static/{file}";
 pub const SEARCH: &str = "/search";
+pub const LOGIN: &str = "/login";
+pub const LOGOUT: &str = "/logout";
 pub const LIST_SEARCH: &str = "/{list}/search";
 pub const RESOLVE: &str = "/r/{id}";
 /// A list without its trailing slash: redirects to [`LIST`].
@@ -35,6 +37,10 @@ pub const THREAD_ATOM: &str = "/{list}/t/{mkey}/atom";
 pub const PIPERMAIL_BARE: &str = "/pipermail/{list}";
 pub const PIPERMAIL: &str = "/pipermail/{list}/";
 pub const PIPERMAIL_PATH: &str = "/pipermail/{list}/{*rest}";
+/// Where Mailman 2 served private archives (behind its own login): the same pages.
+pub const MAILMAN_PRIVATE_BARE: &str = "/mailman/private/{list}";
+pub const MAILMAN_PRIVATE: &str = "/mailman/private/{list}/";
+pub const MAILMAN_PRIVATE_PATH: &str = "/mailman/private/{list}/{*rest}";
 /// Mailman 3's archiver protocol, at the paths its `mailman-hyperkitty` plugin joins onto
 /// the base URL it is configured with: a delivery, and the address of a list or message.
 pub const MAILMAN_ARCHIVE: &str = "/api/mailman/archive";

@@ -14,6 +14,7 @@ mod mailman;
 mod mbox_offsets;
 mod ops;
 mod pipermail;
+mod private;
 mod render;
 mod search;
 mod search_robust;

@@ -1,0 +1,289 @@
+//! Accounts, grants and sessions: who may read which private list. Secrets arrive here
+//! already hashed (see `domain::secret`); the store never sees a password or a token.
+
+use sqlx::Row;
+
+use super::{Error, Result, Store, now};
+
+/// A reader the web knows: what they may read, and the form token of their session.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    /// Reads every list.
+    pub admin: bool,
+    /// The names of the private lists granted.
+    pub lists: Vec<String>,
+    /// The session's CSRF token; `None` when not signed in through a session (a feed
+    /// token, a proxy header), which can then post nothing.
+    pub csrf: Option<String>,
+}
+
+/// One row of `larch user list`.
+#[derive(Debug, Clone)]
+pub struct UserSummary {
+    pub name: String,
+    pub admin: bool,
+    pub lists: Vec<String>,
+    pub sessions: i64,
+    pub feed_token: bool,
+}
+
+/// The account columns, with the granted lists' names as a JSON array.
+macro_rules! account_sql {
+    ($condition:literal) => {
+        concat!(
+            "SELECT u.id, u.name, u.admin,
+                (SELECT json_group_array(l.name) FROM grants g JOIN lists l ON l.id = g.list_id
+                  WHERE g.user_id = u.id) AS lists
+             FROM users u WHERE ",
+            $condition
+        )
+    };
+}
+
+impl Store {
+    /// Adds a user; `false` if the name is taken.
+    pub async fn add_user(&self, name: &str, password_hash: &str, admin: bool) -> Result<bool> {
+        Ok(sqlx::query(
+            "INSERT OR IGNORE INTO users (name, password_hash, admin, created_at) VALUES (?,?,?,?)",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(admin)
+        .bind(now())
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            > 0)
+    }
+
+    /// Sets a user's password and ends their sessions; `false` if there is no such user.
+    pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(id) = id else { return Ok(false) };
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Removes a user, their grants and sessions; `false` if there was none.
+    pub async fn delete_user(&self, name: &str) -> Result<bool> {
+        Ok(sqlx::query("DELETE FROM users WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            > 0)
+    }
+
+    pub async fn set_admin(&self, name: &str, admin: bool) -> Result<bool> {
+        Ok(sqlx::query("UPDATE users SET admin = ? WHERE name = ?")
+            .bind(admin)
+            .bind(name)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            > 0)
+    }
+
+    /// Grants (or revokes) a user the lists named, all or none: a name that is neither a
+    /// list nor an alias is an error, so a typo grants nothing.
+    pub async fn set_grants(&self, user: &str, lists: &[String], grant: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let uid: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = ?")
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let uid = uid.ok_or_else(|| Error::Unknown(format!("there is no user named {user:?}")))?;
+        for l in lists {
+            let lid: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM lists WHERE name = ?1
+                 UNION SELECT list_id FROM list_aliases WHERE alias = ?1",
+            )
+            .bind(l)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let lid = lid.ok_or_else(|| Error::Unknown(format!("there is no list named {l:?}")))?;
+            let sql = if grant {
+                "INSERT OR IGNORE INTO grants (user_id, list_id) VALUES (?, ?)"
+            } else {
+                "DELETE FROM grants WHERE user_id = ? AND list_id = ?"
+            };
+            sqlx::query(sql)
+                .bind(uid)
+                .bind(lid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserSummary>> {
+        let rows = sqlx::query(
+            "SELECT u.name, u.admin, u.feed_token_hash IS NOT NULL AS feed,
+                (SELECT json_group_array(l.name) FROM grants g JOIN lists l ON l.id = g.list_id
+                  WHERE g.user_id = u.id) AS lists,
+                (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > ?)
+                  AS sessions
+             FROM users u ORDER BY u.name",
+        )
+        .bind(now())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let lists: String = r.try_get("lists")?;
+                Ok(UserSummary {
+                    name: r.try_get("name")?,
+                    admin: r.try_get("admin")?,
+                    lists: serde_json::from_str(&lists).map_err(Error::damaged)?,
+                    sessions: r.try_get("sessions")?,
+                    feed_token: r.try_get("feed")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The stored password hash of a user, for a login.
+    pub async fn password_hash(&self, name: &str) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT id, password_hash FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get("id")?, r.try_get("password_hash")?)),
+            None => None,
+        })
+    }
+
+    /// Opens a session; expired sessions of everyone are cleared on the way.
+    pub async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        csrf: &str,
+        lifetime_secs: i64,
+    ) -> Result<()> {
+        let t = now();
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(t)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)
+             VALUES (?,?,?,?,?)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(t)
+        .bind(t.saturating_add(lifetime_secs))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn end_session(&self, token_hash: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The reader behind a live session cookie.
+    pub async fn session_account(&self, token_hash: &[u8]) -> Result<Option<Account>> {
+        let row = sqlx::query(
+            "SELECT s.user_id, s.csrf FROM sessions s WHERE s.token_hash = ? AND s.expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let csrf: String = row.try_get("csrf")?;
+        self.account_where(
+            account_sql!("u.id = ?"),
+            Key::Id(row.try_get("user_id")?),
+            Some(csrf),
+        )
+        .await
+    }
+
+    /// A user by name, for a name a trusted proxy vouches for.
+    pub async fn account_named(&self, name: &str) -> Result<Option<Account>> {
+        self.account_where(account_sql!("u.name = ?"), Key::Text(name), None)
+            .await
+    }
+
+    /// The reader whose feed token this is.
+    pub async fn feed_account(&self, token_hash: &[u8]) -> Result<Option<Account>> {
+        self.account_where(
+            account_sql!("u.feed_token_hash = ?"),
+            Key::Bytes(token_hash),
+            None,
+        )
+        .await
+    }
+
+    /// Sets (or, with `None`, revokes) a user's feed token; `false` if there is no user.
+    pub async fn set_feed_token(&self, name: &str, token_hash: Option<&[u8]>) -> Result<bool> {
+        Ok(
+            sqlx::query("UPDATE users SET feed_token_hash = ? WHERE name = ?")
+                .bind(token_hash)
+                .bind(name)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                > 0,
+        )
+    }
+
+    async fn account_where(
+        &self,
+        sql: &'static str,
+        key: Key<'_>,
+        csrf: Option<String>,
+    ) -> Result<Option<Account>> {
+        let q = sqlx::query(sql);
+        let q = match key {
+            Key::Id(i) => q.bind(i),
+            Key::Text(t) => q.bind(t),
+            Key::Bytes(b) => q.bind(b),
+        };
+        let Some(r) = q.fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let lists: Vec<String> = match r.try_get::<Option<String>, _>("lists")? {
+            Some(l) => serde_json::from_str(&l).map_err(Error::damaged)?,
+            None => Vec::new(),
+        };
+        Ok(Some(Account {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            admin: r.try_get("admin")?,
+            lists,
+            csrf,
+        }))
+    }
+}
+
+enum Key<'a> {
+    Id(i64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
