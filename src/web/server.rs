@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderValue, Response, header};
-use futures::FutureExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -172,10 +171,22 @@ pub async fn run(
     stopping.store(true, Ordering::Relaxed);
     // Clients whose connection the kernel completed before the stop have sent, or are
     // sending, a request: closing the socket with them in its queue would reset them.
-    while let Some(Ok((stream, _))) = listener.accept().now_or_never() {
-        serve(stream, None);
+    // The socket itself is asked until it has none left: tokio's `accept` answers only
+    // what its event loop has seen, and may not have seen the latest arrivals yet.
+    match listener.into_std() {
+        Ok(std_listener) => {
+            while let Ok((stream, _)) = std_listener.accept() {
+                let stream = stream
+                    .set_nonblocking(true)
+                    .and_then(|()| TcpStream::from_std(stream));
+                match stream {
+                    Ok(stream) => serve(stream, None),
+                    Err(e) => tracing::warn!("cannot serve a connection at the stop: {e}"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!("cannot take the last connections at the stop: {e}"),
     }
-    drop(listener);
     let _ = stop_tx.send(true);
     drop(alive_tx);
     match tokio::time::timeout(limits.shutdown_grace, alive_rx.recv()).await {
