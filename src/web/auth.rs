@@ -355,7 +355,13 @@ fn local_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_form(status: StatusCode, next: &str, user: &str, problem: &str) -> Response {
+fn login_form(
+    st: &AppState,
+    status: StatusCode,
+    next: &str,
+    user: &str,
+    problem: &str,
+) -> Response {
     let csrf = match secret::new_token() {
         Ok(t) => t,
         Err(e) => return WebError::Internal(anyhow::anyhow!(e)).into_response(),
@@ -368,7 +374,10 @@ fn login_form(status: StatusCode, next: &str, user: &str, problem: &str) -> Resp
     }
     .render()
     .unwrap_or_default();
-    let cookie = format!("{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
+    let cookie = format!(
+        "{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict{}",
+        secure(st)
+    );
     (
         status,
         [
@@ -382,6 +391,7 @@ fn login_form(status: StatusCode, next: &str, user: &str, problem: &str) -> Resp
 }
 
 pub async fn login_page(
+    State(st): State<Arc<AppState>>,
     Query(q): Query<LoginQuery>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
@@ -392,7 +402,7 @@ pub async fn login_page(
         .and_then(|r| r.split_once("://"))
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]));
     let next = local_next(q.next.as_deref().or(from));
-    Ok(login_form(StatusCode::OK, &next, "", ""))
+    Ok(login_form(&st, StatusCode::OK, &next, "", ""))
 }
 
 #[derive(serde::Deserialize)]
@@ -417,6 +427,7 @@ pub async fn login(
     let expected = cookie(&req_headers, LOGIN_COOKIE).unwrap_or_default();
     if f.csrf.is_empty() || !secret::same_secret(f.csrf.as_bytes(), expected.as_bytes()) {
         return login_form(
+            &st,
             StatusCode::FORBIDDEN,
             &next,
             "",
@@ -426,6 +437,7 @@ pub async fn login(
     let user = f.user.trim();
     if user.is_empty() || user.len() > 64 || f.password.len() > secret::MAX_PASSWORD {
         return login_form(
+            &st,
             StatusCode::UNAUTHORIZED,
             &next,
             "",
@@ -435,6 +447,7 @@ pub async fn login(
     if !st.throttle.allows(&st.auth.throttle, user, addr) {
         tracing::warn!("login throttled for {user:?} from {addr:?}");
         return login_form(
+            &st,
             StatusCode::TOO_MANY_REQUESTS,
             &next,
             user,
@@ -458,6 +471,7 @@ pub async fn login(
         st.throttle.failed(user, addr);
         tracing::warn!("failed login for {user:?} from {addr:?}");
         return login_form(
+            &st,
             StatusCode::UNAUTHORIZED,
             &next,
             user,
@@ -492,12 +506,17 @@ async fn start_session(st: &AppState, user_id: i64) -> Result<String, WebError> 
         .await?;
     Ok(format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={life}{}",
-        if st.auth.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
+        secure(st)
     ))
+}
+
+/// Cookies travel only over TLS when the archive is served over it.
+fn secure(st: &AppState) -> &'static str {
+    if st.auth.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 #[derive(serde::Deserialize)]

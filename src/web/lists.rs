@@ -85,6 +85,8 @@ struct YearRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "list.html")]
 struct ListPage {
+    /// Marks the pages of a private list, which only its members see.
+    private: bool,
     name: String,
     title: String,
     description: String,
@@ -140,6 +142,7 @@ pub async fn list_page(
     }
     let chart = chart::bars(&last_months(&months, 60), 600, 60);
     Ok(ListPage {
+        private: l.private,
         title: list_title(&l),
         name: l.name,
         description: l.description,

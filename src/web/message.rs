@@ -60,6 +60,8 @@ pub(super) fn not_archived(l: &ListRow, key: &str) -> WebError {
 #[derive(Template, WebTemplate)]
 #[template(path = "message.html")]
 struct MessagePage {
+    /// Marks the pages of a private list, which only its members see.
+    private: bool,
     list: String,
     m: MessageView,
     /// The subject for the page's title: without list tags, as in listings (the heading
@@ -150,6 +152,7 @@ pub async fn message_page(
     let (body, embedded) =
         render_message(&st, &viewer, &l, &m, &place.items, attached.messages).await?;
     Ok(MessagePage {
+        private: l.private,
         title_subject: listing_subject(&m.subject, &tags).into_owned(),
         body,
         local_date: util::fmt_local(&m.date, m.tz_offset),

@@ -48,6 +48,8 @@ impl PageQuery {
 #[derive(Template, WebTemplate)]
 #[template(path = "month.html")]
 struct MonthPage {
+    /// Marks the pages of a private list, which only its members see.
+    private: bool,
     list: String,
     label: String,
     month: Month,
@@ -133,6 +135,7 @@ pub async fn month_thread(
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
     Ok(MonthPage {
+        private: l.private,
         label: ym.name(),
         month: ym,
         list: l.name.clone(),
@@ -222,6 +225,7 @@ pub async fn month_ordered(
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
     Ok(MonthPage {
+        private: l.private,
         label: ym.name(),
         month: ym,
         list: l.name.clone(),

@@ -68,6 +68,8 @@ struct ThreadMsg {
 #[derive(Template, WebTemplate)]
 #[template(path = "thread.html")]
 struct ThreadPage {
+    /// Marks the pages of a private list, which only its members see.
+    private: bool,
     list: String,
     subject: String,
     root: String,
@@ -153,6 +155,7 @@ pub async fn thread_page(
         .map(|m| m.subject.clone())
         .unwrap_or_default();
     Ok(ThreadPage {
+        private: l.private,
         list: l.name,
         subject,
         root,

@@ -522,6 +522,11 @@ async fn members_read_private_lists_and_nobody_else_reads_a_byte() {
             .1
             .contains("/r/p1@hush.example")
     );
+    assert!(
+        mine["/hush/"].1.contains("class=\"private\""),
+        "a private list says so"
+    );
+    assert!(!mine["/open/"].1.contains("class=\"private\""));
     // Pages for a member stay out of shared caches and of the anonymous page cache.
     let res = client()
         .get(format!("{base}/hush/"))
