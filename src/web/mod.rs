@@ -91,16 +91,21 @@ pub enum WebError {
     /// A form posted without its token (cross-site request forgery, or an old page).
     #[error("forbidden")]
     Forbidden,
+    /// The store did not answer in time (an import holding it, a burst of writes): the
+    /// reader may try again shortly, and a crawler or proxy is told when.
+    #[error("busy: {0}")]
+    Busy(crate::store::Error),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
 
-/// Every store failure answers 500, as a database error always has; the store's variants
-/// are there for callers that can do better (a busy archive could answer 503 with
-/// Retry-After).
+/// A busy store answers 503 with Retry-After; every other store failure 500.
 impl From<crate::store::Error> for WebError {
     fn from(e: crate::store::Error) -> Self {
-        WebError::Internal(e.into())
+        match e {
+            crate::store::Error::Busy(_) => WebError::Busy(e),
+            e => WebError::Internal(e.into()),
+        }
     }
 }
 
@@ -120,6 +125,17 @@ impl IntoResponse for WebError {
                 "Forbidden",
                 "The form had expired. Go back, reload the page and try again.",
             ),
+            WebError::Busy(e) => {
+                tracing::warn!("answered 503: {e}");
+                let mut res = site::error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Busy",
+                    "The archive is busy. Please try again in a few seconds.",
+                );
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                res
+            }
             WebError::Internal(e) => {
                 tracing::error!("internal error: {e:#}");
                 site::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "")
@@ -500,5 +516,20 @@ pub fn moved(to: &str) -> Response {
     match HeaderValue::from_str(to) {
         Ok(v) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, v)]).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_store_asks_to_come_back() {
+        let res =
+            WebError::from(crate::store::Error::Busy(sqlx::Error::PoolTimedOut)).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+        let res = WebError::from(crate::store::Error::Unknown("x".into())).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
