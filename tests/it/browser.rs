@@ -187,6 +187,7 @@ fn pages_in_a_real_browser() {
         "/search?q=dark+mode",
         "/larch-users/search?q=pipermail&t=1",
         "/search",
+        "/login",
     ];
     paths.extend(seed_paths.iter().map(String::as_str));
     for path in &paths {
