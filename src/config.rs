@@ -75,8 +75,8 @@ pub struct Config {
     /// front of larch (`X-Remote-User`; `LARCH_AUTH_HEADER`). Believed only from
     /// `trusted_proxies`; off when unset.
     pub auth_header: Option<String>,
-    /// Addresses of the proxies whose `auth_header` is believed (`LARCH_TRUSTED_PROXIES`,
-    /// comma-separated).
+    /// Addresses of the proxies whose `auth_header` and `X-Forwarded-For` are believed
+    /// (`LARCH_TRUSTED_PROXIES`, comma-separated): nginx on the same host is `127.0.0.1`.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
     #[serde(default)]

@@ -110,13 +110,18 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The client's address, when the server knows it (not on routers driven without a
-/// socket, as in unit tests).
+/// socket, as in unit tests): the peer, or behind a trusted proxy the address it says it
+/// forwarded for (see [`client_address`]).
+#[derive(Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(a) = parts.extensions.get::<ClientAddr>() {
+            return Ok(*a);
+        }
         Ok(ClientAddr(
             parts
                 .extensions
@@ -124,6 +129,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
                 .map(|c| c.0.ip()),
         ))
     }
+}
+
+/// Who is at the other end. Behind nginx every peer is the proxy, so login throttling per
+/// address would lock every reader out together; a trusted proxy's `X-Forwarded-For` is
+/// read from the right, past the trusted hops, to the first address a proxy of ours saw.
+/// From any other peer the header is the client's own claim and is ignored.
+fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    Some(
+        hops.iter()
+            .rev()
+            .copied()
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(peer),
+    )
 }
 
 /// Whether the route serves a feed, the only pages a feed token opens.
@@ -139,6 +169,8 @@ pub async fn identify(State(st): State<Arc<AppState>>, req: Request, next: Next)
         Ok(a) => a,
         Err(never) => match never {},
     };
+    let client = client_address(peer, &parts.headers, &st.auth.trusted_proxies);
+    parts.extensions.insert(ClientAddr(client));
     let viewer = match find_viewer(&st, &parts, peer).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
@@ -565,6 +597,36 @@ mod tests {
         ] {
             assert_eq!(local_next(Some(bad)), "/", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let proxy = [ip("127.0.0.1")];
+        assert_eq!(
+            client_address(Some(ip("127.0.0.1")), &h, &proxy),
+            Some(ip("198.51.100.7")),
+            "the hop our proxy saw, not what the client wrote before it"
+        );
+        assert_eq!(
+            client_address(Some(ip("192.0.2.5")), &h, &proxy),
+            Some(ip("192.0.2.5")),
+            "an untrusted peer's header is ignored"
+        );
+        let two = [ip("127.0.0.1"), ip("198.51.100.7")];
+        assert_eq!(
+            client_address(Some(ip("127.0.0.1")), &h, &two),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_address(Some(ip("127.0.0.1")), &HeaderMap::new(), &proxy),
+            Some(ip("127.0.0.1"))
+        );
     }
 
     #[test]
