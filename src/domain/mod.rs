@@ -5,6 +5,7 @@
 
 pub mod envelope;
 pub mod escape;
+pub mod hyperkitty;
 pub mod month;
 pub mod normalize;
 pub mod secret;

@@ -386,6 +386,18 @@ impl Store {
         .await?)
     }
 
+    /// Where the message with this HyperKitty hash (see `domain::hyperkitty`) is archived.
+    pub async fn placements_by_hyperkitty_hash(&self, hash: &str) -> Result<Vec<Placement>> {
+        Ok(sqlx::query_as::<_, Placement>(
+            "SELECT l.name AS list, m.mkey, l.private FROM messages m INDEXED BY messages_hk_hash
+             JOIN nodes n ON n.message_id = m.id JOIN lists l ON l.id = n.list_id
+             WHERE m.hk_hash = ? AND m.removed = 0 ORDER BY l.name, m.id",
+        )
+        .bind(hash)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Where a Message-ID (or message key) is archived.
     pub async fn placements(&self, id: &str) -> Result<Vec<Placement>> {
         Ok(sqlx::query_as::<_, Placement>(

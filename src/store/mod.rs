@@ -171,10 +171,40 @@ impl Store {
             tracing::debug!("schema setup failed ({e}); retrying");
             tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
         }
-        Ok(Store {
+        let store = Store {
             pool,
             dir: dir.to_path_buf(),
-        })
+        };
+        store.fill_hyperkitty_hashes().await?;
+        Ok(store)
+    }
+
+    /// Computes the HyperKitty hash of messages stored before the column existed, a
+    /// batch at a time (once, at the first open after the upgrade).
+    async fn fill_hyperkitty_hashes(&self) -> Result<()> {
+        loop {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT id, message_id FROM messages WHERE hk_hash IS NULL LIMIT 5000",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            tracing::info!(
+                "computing the HyperKitty hashes of stored messages ({} more; once, after an upgrade)",
+                rows.len()
+            );
+            let mut tx = self.pool.begin().await?;
+            for (id, message_id) in rows {
+                sqlx::query("UPDATE messages SET hk_hash = ? WHERE id = ?")
+                    .bind(crate::domain::hyperkitty::message_id_hash(&message_id))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// The data directory, where derived data (the search index) lives beside the database.
@@ -462,8 +492,8 @@ impl Batch {
             "INSERT INTO messages (mkey, message_id, msgid_generated, content_hash, from_name,
                 from_addr, date, tz_offset, date_source, subject, subject_key, in_reply_to, refs,
                 list_id_header, body_text, body_html, text_from_html, flowed, attachment_count, raw,
-                raw_size, source, source_offset, created_at)
-             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                raw_size, source, source_offset, created_at, hk_hash)
+             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
         )
         .bind(m.mkey)
         .bind(&n.message_id)
@@ -489,6 +519,7 @@ impl Batch {
         .bind(m.source)
         .bind(m.offset as i64)
         .bind(now())
+        .bind(crate::domain::hyperkitty::message_id_hash(&n.message_id))
         .fetch_one(&mut self.conn)
         .await?;
         for (i, a) in n.attachments.iter().enumerate() {

@@ -128,17 +128,23 @@ fn authorize(st: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 /// The list a `list@domain` names: the name `[mailman_lists]` gives the address, else its
 /// local part; held to the rule of live deliveries either way.
 fn list_name(live: &Live, mlist: &str) -> Result<String, ApiError> {
+    let name = address_list(live, mlist);
+    check_list_name(name).map_err(|why| ApiError::bad(format!("mlist: {why}")))?;
+    Ok(name.to_string())
+}
+
+/// The list name a Mailman 3 list address stands for (`[mailman_lists]`, else the local
+/// part); also how HyperKitty's `/list/LIST@DOMAIN/` URLs are read.
+pub(super) fn address_list<'a>(live: &'a Live, mlist: &'a str) -> &'a str {
     let mlist = mlist.trim();
-    let name = match live
+    match live
         .mailman_lists
         .iter()
         .find(|(address, _)| address.eq_ignore_ascii_case(mlist))
     {
         Some((_, name)) => name.as_str(),
         None => mlist.split('@').next().unwrap_or_default(),
-    };
-    check_list_name(name).map_err(|why| ApiError::bad(format!("mlist: {why}")))?;
-    Ok(name.to_string())
+    }
 }
 
 /// The `message` file, as `larch ingest` reads standard input: whole up to `limit` bytes;

@@ -6,6 +6,7 @@ pub mod auth;
 mod cache;
 mod export;
 mod http;
+mod hyperkitty;
 mod lists;
 mod mailman;
 mod message;
@@ -396,6 +397,9 @@ fn uncached_routes() -> Router<Arc<AppState>> {
         .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
         .route(urls::PIPERMAIL, get(pipermail::list_root))
         .route(urls::PIPERMAIL_PATH, get(pipermail::path))
+        .route(urls::HYPERKITTY_LIST_BARE, get(hyperkitty::list_root))
+        .route(urls::HYPERKITTY_LIST, get(hyperkitty::list_root))
+        .route(urls::HYPERKITTY_PATH, get(hyperkitty::path))
         .route(urls::MAILMAN_PRIVATE_BARE, get(pipermail::list_root))
         .route(urls::MAILMAN_PRIVATE, get(pipermail::list_root))
         .route(urls::MAILMAN_PRIVATE_PATH, get(pipermail::path))

@@ -41,6 +41,11 @@ pub const PIPERMAIL_PATH: &str = "/pipermail/{list}/{*rest}";
 pub const MAILMAN_PRIVATE_BARE: &str = "/mailman/private/{list}";
 pub const MAILMAN_PRIVATE: &str = "/mailman/private/{list}/";
 pub const MAILMAN_PRIVATE_PATH: &str = "/mailman/private/{list}/{*rest}";
+/// HyperKitty's addresses, for archives that come from Mailman 3: a list, a month, a
+/// message or a thread (by the hash of its first message), all redirected.
+pub const HYPERKITTY_LIST_BARE: &str = "/hyperkitty/list/{address}";
+pub const HYPERKITTY_LIST: &str = "/hyperkitty/list/{address}/";
+pub const HYPERKITTY_PATH: &str = "/hyperkitty/list/{address}/{*rest}";
 /// Mailman 3's archiver protocol, at the paths its `mailman-hyperkitty` plugin joins onto
 /// the base URL it is configured with: a delivery, and the address of a list or message.
 pub const MAILMAN_ARCHIVE: &str = "/api/mailman/archive";

@@ -12,6 +12,7 @@ mod hostile_render;
 mod live;
 mod mailman;
 mod mbox_offsets;
+mod old_links;
 mod ops;
 mod pipermail;
 mod private;

@@ -1,0 +1,165 @@
+//! Links of the archives larch replaces, other than pipermail's (tests/it/pipermail.rs):
+//! HyperKitty's, whose message hashes are computed here by Python's own hashlib, the way
+//! Mailman 3 computes them, for a thousand real Message-IDs.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+use crate::common::*;
+
+/// base32(sha1(Message-ID without <>)) for each id, by Python (Mailman 3 is Python).
+fn python_hashes(ids: &[String]) -> Option<Vec<String>> {
+    let script = "import sys,hashlib,base64\n\
+                  for l in sys.stdin.read().split('\\n'):\n\
+                  \x20   print(base64.b32encode(hashlib.sha1(l.encode()).digest()).decode())\n";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ids.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().ok()?;
+    assert!(out.status.success());
+    Some(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyperkitty_links_land_on_their_messages() {
+    let Some(c) = corpora() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    import(
+        &store,
+        "linux-uvc-devel",
+        &[c.join("pipermail/linux-uvc-devel")],
+    )
+    .await;
+    let db = db(&store).await;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.message_id, m.mkey FROM messages m WHERE m.msgid_generated = 0
+         ORDER BY m.id LIMIT 1000",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1000);
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let Some(hashes) = python_hashes(&ids) else {
+        assert!(!in_ci(), "python3 is needed for the HyperKitty hash oracle");
+        skip("python3 is not installed");
+        return;
+    };
+    assert_eq!(hashes.len(), 1000);
+    let base = serve(store.clone()).await;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let go = |path: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let res = http.get(format!("{base}{path}")).send().await.unwrap();
+            let loc = res
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            (res.status(), loc, res.text().await.unwrap())
+        }
+    };
+    // Several messages share a Message-ID in a real archive; the link lands on one of them.
+    let mut by_id: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (id, mkey) in &rows {
+        by_id.entry(id).or_default().push(mkey);
+    }
+    let mut wrong = Vec::new();
+    for ((id, _), hash) in rows.iter().zip(&hashes) {
+        let path = format!("/hyperkitty/list/linux-uvc-devel@lists.example.org/message/{hash}/");
+        let (status, loc, _) = go(path.clone()).await;
+        let ok = status == StatusCode::MOVED_PERMANENTLY
+            && by_id[id.as_str()].iter().any(|k| {
+                loc.as_deref() == Some(larch::web::urls::message("linux-uvc-devel", k).as_str())
+            });
+        if !ok {
+            wrong.push(format!("{path} ({id}): {status} {loc:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of 1000 wrong: {:#?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+
+    // Threads, months, the list, without and with its trailing slash.
+    let (id, mkey) = &rows[0];
+    let hash = &hashes[0];
+    let (s, loc, _) = go(format!(
+        "/hyperkitty/list/linux-uvc-devel@x.org/thread/{hash}/"
+    ))
+    .await;
+    assert_eq!(s, StatusCode::MOVED_PERMANENTLY, "{id}");
+    assert_eq!(
+        loc.unwrap(),
+        larch::web::urls::thread("linux-uvc-devel", mkey)
+    );
+    let (s, loc, _) = go("/hyperkitty/list/linux-uvc-devel@x.org/2008/4/".into()).await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (
+            StatusCode::MOVED_PERMANENTLY,
+            Some("/linux-uvc-devel/2008/04/")
+        )
+    );
+    for p in [
+        "/hyperkitty/list/linux-uvc-devel@x.org",
+        "/hyperkitty/list/linux-uvc-devel@x.org/",
+    ] {
+        let (s, loc, _) = go(p.into()).await;
+        assert_eq!(
+            (s, loc.as_deref()),
+            (StatusCode::MOVED_PERMANENTLY, Some("/linux-uvc-devel/")),
+            "{p}"
+        );
+    }
+    // An unknown hash, a malformed one, an unknown list: a 404 that says where to look.
+    let unknown = "A".repeat(32);
+    for p in [
+        format!("/hyperkitty/list/linux-uvc-devel@x.org/message/{unknown}/"),
+        "/hyperkitty/list/linux-uvc-devel@x.org/message/not-a-hash/".to_string(),
+        "/hyperkitty/list/linux-uvc-devel@x.org/2008/13/".to_string(),
+        format!("/hyperkitty/list/nosuch@x.org/message/{hash}/"),
+    ] {
+        let (s, _, body) = go(p.clone()).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{p}");
+        assert!(body.contains("search"), "{p}: the 404 points somewhere");
+    }
+
+    // A private list's messages are not found through their hashes.
+    let lid = list_id(&store, "linux-uvc-devel").await;
+    store
+        .update_list(lid, None, None, Some(true), None)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (s, _, _) = go(format!(
+        "/hyperkitty/list/linux-uvc-devel@x.org/message/{hash}/"
+    ))
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
