@@ -68,6 +68,8 @@ pub struct Normalized {
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub list_id: Option<String>,
+    /// The list's posting address, from `List-Post: <mailto:…>` (RFC 2369).
+    pub list_post: Option<String>,
     pub body_text: String,
     pub body_html: Option<String>,
     /// The text body was derived from the HTML part (the message had no text part).
@@ -177,6 +179,7 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
     let in_reply_to = first_id(msg.in_reply_to());
     let mut references = thread_references(id_list(msg.references()));
     let list_id = list_id(&msg);
+    let list_post = msg.header_raw("List-Post").and_then(post_address);
 
     let (body_text, body_html, text_from_html) = bodies(&msg, flat.then_some(body));
     let flowed = flowed(&msg);
@@ -208,6 +211,7 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
         in_reply_to,
         references,
         list_id,
+        list_post,
         body_text,
         body_html,
         text_from_html,
@@ -215,6 +219,26 @@ pub fn normalize(raw: &[u8], origin: Origin<'_>) -> Result<Normalized, Normalize
         attachments,
         content_hash: hash,
     })
+}
+
+/// The address of a `List-Post` value (`<mailto:list@example.org>`, perhaps with a
+/// `?subject=` or a comment); `NO` (a list that takes no posts) and anything that is not
+/// one plain address give none, so that a Reply link never carries a sender's other text.
+pub fn post_address(value: &str) -> Option<String> {
+    let start = value.find("mailto:")? + "mailto:".len();
+    let rest = &value[start..];
+    let end = rest
+        .find(['>', '?', ',', ' ', '\t', '\r', '\n'])
+        .unwrap_or(rest.len());
+    let addr = rest[..end].trim();
+    let (local, domain) = addr.split_once('@')?;
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=^_`{|}~.".contains(&b))
+    };
+    (addr.len() <= 254 && plain(local) && plain(domain) && domain.contains('.'))
+        .then(|| addr.to_string())
 }
 
 /// The `List-Id` header's identifier, without its brackets.
@@ -1118,6 +1142,29 @@ pub fn find_newline(h: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_posting_address_is_one_plain_address() {
+        let cases = [
+            (
+                "<mailto:linux-mips@vger.kernel.org>",
+                Some("linux-mips@vger.kernel.org"),
+            ),
+            (
+                " <mailto:uvc@lists.example.org?subject=hi>",
+                Some("uvc@lists.example.org"),
+            ),
+            ("<mailto:a@b.org> (Postings are moderated)", Some("a@b.org")),
+            ("NO (posting not allowed on this list)", None),
+            ("<mailto:\"a b\"@x.org>", None),
+            ("<mailto:a@b.org&cc=evil@x.org>", None),
+            ("<mailto:nodomain>", None),
+            ("<http://example.org/post>", None),
+        ];
+        for (value, want) in cases {
+            assert_eq!(post_address(value).as_deref(), want, "{value}");
+        }
+    }
 
     #[test]
     fn flowed_from_the_content_type_and_back_from_its_code() {

@@ -492,8 +492,8 @@ impl Batch {
             "INSERT INTO messages (mkey, message_id, msgid_generated, content_hash, from_name,
                 from_addr, date, tz_offset, date_source, subject, subject_key, in_reply_to, refs,
                 list_id_header, body_text, body_html, text_from_html, flowed, attachment_count, raw,
-                raw_size, source, source_offset, created_at, hk_hash)
-             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                raw_size, source, source_offset, created_at, hk_hash, list_post)
+             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
         )
         .bind(m.mkey)
         .bind(&n.message_id)
@@ -520,6 +520,7 @@ impl Batch {
         .bind(m.offset as i64)
         .bind(now())
         .bind(crate::domain::hyperkitty::message_id_hash(&n.message_id))
+        .bind(&n.list_post)
         .fetch_one(&mut self.conn)
         .await?;
         for (i, a) in n.attachments.iter().enumerate() {

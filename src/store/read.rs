@@ -47,6 +47,8 @@ pub struct MessageView {
     #[sqlx(try_from = "i64")]
     pub flowed: Flowed,
     pub attachment_count: i64,
+    /// The list's posting address the message named (`List-Post`), if any.
+    pub list_post: Option<String>,
     pub removed: bool,
     /// The message's thread in the list it was looked up in.
     pub thread_no: i64,
@@ -193,7 +195,7 @@ impl Store {
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
                     m.subject, m.in_reply_to, substr(m.body_text, 1, ?3) AS body_text,
                     substr(m.body_html, 1, ?3) AS body_html, m.text_from_html, m.flowed,
-                    m.attachment_count, m.removed, n.thread_no,
+                    m.attachment_count, m.list_post, m.removed, n.thread_no,
                     (SELECT group_concat(l.name || char(31) || l.private, char(30))
                      FROM nodes n2 JOIN lists l ON l.id = n2.list_id
                      WHERE n2.message_id = m.id) AS lists_packed

@@ -361,10 +361,11 @@ fn is_signed(attachments: &[AttachmentInfo]) -> bool {
     })
 }
 
-/// The list's posting address is not stored yet, so the reply leaves the recipient to the
-/// reader's mail client; Subject and In-Reply-To keep the thread together.
-fn reply_address(_l: &ListRow, _m: &MessageView) -> String {
-    String::new()
+/// The list's posting address as the message's `List-Post` gave it; without one the reply
+/// leaves the recipient to the reader's mail client. Subject and In-Reply-To keep the
+/// thread together either way.
+fn reply_address(_l: &ListRow, m: &MessageView) -> String {
+    m.list_post.clone().unwrap_or_default()
 }
 
 /// Bytes read from the store per query when streaming a raw message or an attachment.

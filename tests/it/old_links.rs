@@ -163,3 +163,59 @@ async fn hyperkitty_links_land_on_their_messages() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// The Reply link writes to the list's posting address that the message's `List-Post`
+/// names, and to nobody when it names none (or something that is not one address).
+#[tokio::test]
+async fn reply_goes_to_the_list_the_message_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let mbox = "From x@y Mon Jan  1 00:00:00 2024\n\
+From: Ann <ann@example.org>\nSubject: Plans\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\
+Message-ID: <posted@example.org>\nList-Post: <mailto:dev@lists.example.org>\n\nbody\n\n\
+From x@y Mon Jan  1 00:00:00 2024\n\
+From: Ben <ben@example.org>\nSubject: Re: Plans\nDate: Mon, 1 Jan 2024 01:00:00 +0000\n\
+Message-ID: <unposted@example.org>\nList-Post: NO\n\nbody\n";
+    let f = dir.path().join("dev.mbox");
+    std::fs::write(&f, mbox).unwrap();
+    import(&store, "dev", &[f]).await;
+    let base = serve(store).await;
+    let reply = |key: &'static str| {
+        let base = base.clone();
+        async move {
+            let page = reqwest::get(format!("{base}/dev/m/{key}/"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let doc = scraper::Html::parse_document(&page);
+            let sel = scraper::Selector::parse("p.actions a").unwrap();
+            doc.select(&sel)
+                .next()
+                .and_then(|a| a.value().attr("href"))
+                .unwrap()
+                .to_string()
+        }
+    };
+    // The address (before `?`), percent-decoded.
+    let to = |href: &str| {
+        let addr = href
+            .trim_start_matches("mailto:")
+            .split('?')
+            .next()
+            .unwrap_or("");
+        form_urlencoded::parse(format!("a={addr}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let to_list = reply("posted@example.org").await;
+    assert_eq!(to(&to_list), "dev@lists.example.org", "{to_list}");
+    assert!(
+        to_list.contains("?subject=Re%3A%20Plans&In-Reply-To="),
+        "{to_list}"
+    );
+    let to_nobody = reply("unposted@example.org").await;
+    assert_eq!(to(&to_nobody), "", "{to_nobody}");
+}
