@@ -263,7 +263,6 @@ async fn account_nav(viewer: &Viewer, res: Response) -> Response {
         None => Body::from(bytes),
     };
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.remove(header::ETAG);
     Response::from_parts(parts, body)
 }
 

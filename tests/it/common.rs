@@ -141,3 +141,27 @@ pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local addr").port()
 }
+
+/// Runs the `larch` binary on a data directory with `stdin` as its standard input (a
+/// password, a message), warnings only in its log; its whole output.
+pub fn larch_cli(data: &Path, args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_larch"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("LARCH_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run larch");
+    child
+        .stdin
+        .take()
+        .expect("larch's stdin")
+        .write_all(stdin)
+        .expect("write larch's stdin");
+    child.wait_with_output().expect("larch ends")
+}

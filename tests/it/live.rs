@@ -511,13 +511,7 @@ async fn wait_for_lock_holder(data: &Path) {
 }
 
 fn larch(data: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(LARCH)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("LARCH_LOG", "warn")
-        .output()
-        .expect("run larch")
+    larch_cli(data, args, b"")
 }
 
 /// `larch check` says what is wrong and fails for it; `larch backup` copies a store that a

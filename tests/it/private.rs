@@ -14,7 +14,10 @@ use reqwest::redirect::Policy;
 
 use crate::common::*;
 
-const LARCH: &str = env!("CARGO_BIN_EXE_larch");
+/// `larch` with a text on its standard input.
+fn larch(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    larch_cli(data, args, stdin.as_bytes())
+}
 
 /// Words, names and addresses found only in the private list's mail.
 const SECRETS: &[&str] = &[
@@ -107,27 +110,6 @@ async fn archive(dir: &Path) -> Store {
     let search = larch::search::Search::for_store(&store).unwrap();
     search.rebuild(&store, &|_, _| {}).await.unwrap();
     store
-}
-
-fn larch_cmd(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = std::process::Command::new(LARCH)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("LARCH_LOG", "warn")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn ok(out: std::process::Output) -> String {
@@ -392,30 +374,30 @@ async fn members_read_private_lists_and_nobody_else_reads_a_byte() {
     let data = dir.path().join("data");
     store.close().await;
     // Accounts, made as an admin would.
-    ok(larch_cmd(
+    ok(larch(
         &data,
         &["user", "add", "member"],
         "member password\n",
     ));
-    ok(larch_cmd(&data, &["user", "grant", "member", "hush"], ""));
-    ok(larch_cmd(
+    ok(larch(&data, &["user", "grant", "member", "hush"], ""));
+    ok(larch(
         &data,
         &["user", "add", "outsider"],
         "outsider password\n",
     ));
-    ok(larch_cmd(&data, &["user", "grant", "outsider", "open"], ""));
-    ok(larch_cmd(
+    ok(larch(&data, &["user", "grant", "outsider", "open"], ""));
+    ok(larch(
         &data,
         &["user", "add", "boss", "--admin"],
         "boss password\n",
     ));
-    let typo = larch_cmd(&data, &["user", "grant", "member", "hsuh"], "");
+    let typo = larch(&data, &["user", "grant", "member", "hsuh"], "");
     assert!(
         !typo.status.success(),
         "a grant of a list that does not exist"
     );
     assert!(String::from_utf8_lossy(&typo.stderr).contains("no list named"));
-    let listing = ok(larch_cmd(&data, &["user", "list"], ""));
+    let listing = ok(larch(&data, &["user", "list"], ""));
     assert!(
         listing.contains("member") && listing.contains("hush"),
         "{listing}"
@@ -598,20 +580,16 @@ async fn members_read_private_lists_and_nobody_else_reads_a_byte() {
     );
     let member = log_in(&base, "member", "member password").await.unwrap();
     assert_eq!(page_for(member.clone()).await, StatusCode::OK);
-    ok(larch_cmd(&data, &["user", "del", "member"], ""));
+    ok(larch(&data, &["user", "del", "member"], ""));
     assert_eq!(
         page_for(member).await,
         StatusCode::NOT_FOUND,
         "deleted user"
     );
     // A revoked grant closes the list at the next request.
-    ok(larch_cmd(&data, &["user", "grant", "outsider", "hush"], ""));
+    ok(larch(&data, &["user", "grant", "outsider", "hush"], ""));
     assert_eq!(page_for(outsider.clone()).await, StatusCode::OK);
-    ok(larch_cmd(
-        &data,
-        &["user", "revoke", "outsider", "hush"],
-        "",
-    ));
+    ok(larch(&data, &["user", "revoke", "outsider", "hush"], ""));
     assert_eq!(
         page_for(outsider.clone()).await,
         StatusCode::NOT_FOUND,
@@ -633,7 +611,7 @@ async fn members_read_private_lists_and_nobody_else_reads_a_byte() {
         StatusCode::FORBIDDEN,
         "logout without the form token"
     );
-    ok(larch_cmd(&data, &["user", "grant", "outsider", "hush"], ""));
+    ok(larch(&data, &["user", "grant", "outsider", "hush"], ""));
     assert_eq!(
         page_for(outsider.clone()).await,
         StatusCode::OK,
@@ -700,7 +678,7 @@ async fn failed_logins_are_throttled() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
     let data = dir.path().join("data");
-    ok(larch_cmd(
+    ok(larch(
         &data,
         &["user", "add", "member"],
         "member password\n",
@@ -762,12 +740,12 @@ async fn a_proxy_header_counts_only_from_a_trusted_proxy() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
     let data = dir.path().join("data");
-    ok(larch_cmd(
+    ok(larch(
         &data,
         &["user", "add", "member"],
         "member password\n",
     ));
-    ok(larch_cmd(&data, &["user", "grant", "member", "hush"], ""));
+    ok(larch(&data, &["user", "grant", "member", "hush"], ""));
     let header = axum::http::HeaderName::from_static("x-remote-user");
     let untrusted = serve_with(
         store.clone(),
@@ -807,13 +785,13 @@ async fn a_feed_token_opens_private_feeds() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
     let data = dir.path().join("data");
-    ok(larch_cmd(
+    ok(larch(
         &data,
         &["user", "add", "member"],
         "member password\n",
     ));
-    ok(larch_cmd(&data, &["user", "grant", "member", "hush"], ""));
-    let token = ok(larch_cmd(&data, &["user", "feed-token", "member"], ""));
+    ok(larch(&data, &["user", "grant", "member", "hush"], ""));
+    let token = ok(larch(&data, &["user", "feed-token", "member"], ""));
     let token = token.trim();
     assert_eq!(token.len(), 64);
     let base = serve_with(store, AuthConfig::default()).await;
@@ -828,7 +806,7 @@ async fn a_feed_token_opens_private_feeds() {
     assert_eq!(s, StatusCode::NOT_FOUND, "a feed token is not a login");
     let (s, _) = get(format!("{base}/hush/new.atom?feed={}", "1".repeat(64))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    ok(larch_cmd(
+    ok(larch(
         &data,
         &["user", "feed-token", "member", "--revoke"],
         "",
