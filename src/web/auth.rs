@@ -491,13 +491,16 @@ pub async fn login(
     };
     let password = f.password.clone();
     let (id, hash) = match found {
-        Some((id, h)) => (Some(id), h),
-        None => (None, secret::decoy_hash().to_string()),
+        Some((id, h)) => (Some(id), Some(h)),
+        None => (None, None),
     };
-    // argon2 is tens of milliseconds of CPU by design: off the async workers.
-    let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    // argon2 is tens of milliseconds of CPU by design (the decoy's first hashing too): off
+    // the async workers.
+    let ok = tokio::task::spawn_blocking(move || {
+        secret::verify_password(&password, hash.as_deref().unwrap_or(secret::decoy_hash()))
+    })
+    .await
+    .unwrap_or(false);
     let Some(id) = id.filter(|_| ok) else {
         st.throttle.failed(user, addr);
         tracing::warn!("failed login for {user:?} from {addr:?}");
