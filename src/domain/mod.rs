@@ -11,6 +11,7 @@ pub mod normalize;
 pub mod secret;
 pub mod tail;
 pub mod thread;
+pub mod volume;
 
 /// Largest message an import or a live delivery takes, unless configured otherwise. Far
 /// above real list mail (list servers cap posts at a few MB), low enough that one message

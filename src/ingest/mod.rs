@@ -145,6 +145,9 @@ enum Parsed {
         raw_size: usize,
         number: Numbering,
         month: Option<i64>,
+        /// Attachments read back from the pipermail tree: their old paths under
+        /// `attachments/` and their index among the message's attachments.
+        scrubbed: Vec<(String, i64)>,
     },
     Reject {
         source: Arc<str>,
@@ -215,7 +218,7 @@ fn parse_item(item: RawItem, archive_all: bool) -> Parsed {
         pipermail: item.pipermail,
     };
     match normalize::normalize(&item.data, origin) {
-        Ok(n) => match crate::store::compress(&item.data) {
+        Ok(mut n) => match crate::store::compress(&item.data) {
             Ok(raw_z) => {
                 let number = match &item.html_slot {
                     Some(slot) => slot
@@ -224,7 +227,15 @@ fn parse_item(item: RawItem, archive_all: bool) -> Parsed {
                     None => Numbering::Position,
                 };
                 let month = item.month.or_else(|| n.date.and_then(utc_month));
+                let mut scrubbed = Vec::new();
+                if let Some(at) = &item.scrubbed {
+                    for r in pipermail::recover_scrubbed(&n.body_text, at) {
+                        scrubbed.push((r.path, n.attachments.len() as i64));
+                        n.attachments.push(r.attachment);
+                    }
+                }
                 Parsed::Message {
+                    scrubbed,
                     source: item.source,
                     offset: item.offset,
                     n: Box::new(n),
@@ -438,6 +449,7 @@ fn delivered_item(source: String, delivery: Delivery) -> RawItem {
         pipermail: false,
         html_slot: None,
         month: None,
+        scrubbed: None,
         reject: over_limit.map(oversized_reason),
     }
 }
@@ -664,7 +676,7 @@ impl ListWriter {
         p: Parsed,
     ) -> anyhow::Result<()> {
         let summary = &mut self.summary;
-        let (source, offset, n, raw_z, raw_size, number, month) = match p {
+        let (source, offset, n, raw_z, raw_size, number, month, scrubbed) = match p {
             Parsed::Skipped(path, why) => {
                 summary.skipped_files.push((path, why));
                 return Ok(());
@@ -699,7 +711,8 @@ impl ListWriter {
                 raw_size,
                 number,
                 month,
-            } => (source, offset, n, raw_z, raw_size, number, month),
+                scrubbed,
+            } => (source, offset, n, raw_z, raw_size, number, month, scrubbed),
         };
         summary.read += 1;
         let new = NewMessage {
@@ -731,6 +744,15 @@ impl ListWriter {
                     month,
                 },
             );
+        }
+        // The old attachment URLs lead to the files this import stored with the message; a
+        // message stored before without them keeps its own attachments.
+        if placed.inserted {
+            for (path, idx) in &scrubbed {
+                batch
+                    .set_pipermail_attachment(self.list.id, path, placed.message_pk, *idx)
+                    .await?;
+            }
         }
         self.number(batch, &placed, number).await
     }

@@ -117,9 +117,150 @@ pub fn message_id_of_page(html: &[u8]) -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
+/// Where a pipermail tree keeps the attachments Mailman's Scrubber took out of messages,
+/// and the largest file read from it.
+#[derive(Debug, Clone)]
+pub struct ScrubbedDir {
+    pub dir: Arc<Path>,
+    pub max: u64,
+}
+
+impl ScrubbedDir {
+    /// The `attachments/` folder beside a volume's text archive, when there is one.
+    pub fn beside(txt: &Path, max: u64) -> Option<ScrubbedDir> {
+        let dir = txt.parent()?.join("attachments");
+        dir.is_dir().then(|| ScrubbedDir {
+            dir: Arc::from(dir),
+            max,
+        })
+    }
+}
+
+/// A scrubbed attachment found again: its path under `attachments/` as the old URL has it,
+/// and the file.
+pub struct Recovered {
+    pub path: String,
+    pub attachment: crate::domain::normalize::Attachment,
+}
+
+/// No message of a real archive has more; a body naming more is not read beyond this.
+const MAX_SCRUBBED_PER_MESSAGE: usize = 64;
+
+/// The attachments a message's scrubbed notes point to (`URL: <…/attachments/20060402/
+/// 6a95de09/attachment.pgp>`), read from the tree. Notes whose file is missing, too large or
+/// whose path is not a plain `DATE/HASH/NAME` are left as they are: the note still shows.
+pub fn recover_scrubbed(body: &str, at: &ScrubbedDir) -> Vec<Recovered> {
+    let mut out = Vec::new();
+    let mut ctype = String::new();
+    for line in body.lines() {
+        let t = line.trim();
+        if let Some(v) = field(t, "Type:") {
+            ctype = v.to_string();
+            continue;
+        }
+        let Some(url) = field(t, "URL:")
+            .or_else(|| field(t, "Url :"))
+            .or_else(|| field(t, "Url:"))
+        else {
+            continue;
+        };
+        let Some(path) = scrubbed_path(url.trim_matches(['<', '>'])) else {
+            continue;
+        };
+        if out.iter().any(|r: &Recovered| r.path == path) {
+            continue;
+        }
+        let file = path
+            .split('/')
+            .fold(at.dir.to_path_buf(), |p, seg| p.join(seg));
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > at.max {
+            continue;
+        }
+        let Ok(data) = std::fs::read(&file) else {
+            continue;
+        };
+        let filename = path.rsplit('/').next().unwrap_or_default().to_string();
+        let content_type = if ctype.is_empty() || ctype.len() > 200 {
+            "application/octet-stream".to_string()
+        } else {
+            std::mem::take(&mut ctype)
+        };
+        out.push(Recovered {
+            path,
+            attachment: crate::domain::normalize::Attachment {
+                filename,
+                content_type,
+                data,
+            },
+        });
+        if out.len() == MAX_SCRUBBED_PER_MESSAGE {
+            break;
+        }
+    }
+    out
+}
+
+fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let n = name.len();
+    line.as_bytes()
+        .get(..n)
+        .is_some_and(|p| p.eq_ignore_ascii_case(name.as_bytes()))
+        .then(|| line[n..].trim())
+}
+
+/// `DATE/HASH/NAME` of an attachment URL (`…/pipermail/LIST/attachments/DATE/HASH/NAME`),
+/// percent-decoded; only three plain segments qualify, so nothing outside the folder is
+/// named.
+pub fn scrubbed_path(url: &str) -> Option<String> {
+    let at = url.rfind("/attachments/")? + "/attachments/".len();
+    let rest = url[at..].split(['?', '#']).next()?;
+    let decoded = percent_encoding::percent_decode_str(rest)
+        .decode_utf8()
+        .ok()?;
+    let segs: Vec<&str> = decoded.split('/').collect();
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 255
+            && s != "."
+            && s != ".."
+            && !s.contains(['\\', '\0'])
+            && !s.chars().any(char::is_control)
+    };
+    (segs.len() == 3 && segs.iter().all(|s| plain(s))).then(|| segs.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrubbed_paths() {
+        assert_eq!(
+            scrubbed_path(
+                "https://lists.berlios.de/pipermail/l/attachments/20060402/6a95de09/attachment.pgp"
+            )
+            .as_deref(),
+            Some("20060402/6a95de09/attachment.pgp")
+        );
+        assert_eq!(
+            scrubbed_path("http://x/pipermail/l/attachments/20060402/6a/na%20me.png").as_deref(),
+            Some("20060402/6a/na me.png")
+        );
+        for bad in [
+            "http://x/pipermail/l/attachments/20060402/../etc",
+            "http://x/pipermail/l/attachments/20060402/a/b/c",
+            "http://x/pipermail/l/attachments/a/%2e%2e/c",
+            "http://x/pipermail/l/attachments/a/b%2fc/d",
+            "http://x/pipermail/l/attachments/a//d",
+            "http://x/pipermail/l/attachments/a/b/%00",
+            "http://x/pipermail/l/other/a/b/c",
+        ] {
+            assert_eq!(scrubbed_path(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn month_names() {

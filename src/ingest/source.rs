@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::mbox::{MboxReader, is_envelope};
 use super::{OVERSIZED_KEPT_BYTES, oversized_reason, pipermail};
+use crate::domain::volume;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -33,6 +34,9 @@ pub struct RawItem {
     pub html_slot: Option<pipermail::Slot>,
     /// The archive month (YYYY*100+MM) a pipermail month file files this message under.
     pub month: Option<i64>,
+    /// The pipermail tree's `attachments/` folder, where the attachments its scrubbed notes
+    /// name are read from.
+    pub scrubbed: Option<pipermail::ScrubbedDir>,
     /// Set when the reader already knows the message cannot be stored (it is over the size
     /// limit, and `data` holds only its start): the reason to record.
     pub reject: Option<String>,
@@ -106,14 +110,15 @@ fn walk_path(p: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
     read_file(p, how, emit)
 }
 
-fn sort_key(p: &Path) -> (u8, i32, u32, String) {
+/// pipermail volumes in date order (their names do not sort so), then everything else.
+fn sort_key(p: &Path) -> (u8, i64, String) {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match pipermail::month_of_file(&name) {
-        Some((y, m)) => (0, y, m, name),
-        None => (1, 0, 0, name),
+    match volume::of_file(&name).and_then(|v| v.span()) {
+        Some((start, _)) => (0, start, name),
+        None => (1, 0, name),
     }
 }
 
@@ -124,6 +129,9 @@ fn walk_dir(dir: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort_by_key(|p| sort_key(p));
+    // A pipermail tree's `attachments/` folder is read with the messages that name its
+    // files, not as mail.
+    let holds_volumes = paths.first().is_some_and(|p| sort_key(p).0 == 0);
     let has_txt = |p: &Path| -> bool {
         let name = p
             .file_name()
@@ -141,6 +149,7 @@ fn walk_dir(dir: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
             // Maildir scratch space holds half-delivered files; pipermail month folders
             // are read along with their `.txt` archive.
             if name == "tmp"
+                || (name == "attachments" && holds_volumes)
                 || dir.join(format!("{name}.txt")).is_file()
                 || dir.join(format!("{name}.txt.gz")).is_file()
             {
@@ -151,8 +160,8 @@ fn walk_dir(dir: &Path, how: How, emit: &mut dyn FnMut(Event) -> bool) -> bool {
             }
             continue;
         }
-        if has_txt(p) && pipermail::month_of_file(&name).is_some() {
-            continue; // `X.txt.gz` beside `X.txt`: the same month twice.
+        if has_txt(p) && volume::of_file(&name).is_some() {
+            continue; // `X.txt.gz` beside `X.txt`: the same volume twice.
         }
         if !read_file(p, how, emit) {
             return false;
@@ -225,6 +234,7 @@ fn oversized(source: Arc<str>, offset: u64, mut data: Vec<u8>, max: u64) -> Even
         pipermail: false,
         html_slot: None,
         month: None,
+        scrubbed: None,
         reject: Some(oversized_reason(max)),
     })
 }
@@ -290,7 +300,7 @@ fn detect(
     let is_pipermail = format == Format::Pipermail
         || (format == Format::Auto
             && kind == Kind::Mbox
-            && (pipermail::month_of_file(name).is_some()
+            && (volume::of_file(name).is_some()
                 || reader.fill_buf().is_ok_and(|h| {
                     let first = h.split(|&b| b == b'\n').next().unwrap_or(&[]);
                     super::mbox::is_pipermail_envelope(first)
@@ -331,6 +341,7 @@ fn read_single(
         pipermail: false,
         html_slot: None,
         month: None,
+        scrubbed: None,
         reject: None,
     }))
 }
@@ -357,6 +368,9 @@ fn read_mbox(
     let file_month = pipermail::month_of_file(name)
         .filter(|_| is_pipermail)
         .map(|(y, m)| y as i64 * 100 + m as i64);
+    let scrubbed = is_pipermail
+        .then(|| pipermail::ScrubbedDir::beside(p, how.max))
+        .flatten();
     let reader = if is_pipermail {
         MboxReader::pipermail(reader)
     } else {
@@ -397,6 +411,7 @@ fn read_mbox(
             pipermail: is_pipermail,
             html_slot,
             month: file_month,
+            scrubbed: scrubbed.clone(),
             reject: None,
         });
         if !emit(ev) {

@@ -451,6 +451,18 @@ impl Store {
 
     /// The ids of an export's messages, in export order.
     async fn export_order(&self, list_id: i64, scope: ExportScope) -> Result<Vec<i64>> {
+        if let ExportScope::Span(start, end) = scope {
+            return Ok(sqlx::query_scalar(
+                "SELECT m.id FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.date >= ? AND n.date < ? AND m.removed = 0
+                 ORDER BY n.date, n.seq",
+            )
+            .bind(list_id)
+            .bind(start)
+            .bind(end)
+            .fetch_all(self.pool())
+            .await?);
+        }
         let (sql, arg): (&'static str, i64) = match scope {
             ExportScope::Month(m) => (
                 "SELECT m.id FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
@@ -468,6 +480,7 @@ impl Store {
                  ORDER BY n.date, n.seq",
                 0,
             ),
+            ExportScope::Span(..) => return Ok(Vec::new()),
         };
         Ok(sqlx::query_scalar(sql)
             .bind(list_id)
@@ -481,6 +494,9 @@ impl Store {
 #[derive(Debug, Clone, Copy)]
 pub enum ExportScope {
     Month(i64),
+    /// The messages dated from the first timestamp up to (not including) the second: a
+    /// pipermail volume other than a month.
+    Span(i64, i64),
     Thread(i64),
     List,
 }

@@ -608,6 +608,27 @@ impl Batch {
         Ok(())
     }
 
+    /// Records that the old pipermail attachment path names this stored attachment.
+    pub async fn set_pipermail_attachment(
+        &mut self,
+        list_id: i64,
+        path: &str,
+        message_pk: i64,
+        idx: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO pipermail_attachments (list_id, path, message_id, idx)
+             VALUES (?,?,?,?)",
+        )
+        .bind(list_id)
+        .bind(path)
+        .bind(message_pk)
+        .bind(idx)
+        .execute(&mut self.conn)
+        .await?;
+        Ok(())
+    }
+
     /// Writes the threader's changes: renumbered threads, nodes, thread summaries.
     /// `members` maps keys of messages that joined the list in this batch to their rows.
     pub async fn write_threads(

@@ -286,6 +286,40 @@ impl Store {
         )
     }
 
+    /// The stored attachment an old pipermail attachment path names: the message's key and
+    /// the attachment's index and file name. None once the message is removed.
+    pub async fn pipermail_attachment(
+        &self,
+        list_id: i64,
+        path: &str,
+    ) -> Result<Option<(String, i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT m.mkey, a.idx, a.filename FROM pipermail_attachments p
+             JOIN messages m ON m.id = p.message_id
+             JOIN attachments a ON a.message_id = p.message_id AND a.idx = p.idx
+             WHERE p.list_id = ? AND p.path = ? AND m.removed = 0",
+        )
+        .bind(list_id)
+        .bind(path)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Whether the list holds any message dated in the span (start inclusive, end
+    /// exclusive).
+    pub async fn any_in_span(&self, list_id: i64, start: i64, end: i64) -> Result<bool> {
+        let hit: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM nodes INDEXED BY nodes_date
+             WHERE list_id = ? AND date >= ? AND date < ? AND message_id IS NOT NULL LIMIT 1",
+        )
+        .bind(list_id)
+        .bind(start)
+        .bind(end)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(hit.is_some())
+    }
+
     /// The message key a pipermail article number maps to.
     pub async fn pipermail_number(&self, list_id: i64, number: i64) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(

@@ -1,7 +1,9 @@
 //! pipermail compatibility: every URL a Mailman 2 archive published keeps working under
-//! `/pipermail/{list}/` (and the list's aliases): index and month pages redirect (301) to
-//! their new pages, article pages redirect through the recorded article number, and the
-//! month text archives are served as pipermail served them, addresses obfuscated.
+//! `/pipermail/{list}/` (and the list's aliases), whatever its volume frequency (yearly,
+//! quarterly, monthly, weekly, daily): index and volume pages redirect (301) to their new
+//! pages, article pages redirect through the recorded article number, scrubbed attachments
+//! to the stored file, and the volumes' text archives are served as pipermail served them,
+//! addresses obfuscated.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -13,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use super::auth::Viewer;
 use super::urls;
 use super::{AppState, WebError, visible_list};
-use crate::domain::month::{Month, parse_month};
+use crate::domain::month::Month;
+use crate::domain::volume::Volume;
 use crate::store::{ExportRow, ExportScope};
 
 type St = State<Arc<AppState>>;
@@ -47,27 +50,40 @@ pub async fn path(
             l.name
         ))
     };
-    // Month text archives.
+    // Text archives of a volume.
     for (suffix, gz) in [(".txt.gz", true), (".txt", false)] {
         if let Some(stem) = rest.strip_suffix(suffix) {
-            let ym = pipermail_month(stem).ok_or_else(|| not_here(&rest))?;
-            if st.store.month_count(l.id, ym.code()).await? == 0 {
-                return Err(not_here(&rest));
-            }
-            return Ok(month_text(&st, l.id, ym, gz, &rest));
+            let volume = Volume::parse(stem).ok_or_else(|| not_here(&rest))?;
+            let scope = match volume {
+                Volume::Month(m) if st.store.month_count(l.id, m.code()).await? > 0 => {
+                    ExportScope::Month(m.code())
+                }
+                Volume::Month(_) => return Err(not_here(&rest)),
+                v => {
+                    let (a, b) = v.span().ok_or_else(|| not_here(&rest))?;
+                    if !st.store.any_in_span(l.id, a, b).await? {
+                        return Err(not_here(&rest));
+                    }
+                    ExportScope::Span(a, b)
+                }
+            };
+            return Ok(volume_text(&st, l.id, scope, gz, &rest));
         }
     }
-    let (month_part, page) = match rest.split_once('/') {
+    let (volume_part, page) = match rest.split_once('/') {
         Some((a, b)) => (a, b),
         None => (rest.as_str(), ""),
     };
-    if month_part == "attachments" {
-        return Err(not_here(&rest));
+    if volume_part == "attachments" {
+        return match st.store.pipermail_attachment(l.id, page).await? {
+            Some((mkey, idx, name)) => moved(&urls::attachment(&l.name, &mkey, idx, &name)),
+            None => Err(not_here(&rest)),
+        };
     }
-    let ym = pipermail_month(month_part).ok_or_else(|| not_here(&rest))?;
-    if st.store.month_count(l.id, ym.code()).await? == 0 {
-        return Err(not_here(&rest));
-    }
+    let volume = Volume::parse(volume_part).ok_or_else(|| not_here(&rest))?;
+    let ym = volume_month(&st, l.id, volume)
+        .await?
+        .ok_or_else(|| not_here(&rest))?;
     match page {
         "" | "index.html" | "thread.html" => moved(&urls::month(&l.name, ym)),
         "date.html" => moved(&urls::month_order(&l.name, ym, "date")),
@@ -85,6 +101,32 @@ pub async fn path(
             }
         }
     }
+}
+
+/// The month page that stands for a volume's indexes: the month itself, or the first month
+/// of a year, quarter, week or day that holds any of its messages. None when the volume
+/// holds nothing.
+async fn volume_month(
+    st: &AppState,
+    list_id: i64,
+    volume: Volume,
+) -> Result<Option<Month>, WebError> {
+    if let Volume::Month(m) = volume {
+        return Ok((st.store.month_count(list_id, m.code()).await? > 0).then_some(m));
+    }
+    let Some((a, b)) = volume.span() else {
+        return Ok(None);
+    };
+    if !st.store.any_in_span(list_id, a, b).await? {
+        return Ok(None);
+    }
+    let months = volume.months();
+    for m in &months {
+        if st.store.month_count(list_id, m.code()).await? > 0 {
+            return Ok(Some(*m));
+        }
+    }
+    Ok(months.first().copied())
 }
 
 /// asctime as pipermail wrote it in envelopes: `Tue Apr  1 14:36:36 2008`.
@@ -130,15 +172,8 @@ fn text_entry(out: &mut Vec<u8>, r: &ExportRow) {
     out.extend_from_slice(b"\n");
 }
 
-/// The month a pipermail name (`2008-April`) stands for.
-fn pipermail_month(stem: &str) -> Option<Month> {
-    parse_month(stem).and_then(|(y, m)| Month::from_ym(y, m))
-}
-
-fn month_text(st: &AppState, list_id: i64, ym: Month, gz: bool, name: &str) -> Response {
-    let rows = st
-        .store
-        .export_stream(list_id, ExportScope::Month(ym.code()));
+fn volume_text(st: &AppState, list_id: i64, scope: ExportScope, gz: bool, name: &str) -> Response {
+    let rows = st.store.export_stream(list_id, scope);
     if gz {
         let body = super::export::gz_body(rows, text_entry);
         return (

@@ -22,4 +22,5 @@ mod search_robust;
 mod seeds;
 mod snapshots;
 mod threading;
+mod volumes;
 mod web;
