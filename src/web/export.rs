@@ -17,7 +17,7 @@ use super::urls;
 use super::util::{rfc3339, sender};
 use super::{AppState, WebError, visible_list};
 use crate::domain::month::Month;
-use crate::store::{ExportRow, ExportScope};
+use crate::store::{ExportRow, ExportScope, ListRow};
 
 type St = State<Arc<AppState>>;
 
@@ -180,7 +180,16 @@ pub async fn thread_mbox(
     Path((list, mkey)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let l = visible_list(&st, &viewer, &list).await?;
-    let t = super::thread::thread_of_message(&st, &l, &mkey).await?;
+    thread_mbox_of(&st, &l, &mkey).await
+}
+
+/// The thread of a message of the list, as a gzipped mboxrd download.
+pub(super) async fn thread_mbox_of(
+    st: &AppState,
+    l: &ListRow,
+    mkey: &str,
+) -> Result<Response, WebError> {
+    let t = super::thread::thread_of_message(st, l, mkey).await?;
     let body = gz_body(
         st.store.export_stream(l.id, ExportScope::Thread(t)),
         mboxrd_entry,

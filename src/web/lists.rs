@@ -110,7 +110,17 @@ pub async fn list_page(
     viewer: Viewer,
     Path(list): Path<String>,
 ) -> Result<Response, WebError> {
-    let l = visible_list(&st, &viewer, &list).await?;
+    let l = match visible_list(&st, &viewer, &list).await {
+        Ok(l) => l,
+        // public-inbox answers a bare `/MSGID/` at its root, and b4 asks there when its
+        // configured list does not hold the message.
+        Err(e) if list.contains('@') => {
+            return super::public_inbox::root_message(&st, &viewer, &list)
+                .await
+                .or(Err(e));
+        }
+        Err(e) => return Err(e),
+    };
     if l.name != list {
         return Ok(super::moved(&urls::list(&l.name)));
     }

@@ -13,6 +13,7 @@ mod message;
 mod metrics;
 mod month;
 mod pipermail;
+mod public_inbox;
 mod search;
 pub mod server;
 mod site;
@@ -394,6 +395,12 @@ fn uncached_routes() -> Router<Arc<AppState>> {
         .route(urls::MESSAGE_RAW, get(message::raw_message))
         .route(urls::ATTACHMENT, get(message::attachment))
         .route(urls::THREAD_MBOX, get(export::thread_mbox))
+        .route(urls::MESSAGE_THREAD_MBOX, get(export::thread_mbox))
+        .route(urls::PUBLIC_INBOX_MESSAGE, get(public_inbox::message))
+        .route(urls::PUBLIC_INBOX_RAW, get(public_inbox::raw))
+        .route(urls::PUBLIC_INBOX_THREAD, get(public_inbox::thread))
+        .route(urls::PUBLIC_INBOX_FLAT, get(public_inbox::thread))
+        .route(urls::PUBLIC_INBOX_MBOX, get(public_inbox::thread_mbox))
         .route(urls::PIPERMAIL_BARE, get(pipermail::list_root))
         .route(urls::PIPERMAIL, get(pipermail::list_root))
         .route(urls::PIPERMAIL_PATH, get(pipermail::path))

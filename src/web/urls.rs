@@ -33,6 +33,18 @@ pub const ATTACHMENT: &str = "/{list}/m/{mkey}/a/{idx}/{name}";
 pub const THREAD: &str = "/{list}/t/{mkey}/";
 pub const THREAD_MBOX: &str = "/{list}/t/{mkey}/mbox.gz";
 pub const THREAD_ATOM: &str = "/{list}/t/{mkey}/atom";
+/// A message's thread as an mbox, under the message's own address: where `b4` looks once
+/// an address of public-inbox's form has redirected it to the message's page.
+pub const MESSAGE_THREAD_MBOX: &str = "/{list}/m/{mkey}/t.mbox.gz";
+/// public-inbox's addresses, by Message-ID (`all` for every list): the message, its raw
+/// form, its thread (nested `T/` and flat `t/`) and the thread as an mbox. The segment
+/// after the list shares its name with [`MONTH`]'s year: the router tells them apart by
+/// what follows.
+pub const PUBLIC_INBOX_MESSAGE: &str = "/{list}/{year}/";
+pub const PUBLIC_INBOX_RAW: &str = "/{list}/{year}/raw";
+pub const PUBLIC_INBOX_THREAD: &str = "/{list}/{year}/T/";
+pub const PUBLIC_INBOX_FLAT: &str = "/{list}/{year}/t/";
+pub const PUBLIC_INBOX_MBOX: &str = "/{list}/{year}/t.mbox.gz";
 /// Addresses a Mailman 2 archive published, kept working by redirects.
 pub const PIPERMAIL_BARE: &str = "/pipermail/{list}";
 pub const PIPERMAIL: &str = "/pipermail/{list}/";

@@ -1,4 +1,5 @@
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use larch::ingest::{self, Summary, source::Format};
@@ -146,7 +147,6 @@ pub fn free_port() -> u16 {
 /// password, a message), warnings only in its log; its whole output.
 pub fn larch_cli(data: &Path, args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
-    use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_larch"))
         .arg("--data")
         .arg(data)
@@ -164,4 +164,51 @@ pub fn larch_cli(data: &Path, args: &[&str], stdin: &[u8]) -> std::process::Outp
         .write_all(stdin)
         .expect("write larch's stdin");
     child.wait_with_output().expect("larch ends")
+}
+
+/// The Python of a virtualenv holding a PyPI package (`name==version`), made once per
+/// package version under `target/` and reused (a fresh one takes tens of seconds): `Err`
+/// says what is missing.
+pub fn pypi_python(spec: &str) -> Result<PathBuf, String> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(spec.replace("==", "-"));
+    let python = dir.join("bin/python");
+    // Written last: a venv without it was cut short and is made again.
+    let ready = dir.join("larch-ready");
+    if ready.exists() {
+        return Ok(python);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |cmd: &mut Command, what: &str| -> Result<(), String> {
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("{what} ({e})"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what} ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    };
+    run(
+        Command::new("python3").args(["-m", "venv"]).arg(&dir),
+        "python3 -m venv (Debian: apt-get install python3-venv)",
+    )?;
+    run(
+        Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            spec,
+        ]),
+        &format!("pip install {spec} from PyPI"),
+    )?;
+    std::fs::write(&ready, spec).map_err(|e| e.to_string())?;
+    Ok(python)
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::in_ci;
+use crate::common::{in_ci, pypi_python};
 
 const PLUGIN: &str = "mailman-hyperkitty==1.2.1";
 const KEY: &str = "k-3f9a0c7e1b";
@@ -134,52 +134,6 @@ fn unavailable(why: &str) {
     crate::common::skip(&format!("the Mailman plugin test needs {why}"));
 }
 
-/// The Python of a virtualenv holding the plugin, made once per plugin version under
-/// `target/` and reused (a fresh one takes about 40 s): `Err` says what is missing.
-fn plugin_python() -> Result<PathBuf, String> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(PLUGIN.replace("==", "-"));
-    let python = dir.join("bin/python");
-    // Written last: a venv without it was cut short and is made again.
-    let ready = dir.join("larch-ready");
-    if ready.exists() {
-        return Ok(python);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    let run = |cmd: &mut Command, what: &str| -> Result<(), String> {
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("{what} ({e})"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{what} ({}):\n{}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
-    };
-    run(
-        Command::new("python3").args(["-m", "venv"]).arg(&dir),
-        "python3 -m venv (Debian: apt-get install python3-venv)",
-    )?;
-    run(
-        Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            PLUGIN,
-        ]),
-        &format!("pip install {PLUGIN} from PyPI"),
-    )?;
-    std::fs::write(&ready, PLUGIN).map_err(|e| e.to_string())?;
-    Ok(python)
-}
-
 /// What `drive.py` reports of one run of the plugin.
 #[derive(Debug, serde::Deserialize)]
 struct Drive {
@@ -276,7 +230,7 @@ fn spooled(data: &Path) -> Vec<String> {
 
 #[test]
 fn mailman_hyperkitty_plugin_archives_into_larch() {
-    let python = match plugin_python() {
+    let python = match pypi_python(PLUGIN) {
         Ok(p) => p,
         Err(why) => return unavailable(&why),
     };

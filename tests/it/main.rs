@@ -16,6 +16,7 @@ mod old_links;
 mod ops;
 mod pipermail;
 mod private;
+mod public_inbox;
 mod render;
 mod search;
 mod search_robust;
