@@ -98,6 +98,10 @@ enum Command {
         /// Show addresses as `jane at example.org` on pages (default true, as pipermail).
         #[arg(long)]
         obfuscate: Option<bool>,
+        /// The list's posting address (`dev@lists.example.org`): the Reply link writes to it
+        /// for messages whose `List-Post` header does not say; empty clears it.
+        #[arg(long, value_name = "ADDRESS")]
+        post_address: Option<String>,
         /// Another name the list answers to, e.g. its old pipermail name (repeatable).
         #[arg(long)]
         alias: Vec<String>,
@@ -266,8 +270,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             description,
             private,
             obfuscate,
+            post_address,
             alias,
         } => {
+            let post_address = post_address.map(|a| checked_post_address(&a)).transpose()?;
             let _lock = WriteLock::acquire(&data)?;
             let store = Store::open(&data).await?;
             let (list, _) = store.ensure_list(&name, private.unwrap_or(false)).await?;
@@ -278,6 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     description.as_deref(),
                     private,
                     obfuscate,
+                    post_address.as_deref(),
                 )
                 .await?;
             for a in &alias {
@@ -423,6 +430,12 @@ async fn apply_list_settings(data: &Path, store: &Store, config: &Config) -> any
         );
     };
     for (name, l) in &config.lists {
+        let post_address = l
+            .post_address
+            .as_deref()
+            .map(checked_post_address)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("larch.toml, list {name}: {e}"))?;
         let (list, _) = store
             .ensure_list(name, l.private.unwrap_or_else(|| config.live_private(name)))
             .await?;
@@ -433,6 +446,7 @@ async fn apply_list_settings(data: &Path, store: &Store, config: &Config) -> any
                 l.description.as_deref(),
                 l.private,
                 l.obfuscate,
+                post_address.as_deref(),
             )
             .await?;
         for a in &l.aliases {
@@ -440,6 +454,18 @@ async fn apply_list_settings(data: &Path, store: &Store, config: &Config) -> any
         }
     }
     Ok(())
+}
+
+/// A posting address as `list-set` and larch.toml take it: one plain address, or empty to
+/// clear it.
+fn checked_post_address(a: &str) -> anyhow::Result<String> {
+    let a = a.trim();
+    if a.is_empty() {
+        return Ok(String::new());
+    }
+    crate::domain::normalize::post_address(&format!("mailto:{a}"))
+        .filter(|p| p == a)
+        .ok_or_else(|| anyhow::anyhow!("“{a}” is not one plain address like dev@lists.example.org"))
 }
 
 /// `larch check`: every problem found, one per line; exit 1 if there is any.

@@ -112,6 +112,8 @@ pub struct ListConfig {
     pub description: Option<String>,
     pub private: Option<bool>,
     pub obfuscate: Option<bool>,
+    /// The list's posting address, for replies to messages that carry no `List-Post`.
+    pub post_address: Option<String>,
     #[serde(default)]
     pub aliases: Vec<String>,
 }

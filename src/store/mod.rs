@@ -65,6 +65,8 @@ pub struct ListRow {
     pub private: bool,
     pub obfuscate: bool,
     pub next_thread: i64,
+    /// The configured posting address, for replies to messages without `List-Post`.
+    pub post_address: Option<String>,
 }
 
 /// A stored message matching a Message-ID, for the duplicate check.
@@ -236,7 +238,7 @@ impl Store {
                 .rows_affected()
                 > 0;
         let row = sqlx::query_as::<_, ListRow>(
-            "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists WHERE name = ?",
+            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists WHERE name = ?",
         )
         .bind(name)
         .fetch_one(&self.pool)

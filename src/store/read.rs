@@ -138,15 +138,19 @@ impl Store {
         description: Option<&str>,
         private: Option<bool>,
         obfuscate: Option<bool>,
+        post_address: Option<&str>,
     ) -> Result<()> {
+        // An empty posting address clears it.
         sqlx::query(
             "UPDATE lists SET title = COALESCE(?, title), description = COALESCE(?, description),
-                private = COALESCE(?, private), obfuscate = COALESCE(?, obfuscate) WHERE id = ?",
+                private = COALESCE(?, private), obfuscate = COALESCE(?, obfuscate),
+                post_address = NULLIF(COALESCE(?, post_address), '') WHERE id = ?",
         )
         .bind(title)
         .bind(description)
         .bind(private)
         .bind(obfuscate)
+        .bind(post_address)
         .bind(list_id)
         .execute(self.pool())
         .await?;
@@ -174,7 +178,7 @@ impl Store {
 
     pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
         Ok(sqlx::query_as::<_, super::ListRow>(
-            "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists
+            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists
              WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)",
         )
         .bind(name)

@@ -183,7 +183,7 @@ impl Store {
     /// Every list, public or not (search decides visibility with the web layer's rule).
     pub async fn all_lists(&self) -> Result<Vec<super::ListRow>> {
         Ok(sqlx::query_as::<_, super::ListRow>(
-            "SELECT id, name, title, description, private, obfuscate, next_thread FROM lists ORDER BY name",
+            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists ORDER BY name",
         )
         .fetch_all(self.pool())
         .await?)

@@ -361,11 +361,14 @@ fn is_signed(attachments: &[AttachmentInfo]) -> bool {
     })
 }
 
-/// The list's posting address as the message's `List-Post` gave it; without one the reply
-/// leaves the recipient to the reader's mail client. Subject and In-Reply-To keep the
-/// thread together either way.
-fn reply_address(_l: &ListRow, m: &MessageView) -> String {
-    m.list_post.clone().unwrap_or_default()
+/// The list's posting address as the message's `List-Post` gave it, else as the list's
+/// settings give it; without either the reply leaves the recipient to the reader's mail
+/// client. Subject and In-Reply-To keep the thread together either way.
+fn reply_address(l: &ListRow, m: &MessageView) -> String {
+    m.list_post
+        .clone()
+        .or_else(|| l.post_address.clone())
+        .unwrap_or_default()
 }
 
 /// Bytes read from the store per query when streaming a raw message or an attachment.

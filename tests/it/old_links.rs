@@ -153,7 +153,7 @@ async fn hyperkitty_links_land_on_their_messages() {
     // A private list's messages are not found through their hashes.
     let lid = list_id(&store, "linux-uvc-devel").await;
     store
-        .update_list(lid, None, None, Some(true), None)
+        .update_list(lid, None, None, Some(true), None, None)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -165,7 +165,8 @@ async fn hyperkitty_links_land_on_their_messages() {
 }
 
 /// The Reply link writes to the list's posting address that the message's `List-Post`
-/// names, and to nobody when it names none (or something that is not one address).
+/// names, else to the one the list's settings name, and to nobody when neither does (a
+/// header that is not one address names none).
 #[tokio::test]
 async fn reply_goes_to_the_list_the_message_names() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,4 +219,57 @@ Message-ID: <unposted@example.org>\nList-Post: NO\n\nbody\n";
     );
     let to_nobody = reply("unposted@example.org").await;
     assert_eq!(to(&to_nobody), "", "{to_nobody}");
+
+    // The list's configured address stands in where the message names none, and only
+    // one plain address is taken.
+    for bad in [
+        "two@example.org, three@example.org",
+        "nobody",
+        "<x@example.org>",
+    ] {
+        let out = larch_cli(dir.path(), &["list-set", "dev", "--post-address", bad], b"");
+        assert!(!out.status.success(), "{bad} was taken");
+    }
+    let out = larch_cli(
+        dir.path(),
+        &[
+            "list-set",
+            "dev",
+            "--post-address",
+            "dev-owner@lists.example.org",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{out:?}");
+    // The server sees another process's change within its generation check (1 s).
+    let settled = |want: &'static str| {
+        let (reply, to) = (&reply, &to);
+        async move {
+            let mut href = String::new();
+            for _ in 0..50 {
+                href = reply("unposted@example.org").await;
+                if to(&href) == want {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            href
+        }
+    };
+    let configured = settled("dev-owner@lists.example.org").await;
+    assert_eq!(
+        to(&configured),
+        "dev-owner@lists.example.org",
+        "{configured}"
+    );
+    let named = reply("posted@example.org").await;
+    assert_eq!(
+        to(&named),
+        "dev@lists.example.org",
+        "List-Post wins: {named}"
+    );
+    let out = larch_cli(dir.path(), &["list-set", "dev", "--post-address", ""], b"");
+    assert!(out.status.success(), "{out:?}");
+    let cleared = settled("").await;
+    assert_eq!(to(&cleared), "", "cleared: {cleared}");
 }

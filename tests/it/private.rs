@@ -104,7 +104,7 @@ async fn archive(dir: &Path) -> Store {
     }
     let hush = list_id(&store, "hush").await;
     store
-        .update_list(hush, None, None, Some(true), None)
+        .update_list(hush, None, None, Some(true), None, None)
         .await
         .unwrap();
     let search = larch::search::Search::for_store(&store).unwrap();

@@ -106,7 +106,7 @@ pub async fn fixture(lists: &[(&str, &str, bool)]) -> Option<Fx> {
         let id = list_id(&store, name).await;
         if *private {
             store
-                .update_list(id, None, None, Some(true), None)
+                .update_list(id, None, None, Some(true), None, None)
                 .await
                 .unwrap();
         }

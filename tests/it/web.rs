@@ -336,7 +336,7 @@ async fn http_behaviour_and_odd_message_ids() {
     let odd = list_id(&store, "odd").await;
     store.add_alias(odd, "odd_old.example.org").await.unwrap();
     store
-        .update_list(odd, None, Some("Odd ids <b>escaped</b>"), None, None)
+        .update_list(odd, None, Some("Odd ids <b>escaped</b>"), None, None, None)
         .await
         .unwrap();
     let base = serve(store.clone()).await;
@@ -407,7 +407,7 @@ async fn http_behaviour_and_odd_message_ids() {
         .unwrap();
     assert!(html.contains("a at example.org") && !html.contains("a@example.org"));
     store
-        .update_list(odd, None, None, None, Some(false))
+        .update_list(odd, None, None, None, Some(false), None)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -598,7 +598,7 @@ Message-ID: <reply@hush>\nIn-Reply-To: <root@hush>\n\nhushhush reply\n";
     assert!(search.text().await.unwrap().contains("/hush/m/root@hush/"));
 
     store
-        .update_list(hush, None, None, Some(true), None)
+        .update_list(hush, None, None, Some(true), None, None)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
