@@ -8,6 +8,7 @@ pub mod escape;
 pub mod hyperkitty;
 pub mod month;
 pub mod normalize;
+pub mod scrubbed;
 pub mod secret;
 pub mod tail;
 pub mod thread;

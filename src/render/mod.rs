@@ -76,6 +76,9 @@ pub struct Options<'a> {
     pub earlier: &'a [Earlier],
     /// The rendered message's UTC offset in seconds: quoting clients write times in it.
     pub zone: Option<i64>,
+    /// Scrubbed attachments the archive holds again: the `DATE/HASH/NAME` their notes name,
+    /// and the stored file's address, which the note's card links instead of the old site.
+    pub kept_files: &'a [(String, String)],
 }
 
 impl Default for Options<'_> {
@@ -85,6 +88,7 @@ impl Default for Options<'_> {
             known_ids: None,
             earlier: &[],
             zone: None,
+            kept_files: &[],
         }
     }
 }
@@ -545,7 +549,7 @@ fn text_blocks(text: &str, opts: Options<'_>) -> String {
         if lines[i].starts_with(STUB_RULE) {
             let (stub, used) = parse_stub(&lines[i..body_end]);
             w.flush();
-            w.out.push_str(&stub_card(&stub));
+            w.out.push_str(&stub_card(&stub, opts.kept_files));
             i += used;
             continue;
         }
@@ -699,7 +703,7 @@ impl Blocks<'_, '_, '_> {
     }
 }
 
-fn stub_card(s: &Stub) -> String {
+fn stub_card(s: &Stub, kept: &[(String, String)]) -> String {
     let mut h = String::from("<div class=\"stub\"><span class=\"stub-kind\">");
     h.push_str(&esc(if s.kind.is_empty() {
         "Attachment (removed by the list)"
@@ -723,7 +727,12 @@ fn stub_card(s: &Stub) -> String {
             details.join(", ")
         ));
     }
-    if let Some(u) = links::safe_http_url(&s.url) {
+    let here = crate::domain::scrubbed::path_of_url(&s.url)
+        .and_then(|p| kept.iter().find(|(k, _)| *k == p))
+        .map(|(_, url)| url);
+    if let Some(url) = here {
+        h.push_str(&format!(" <a href=\"{}\">attachment</a>", esc(url)));
+    } else if let Some(u) = links::safe_http_url(&s.url) {
         h.push_str(&format!(
             " <a href=\"{}\" rel=\"nofollow noopener ugc\">original attachment</a>",
             esc(&u)

@@ -309,6 +309,25 @@ impl Store {
         .await?)
     }
 
+    /// The scrubbed attachments of a message that the archive holds again: each one's old
+    /// `DATE/HASH/NAME`, index and file name.
+    pub async fn kept_scrubbed(
+        &self,
+        list_id: i64,
+        mkey: &str,
+    ) -> Result<Vec<(String, i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT p.path, a.idx, a.filename FROM messages m
+             JOIN pipermail_attachments p ON p.message_id = m.id AND p.list_id = ?
+             JOIN attachments a ON a.message_id = m.id AND a.idx = p.idx
+             WHERE m.mkey = ? ORDER BY a.idx",
+        )
+        .bind(list_id)
+        .bind(mkey)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Whether the list holds any message dated in the span (start inclusive, end
     /// exclusive).
     pub async fn any_in_span(&self, list_id: i64, start: i64, end: i64) -> Result<bool> {

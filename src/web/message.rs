@@ -305,6 +305,7 @@ async fn render_message(
     )
     .await?;
     let earlier = earlier_messages(items, |k| urls::message(&l.name, k));
+    let kept = super::kept_files(st, l, &m.mkey, &m.body_text).await?;
     let zone = m.tz_offset * 60;
     let (text, html) = (m.body_text.clone(), m.body_html.clone());
     let (text_from_html, flowed, obfuscate) = (m.text_from_html, m.flowed, l.obfuscate);
@@ -324,6 +325,7 @@ async fn render_message(
                 known_ids: Some(&known),
                 earlier: &earlier,
                 zone: Some(zone),
+                kept_files: &kept,
             },
         );
         let embedded: Vec<_> = attached

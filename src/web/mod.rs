@@ -218,6 +218,27 @@ pub async fn visible_list(
     }
 }
 
+/// The scrubbed attachments of a message that the archive holds again, as the render
+/// options take them: the old `DATE/HASH/NAME` and the stored file's address. Only bodies
+/// with a scrubbed note's URL are looked up.
+pub(crate) async fn kept_files(
+    st: &AppState,
+    l: &ListRow,
+    mkey: &str,
+    body: &str,
+) -> Result<Vec<(String, String)>, WebError> {
+    if !body.contains("/attachments/") {
+        return Ok(Vec::new());
+    }
+    Ok(st
+        .store
+        .kept_scrubbed(l.id, mkey)
+        .await?
+        .into_iter()
+        .map(|(path, idx, name)| (path, urls::attachment(&l.name, mkey, idx, &name)))
+        .collect())
+}
+
 /// Page work below this many input bytes runs in place: rendering is linear, so a small
 /// body costs less than the hop to another thread.
 const INLINE_WORK: usize = 64 * 1024;

@@ -203,6 +203,13 @@ async fn render_bodies(
         .take(1000)
         .collect();
     let known = linkable_ids(st, viewer, &refs).await?;
+    let mut kept = HashMap::new();
+    for (k, b) in &bodies {
+        let files = super::kept_files(st, l, k, &b.body_text).await?;
+        if !files.is_empty() {
+            kept.insert(k.clone(), files);
+        }
+    }
     let obfuscate = l.obfuscate;
     let earlier = earlier_messages(items, |k| format!("#{}", urls::anchor(k)));
     super::heavy(st, used, move || {
@@ -222,6 +229,7 @@ async fn render_bodies(
                             known_ids: Some(&known),
                             earlier: &earlier,
                             zone: Some(b.tz_offset * 60),
+                            kept_files: kept.get(k).map_or(&[], Vec::as_slice),
                         },
                     )
                 });

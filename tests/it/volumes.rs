@@ -201,6 +201,7 @@ async fn weekly_daily_and_quarterly_archives_keep_every_url() {
             }
         };
         let mut attachments = 0;
+        let mut cards = 0;
         for (vol, numbers) in &volumes {
             // Article pages land on their message.
             for &i in numbers {
@@ -270,14 +271,39 @@ async fn weekly_daily_and_quarterly_archives_keep_every_url() {
                     let id = msgs[i].id.as_ref().unwrap();
                     let page = larch::web::urls::message(list, &keys[id]);
                     assert!(loc.starts_with(&page), "{p} -> {loc}, not under {page}");
-                    let (status, _, body) = get(loc).await;
+                    let (status, _, body) = get(loc.clone()).await;
                     assert_eq!(status, StatusCode::OK, "{list}/attachments/{p}");
                     assert_eq!(body, attachment_bytes(p), "{list}/attachments/{p}");
+                    // The message's page leads to it: from the scrubbed note's card, which
+                    // no longer sends the reader to the old site, or (a note inside a
+                    // signature block is not a card) from the list of attachments.
+                    let (_, _, html) = get(page.clone()).await;
+                    let html = String::from_utf8_lossy(&html);
+                    let card = format!("<a href=\"{loc}\">attachment</a>");
+                    if html.contains(&card) {
+                        cards += 1;
+                    } else {
+                        let listed = loc.strip_prefix(page.as_str()).unwrap();
+                        assert!(
+                            html.contains(&format!("href=\"{listed}\"")),
+                            "{page}: {loc}"
+                        );
+                    }
+                    assert!(
+                        !html.contains(&format!(
+                            "/attachments/{p}\" rel=\"nofollow noopener ugc\">original attachment"
+                        )),
+                        "{page} still sends the reader away for {p}"
+                    );
                     attachments += 1;
                 }
             }
         }
         assert_eq!(attachments, with_files, "{list}");
+        assert!(
+            cards > 0,
+            "{list}: {cards} of {attachments} are cards, none of which links the file"
+        );
         // What the tree never had answers 404.
         for path in [
             "Week-of-Mon-20060103/index.html", // a Tuesday
