@@ -839,3 +839,71 @@ async fn private_lists_are_only_for_those_granted_them() {
     let (log, _) = ann.changes("hush", None).await;
     assert_eq!(log.len(), 3);
 }
+
+/// An archive stored before the change log existed gets one when it is next opened: each
+/// message new in its lists, in arrival order, then the removals since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_archive_gets_its_change_log_from_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = two_lists(dir.path()).await;
+    store
+        .remove_message("p2@hush.example", false)
+        .await
+        .unwrap();
+    store.remove_message("o1@example.org", true).await.unwrap();
+    // Back to the schema before the log: its migration not yet applied.
+    let db = db(&store).await;
+    for sql in [
+        "DROP TRIGGER changes_node_insert",
+        "DROP TRIGGER changes_node_update",
+        "DROP TRIGGER changes_node_delete",
+        "DROP TRIGGER changes_message_removed",
+        "DROP TRIGGER changes_message_purged",
+        "DROP TABLE changes",
+        "DELETE FROM _sqlx_migrations WHERE version = 8",
+    ] {
+        sqlx::query(sql).execute(&db).await.unwrap();
+    }
+    db.close().await;
+    let reopened = Store::open(store.dir()).await.unwrap();
+    let log = |list: &'static str| {
+        let s = reopened.clone();
+        async move {
+            let id = list_id(&s, list).await;
+            s.changes_after(id, 0, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.kind.as_str(), c.mkey))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        log("hush").await,
+        [
+            ("new", "p1@hush.example".to_string()),
+            ("new", "p2@hush.example".to_string()),
+            ("new", "cross@example.org".to_string()),
+            ("removed", "p2@hush.example".to_string()),
+        ]
+    );
+    assert_eq!(
+        log("open").await,
+        [
+            ("new", "o1@example.org".to_string()),
+            ("new", "cross@example.org".to_string()),
+            ("removed", "o1@example.org".to_string()),
+            ("purged", "o1@example.org".to_string()),
+        ]
+    );
+    // And it goes on from there.
+    let before = reopened.changes_head().await.unwrap();
+    reopened
+        .remove_message("cross@example.org", false)
+        .await
+        .unwrap();
+    let hush = list_id(&reopened, "hush").await;
+    let after = reopened.changes_after(hush, before, 10).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].mkey, "cross@example.org");
+}
