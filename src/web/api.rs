@@ -266,18 +266,17 @@ impl Kind {
     }
 
     fn open(self, cursor: &str) -> Result<String, ApiError> {
-        let bad = || ApiError::bad("the cursor is not one this collection handed out");
         if cursor.len() > MAX_CURSOR_LEN {
-            return Err(bad());
+            return Err(bad_cursor());
         }
-        let bytes = b64_decode(cursor).ok_or_else(bad)?;
-        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let bytes = b64_decode(cursor).ok_or_else(bad_cursor)?;
+        let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
         let mut chars = text.chars();
         match (chars.next(), chars.next()) {
             (Some(t), Some(':')) if t == self.tag() && !chars.as_str().is_empty() => {
                 Ok(chars.as_str().to_string())
             }
-            _ => Err(bad()),
+            _ => Err(bad_cursor()),
         }
     }
 }
@@ -383,10 +382,10 @@ struct Sender {
 
 /// The sender as the list shows it: the address written `jane at example.org` when the
 /// list obfuscates addresses.
-fn sender(l_obfuscates: bool, name: &str, addr: &str) -> Sender {
+fn sender(obfuscate: bool, name: &str, addr: &str) -> Sender {
     Sender {
         name: name.to_string(),
-        address: if l_obfuscates {
+        address: if obfuscate {
             super::util::obfuscate(addr)
         } else {
             addr.to_string()
@@ -501,16 +500,14 @@ pub async fn lists(State(st): St, viewer: Viewer, RawQuery(raw): RawQuery) -> An
     let limit = p.limit()?;
     let mut after = p.cursor("cursor", Kind::Lists)?;
     let limit_n = usize::try_from(limit).unwrap_or(0);
+    const BATCH: usize = 256;
     let mut shown: Vec<ListSummary> = Vec::new();
     let mut more = false;
     // Lists the viewer may not read are skipped here, so a batch can yield fewer than it
     // read; each batch moves on past every list it read, so this ends.
     'batches: loop {
-        let batch = st
-            .store
-            .lists_after(after.as_deref(), MAX_LIMIT + 1)
-            .await?;
-        let last = batch.len() < usize::try_from(MAX_LIMIT + 1).unwrap_or(0);
+        let batch = st.store.lists_after(after.as_deref(), BATCH as i64).await?;
+        let last = batch.len() < BATCH;
         for l in batch {
             after = Some(l.name.clone());
             if !viewer.can_read(&l.name, l.private) {
@@ -857,9 +854,9 @@ pub async fn changes(
         Some(pos) => numbers::<1>(&pos)?.0[0],
         None => 0,
     };
-    let rows = st.store.changes_after(l.id, since, limit + 1).await?;
+    let mut rows = st.store.changes_after(l.id, since, limit + 1).await?;
     let more = rows.len() > usize::try_from(limit).unwrap_or(0);
-    let (rows, _) = page(rows, limit, Kind::Changes, |c| c.seq.to_string());
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
     let last = rows.last().map_or(since, |c| c.seq);
     let changes: Vec<ChangeJson> = rows
         .into_iter()
