@@ -248,6 +248,20 @@ pub(super) fn addresses(s: &str, obfuscate: bool) -> String {
     if !obfuscate || !s.contains('@') {
         return esc(s);
     }
+    obfuscated_with(s, esc)
+}
+
+/// Plain text with its addresses written as pages show them (`user at host.tld`), for
+/// readers of the text itself (the JSON API), who must not get what the page hides.
+pub fn obfuscated_text(s: &str) -> String {
+    if !s.contains('@') {
+        return s.to_string();
+    }
+    obfuscated_with(s, |t| t.to_string())
+}
+
+/// `s` with each address's `@` written ` at `, the text between passed through `esc`.
+fn obfuscated_with(s: &str, esc: impl Fn(&str) -> String) -> String {
     let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len() + 8);
     let mut last = 0;
@@ -491,6 +505,15 @@ mod tests {
         assert_eq!(h.matches(" at ").count(), 50_000);
         let h = addresses(&"@".repeat(100_000), true);
         assert_eq!(h.len(), 100_000);
+    }
+
+    #[test]
+    fn plain_text_hides_addresses_as_pages_do() {
+        assert_eq!(
+            obfuscated_text("mail jane@example.org <b>, not a@b"),
+            "mail jane at example.org <b>, not a@b"
+        );
+        assert_eq!(obfuscated_text("no address"), "no address");
     }
 
     #[test]

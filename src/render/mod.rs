@@ -27,7 +27,7 @@ mod wrapped;
 
 pub use earlier::Earlier;
 pub use html_guard::{MAX_HTML_ATTRS, MAX_HTML_DEPTH, MAX_HTML_FORMATTING, MAX_HTML_WORK};
-pub use links::unwrap_url;
+pub use links::{obfuscated_text, unwrap_url};
 pub use marked::marked;
 pub use subject::{ListTags, listing_subject};
 

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod admin;
+mod api;
 mod browse;
 mod error;
 mod raw;
@@ -23,6 +24,7 @@ mod stats;
 #[cfg(any(test, feature = "test-support"))]
 mod testing;
 pub use accounts::{Account, UserSummary};
+pub use api::*;
 pub use browse::*;
 pub use error::{Error, Result};
 pub use raw::compress;

@@ -2,6 +2,7 @@
 //! HTTP behaviour common to all pages (compression, caching validators, security headers,
 //! timeouts, request logs).
 
+mod api;
 pub mod auth;
 mod cache;
 mod export;
@@ -435,6 +436,27 @@ fn uncached_routes() -> Router<Arc<AppState>> {
         .route(urls::MAILMAN_URLS, get(mailman::urls))
         .route(urls::LOGIN, get(auth::login_page).post(auth::login))
         .route(urls::LOGOUT, axum::routing::post(auth::logout))
+        .merge(api_routes())
+}
+
+/// The JSON API (docs/api.md): answered afresh, like search, since it follows the store
+/// and the index and its answers differ by viewer; readable from other sites for
+/// anonymous readers (see `api::cors`).
+fn api_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(urls::API_ROOT, api::read(api::root))
+        .route(urls::API_ROOT_BARE, api::read(api::root))
+        .route(urls::API_LISTS, api::read(api::lists))
+        .route(urls::API_LIST, api::read(api::list_info))
+        .route(urls::API_MONTHS, api::read(api::months))
+        .route(urls::API_MONTH_THREADS, api::read(api::month_threads))
+        .route(urls::API_THREAD, api::read(api::thread))
+        .route(urls::API_MESSAGE, api::read(api::message))
+        .route(urls::API_CHANGES, api::read(api::changes))
+        .route(urls::API_SEARCH, api::read(api::search_all))
+        .route(urls::API_LIST_SEARCH, api::read(api::search_list))
+        .route(urls::API_OTHER, api::read(api::unknown))
+        .route_layer(axum::middleware::from_fn(api::cors))
 }
 
 /// Compressing what is compressed already (downloads, archives, images) only costs CPU.

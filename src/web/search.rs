@@ -153,9 +153,7 @@ impl Ask {
     /// The list a hit is shown under (the first the reader may see, the scope's when the
     /// search is scoped), whether it obfuscates addresses, and the hit's thread there.
     fn shown_in(&self, h: &HitRow) -> Option<(String, bool, i64)> {
-        let pick = h.lists.iter().find(|(id, name, private, _)| {
-            self.viewer.can_read(name, *private) && self.scope.as_ref().is_none_or(|s| s.id == *id)
-        })?;
+        let pick = shown_in(h, &self.viewer, self.scope.as_ref().map(|s| s.id))?;
         let obf = self.lists.get(&pick.0).is_none_or(|l| l.obfuscate);
         Some((pick.1.clone(), obf, pick.3))
     }
@@ -169,6 +167,32 @@ impl Ask {
     fn page_link(&self, n: usize) -> String {
         link(&self.base, &self.p.q, self.p.order, n, self.p.thread)
     }
+}
+
+/// The list a hit is shown under: the first holding it that the reader may see, and the
+/// scope's when the search is scoped. (list id, name, private, thread number there.)
+pub(super) fn shown_in<'h>(
+    h: &'h HitRow,
+    viewer: &Viewer,
+    scope: Option<i64>,
+) -> Option<&'h (i64, String, bool, i64)> {
+    h.lists.iter().find(|(id, name, private, _)| {
+        viewer.can_read(name, *private) && scope.is_none_or(|s| s == *id)
+    })
+}
+
+/// The ids of the lists the reader may search; `None` when that is every list (the index
+/// then filters nothing).
+pub(super) fn visible_ids(all: &[ListRow], viewer: &Viewer) -> Option<Vec<i64>> {
+    if all.iter().all(|l| viewer.can_read(&l.name, l.private)) {
+        return None;
+    }
+    Some(
+        all.iter()
+            .filter(|l| viewer.can_read(&l.name, l.private))
+            .map(|l| l.id)
+            .collect(),
+    )
 }
 
 /// What the HTML page shows of a result set.
@@ -204,16 +228,7 @@ async fn run(
     let p = params(raw.as_deref());
     let parsed = query::parse(&p.q);
     let all = st.store.all_lists().await?;
-    let visible: Option<Vec<i64>> = if all.iter().all(|l| viewer.can_read(&l.name, l.private)) {
-        None
-    } else {
-        Some(
-            all.iter()
-                .filter(|l| viewer.can_read(&l.name, l.private))
-                .map(|l| l.id)
-                .collect(),
-        )
-    };
+    let visible = visible_ids(&all, &viewer);
     let mut notes = parsed.notes.clone();
     let named = named_lists(&st, &viewer, &parsed, &mut notes).await;
     let order = p.order.unwrap_or(if parsed.has_text() {
@@ -254,7 +269,7 @@ async fn run(
 
 /// The `list:` names of a query resolved to the lists the reader may see; a name that
 /// resolves to none gets a note on the page.
-async fn named_lists(
+pub(super) async fn named_lists(
     st: &AppState,
     viewer: &Viewer,
     parsed: &query::Parsed,

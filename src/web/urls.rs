@@ -62,6 +62,21 @@ pub const HYPERKITTY_PATH: &str = "/hyperkitty/list/{address}/{*rest}";
 /// the base URL it is configured with: a delivery, and the address of a list or message.
 pub const MAILMAN_ARCHIVE: &str = "/api/mailman/archive";
 pub const MAILMAN_URLS: &str = "/api/mailman/urls";
+/// The JSON API (docs/api.md): read-only, versioned in its path so that a change of shape
+/// is a new prefix rather than a break for the mirrors that follow it.
+pub const API_ROOT: &str = "/api/v1/";
+pub const API_ROOT_BARE: &str = "/api/v1";
+pub const API_LISTS: &str = "/api/v1/lists";
+pub const API_LIST: &str = "/api/v1/lists/{list}";
+pub const API_MONTHS: &str = "/api/v1/lists/{list}/months";
+pub const API_MONTH_THREADS: &str = "/api/v1/lists/{list}/months/{month}/threads";
+pub const API_THREAD: &str = "/api/v1/lists/{list}/threads/{mkey}";
+pub const API_MESSAGE: &str = "/api/v1/lists/{list}/messages/{mkey}";
+pub const API_CHANGES: &str = "/api/v1/lists/{list}/changes";
+pub const API_LIST_SEARCH: &str = "/api/v1/lists/{list}/search";
+pub const API_SEARCH: &str = "/api/v1/search";
+/// Any other address under the API: answered in JSON, never by a page.
+pub const API_OTHER: &str = "/api/v1/{*rest}";
 
 pub fn static_file(file: &str) -> String {
     format!("/static/{}", enc(file))
@@ -128,8 +143,11 @@ pub fn attachment(list: &str, key: &str, idx: i64, name: &str) -> String {
 /// The raw message, relative to its message page (the page links it that way).
 pub const RAW_HERE: &str = "raw";
 
-/// An attachment, relative to its message page (the page links it that way).
+/// An attachment, relative to its message page (the page links it that way). The name
+/// is for the reader's download only; an attachment without one still needs a segment
+/// there, or its address would match no route.
 pub fn attachment_here(idx: i64, name: &str) -> String {
+    let name = if name.is_empty() { "attachment" } else { name };
     format!("a/{idx}/{}", enc(name))
 }
 
@@ -160,6 +178,45 @@ pub fn thread_atom(list: &str, key: &str) -> String {
 
 pub fn pipermail(list: &str) -> String {
     format!("/pipermail/{}/", enc(list))
+}
+
+pub fn api_list(list: &str) -> String {
+    format!("/api/v1/lists/{}", enc(list))
+}
+
+pub fn api_months(list: &str) -> String {
+    format!("{}/months", api_list(list))
+}
+
+/// A month's threads; the month is written `YYYY-MM`.
+pub fn api_month_threads(list: &str, month: Month) -> String {
+    format!(
+        "{}/months/{:04}-{:02}/threads",
+        api_list(list),
+        month.year(),
+        month.month()
+    )
+}
+
+/// The thread holding message `key`.
+pub fn api_thread(list: &str, key: &str) -> String {
+    format!("{}/threads/{}", api_list(list), enc(key))
+}
+
+pub fn api_message(list: &str, key: &str) -> String {
+    format!("{}/messages/{}", api_list(list), enc(key))
+}
+
+pub fn api_changes(list: &str) -> String {
+    format!("{}/changes", api_list(list))
+}
+
+/// The search of one list, or of all lists.
+pub fn api_search(scope: Option<&str>) -> String {
+    match scope {
+        Some(list) => format!("{}/search", api_list(list)),
+        None => API_SEARCH.to_string(),
+    }
 }
 
 /// An address of the site for use elsewhere (feeds, the archiver API's answers): `base`
@@ -199,6 +256,10 @@ mod tests {
             SEARCH,
             MAILMAN_ARCHIVE,
             MAILMAN_URLS,
+            API_ROOT,
+            API_ROOT_BARE,
+            API_LISTS,
+            API_SEARCH,
         ] {
             r = r.route(pattern, get(move || async move { format!("{pattern}\n") }));
         }
@@ -223,6 +284,14 @@ mod tests {
             PIPERMAIL_BARE,
             PIPERMAIL,
             PIPERMAIL_PATH,
+            API_LIST,
+            API_MONTHS,
+            API_MONTH_THREADS,
+            API_THREAD,
+            API_MESSAGE,
+            API_CHANGES,
+            API_LIST_SEARCH,
+            API_OTHER,
         ] {
             r = r.route(
                 pattern,
@@ -267,6 +336,12 @@ mod tests {
         assert_eq!(routed(MAILMAN_ARCHIVE).await, "/api/mailman/archive\n");
         assert_eq!(routed(MAILMAN_URLS).await, "/api/mailman/urls\n");
         assert_eq!(routed(&list("api")).await, expect(LIST, &[("list", "api")]));
+        assert_eq!(routed(API_ROOT).await, "/api/v1/\n");
+        assert_eq!(routed(&api_search(None)).await, "/api/v1/search\n");
+        assert_eq!(
+            routed("/api/v1/nothing/here").await,
+            expect(API_OTHER, &[("rest", "nothing/here")])
+        );
         assert_eq!(
             routed(&static_file("style.css")).await,
             expect(STATIC, &[("file", "style.css")])
@@ -302,13 +377,37 @@ mod tests {
                     );
                 }
             }
+            assert_eq!(routed(&api_list(l)).await, expect(API_LIST, &ls));
+            assert_eq!(routed(&api_months(l)).await, expect(API_MONTHS, &ls));
+            assert_eq!(routed(&api_changes(l)).await, expect(API_CHANGES, &ls));
+            assert_eq!(
+                routed(&api_search(Some(l))).await,
+                expect(API_LIST_SEARCH, &ls)
+            );
+            let april = Month::from_ym(2008, 4).unwrap();
+            assert_eq!(
+                routed(&api_month_threads(l, april)).await,
+                expect(API_MONTH_THREADS, &[("list", l), ("month", "2008-04")])
+            );
             for k in keys {
                 let ks = [("list", l), ("mkey", k)];
+                assert_eq!(routed(&api_thread(l, k)).await, expect(API_THREAD, &ks));
+                assert_eq!(routed(&api_message(l, k)).await, expect(API_MESSAGE, &ks));
                 assert_eq!(routed(&message(l, k)).await, expect(MESSAGE, &ks), "{k}");
                 assert_eq!(routed(&message_raw(l, k)).await, expect(MESSAGE_RAW, &ks));
                 assert_eq!(routed(&thread(l, k)).await, expect(THREAD, &ks));
                 assert_eq!(routed(&thread_mbox(l, k)).await, expect(THREAD_MBOX, &ks));
                 assert_eq!(routed(&thread_atom(l, k)).await, expect(THREAD_ATOM, &ks));
+                let unnamed = [
+                    ("list", l),
+                    ("mkey", k),
+                    ("idx", "0"),
+                    ("name", "attachment"),
+                ];
+                assert_eq!(
+                    routed(&attachment(l, k, 0, "")).await,
+                    expect(ATTACHMENT, &unnamed)
+                );
                 for name in ["a.pdf", "ü b/c?.png"] {
                     let a = [("list", l), ("mkey", k), ("idx", "3"), ("name", name)];
                     assert_eq!(

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, modules per area. Tests that need the real corpora read
 //! them through `LARCH_CORPORA` and skip, saying so, when it is unset.
 
+mod api;
 mod browser;
 mod common;
 mod corpora;

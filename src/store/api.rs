@@ -1,0 +1,305 @@
+//! What the JSON API reads: lists, months, threads and messages a page at a time, each
+//! page continuing after the last row of the one before (keyset order, so a page costs
+//! the same wherever it starts and a client walking them meets no row twice), and the
+//! change log that mirrors follow (`migrations/0008_changes.sql`).
+
+use sqlx::Row;
+
+use super::{ListSummary, MonthCount, Result, Store, ThreadSummary};
+
+/// Where undated messages sort: after every dated one, as on the thread pages.
+pub const UNDATED: i64 = i64::MAX;
+
+/// A thread with messages in one month.
+#[derive(Debug, Clone)]
+pub struct MonthThread {
+    pub thread: ThreadSummary,
+    /// The date of its first message in the month ([`UNDATED`] when none has a date): the
+    /// month's listing order, and half of the position a page continues from.
+    pub first_in_month: i64,
+    /// How many of its messages the month holds.
+    pub in_month: i64,
+}
+
+/// A message of a thread, in date order.
+#[derive(Debug, Clone)]
+pub struct ThreadMessage {
+    pub mkey: String,
+    /// The key of the message it replies to, which the archive may not hold.
+    pub parent: Option<String>,
+    pub date: Option<i64>,
+    /// Arrival number in the list: with the date, the position a page continues from.
+    pub seq: i64,
+    pub from_name: String,
+    pub from_addr: String,
+    pub subject: String,
+    pub removed: bool,
+}
+
+impl ThreadMessage {
+    /// The position this message holds in its thread's date order.
+    pub fn position(&self) -> (i64, i64, String) {
+        (self.date.unwrap_or(UNDATED), self.seq, self.mkey.clone())
+    }
+}
+
+/// What happened to a message of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// It joined the list.
+    New,
+    /// It was hidden (its pages answer 410).
+    Removed,
+    /// A removal was undone.
+    Restored,
+    /// Its content was erased.
+    Purged,
+    /// It left the list.
+    Deleted,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::New => "new",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Restored => "restored",
+            ChangeKind::Purged => "purged",
+            ChangeKind::Deleted => "deleted",
+        }
+    }
+
+    fn parse(s: &str) -> Option<ChangeKind> {
+        [
+            ChangeKind::New,
+            ChangeKind::Removed,
+            ChangeKind::Restored,
+            ChangeKind::Purged,
+            ChangeKind::Deleted,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry of a list's change log.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The log's sequence number: increasing, across all lists.
+    pub seq: i64,
+    pub mkey: String,
+    pub kind: ChangeKind,
+    /// When it was logged (Unix seconds).
+    pub at: i64,
+}
+
+const LIST_SUMMARY: &str = "SELECT l.name, l.title, l.description, l.private,
+        (SELECT COUNT(*) FROM nodes n WHERE n.list_id = l.id AND n.message_id IS NOT NULL) AS messages,
+        (SELECT COUNT(*) FROM threads t WHERE t.list_id = l.id) AS threads,
+        (SELECT MIN(first_date) FROM threads t WHERE t.list_id = l.id) AS first_date,
+        (SELECT MAX(last_date) FROM threads t WHERE t.list_id = l.id) AS last_date,
+        (SELECT COUNT(*) FROM rejects r WHERE r.list_id = l.id) AS rejected
+     FROM lists l";
+
+fn thread_summary(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<ThreadSummary> {
+    Ok(ThreadSummary {
+        thread_no: r.try_get("thread_no")?,
+        root_mkey: r.try_get("root_mkey")?,
+        subject: super::lossy(r, "subject")?,
+        first_date: r.try_get("first_date")?,
+        last_date: r.try_get("last_date")?,
+        message_count: r.try_get("message_count")?,
+    })
+}
+
+impl Store {
+    /// Lists by name after `after` (from the first without it), each with its counts.
+    pub async fn lists_after(&self, after: Option<&str>, limit: i64) -> Result<Vec<ListSummary>> {
+        let sql =
+            format!("{LIST_SUMMARY} WHERE ?1 IS NULL OR l.name > ?1 ORDER BY l.name LIMIT ?2");
+        Ok(sqlx::query_as::<_, ListSummary>(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// One list with its counts.
+    pub async fn list_summary(&self, list_id: i64) -> Result<Option<ListSummary>> {
+        let sql = format!("{LIST_SUMMARY} WHERE l.id = ?");
+        Ok(sqlx::query_as::<_, ListSummary>(sqlx::AssertSqlSafe(sql))
+            .bind(list_id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Months that hold messages after the month coded `after` (0: from the first).
+    pub async fn months_after(
+        &self,
+        list_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<MonthCount>> {
+        let rows = sqlx::query(
+            "SELECT month, count FROM months WHERE list_id = ? AND month > ? AND count > 0
+             ORDER BY month LIMIT ?",
+        )
+        .bind(list_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(MonthCount {
+                    month: r.try_get("month")?,
+                    count: r.try_get("count")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Threads with messages in a month, in the order of their first message there (as
+    /// the month's page lists them), after the position `after` = (that date, thread
+    /// number). A thread whose root message was removed shows no subject.
+    pub async fn month_threads_after(
+        &self,
+        list_id: i64,
+        month: i64,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<MonthThread>> {
+        let (date, thread) = after.unzip();
+        let rows = sqlx::query(
+            "SELECT g.thread_no, g.first_in_month, g.in_month, t.root_mkey,
+                    iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
+                        '', t.subject) AS subject,
+                    t.first_date, t.last_date, t.message_count
+             FROM (SELECT thread_no, IFNULL(MIN(date), ?3) AS first_in_month,
+                          COUNT(*) AS in_month
+                   FROM nodes INDEXED BY nodes_month
+                   WHERE list_id = ?1 AND month = ?2 AND message_id IS NOT NULL
+                   GROUP BY thread_no) g
+             JOIN threads t ON t.list_id = ?1 AND t.thread_no = g.thread_no
+             WHERE ?4 IS NULL OR (g.first_in_month, g.thread_no) > (?4, ?5)
+             ORDER BY g.first_in_month, g.thread_no LIMIT ?6",
+        )
+        .bind(list_id)
+        .bind(month)
+        .bind(UNDATED)
+        .bind(date)
+        .bind(thread)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonthThread {
+                    thread: thread_summary(r)?,
+                    first_in_month: r.try_get("first_in_month")?,
+                    in_month: r.try_get("in_month")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The thread of a message the list holds (not of a message that replies only name).
+    pub async fn thread_holding(&self, list_id: i64, mkey: &str) -> Result<Option<ThreadSummary>> {
+        let row = sqlx::query(
+            "SELECT t.thread_no, t.root_mkey,
+                    iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
+                        '', t.subject) AS subject,
+                    t.first_date, t.last_date, t.message_count
+             FROM nodes n JOIN threads t ON t.list_id = n.list_id AND t.thread_no = n.thread_no
+             WHERE n.list_id = ? AND n.mkey = ? AND n.message_id IS NOT NULL",
+        )
+        .bind(list_id)
+        .bind(mkey)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(thread_summary).transpose()?)
+    }
+
+    /// A thread's messages by date (undated last), after the position `after` (see
+    /// [`ThreadMessage::position`]). Removed messages keep their place, without sender
+    /// or subject.
+    pub async fn thread_messages_after(
+        &self,
+        list_id: i64,
+        thread_no: i64,
+        after: Option<(i64, i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<ThreadMessage>> {
+        let (date, seq, mkey) = match after {
+            Some((d, s, k)) => (Some(d), Some(s), Some(k)),
+            None => (None, None, None),
+        };
+        let rows = sqlx::query(concat!(
+            "SELECT n.mkey, n.parent, IFNULL(n.seq, -1) AS seq, m.removed, ",
+            super::item_text_columns!(),
+            "
+             FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+             WHERE n.list_id = ?1 AND n.thread_no = ?2
+               AND (?4 IS NULL OR (IFNULL(n.date, ?3), IFNULL(n.seq, -1), n.mkey) > (?4, ?5, ?6))
+             ORDER BY IFNULL(n.date, ?3), IFNULL(n.seq, -1), n.mkey LIMIT ?7"
+        ))
+        .bind(list_id)
+        .bind(thread_no)
+        .bind(UNDATED)
+        .bind(date)
+        .bind(seq)
+        .bind(mkey)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ThreadMessage {
+                    mkey: r.try_get("mkey")?,
+                    parent: r.try_get("parent")?,
+                    date: r.try_get("date")?,
+                    seq: r.try_get("seq")?,
+                    from_name: super::lossy(r, "from_name")?,
+                    from_addr: super::lossy(r, "from_addr")?,
+                    subject: super::lossy(r, "subject")?,
+                    removed: r.try_get("removed")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest entry of the change log (0 when it is empty): where a mirror that has
+    /// just copied the archive starts following it.
+    pub async fn changes_head(&self) -> Result<i64> {
+        let n: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// A list's changes after sequence number `after`, oldest first.
+    pub async fn changes_after(&self, list_id: i64, after: i64, limit: i64) -> Result<Vec<Change>> {
+        let rows = sqlx::query(
+            "SELECT seq, mkey, kind, at FROM changes INDEXED BY changes_list
+             WHERE list_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(list_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                Ok(Change {
+                    seq: r.try_get("seq")?,
+                    mkey: r.try_get("mkey")?,
+                    kind: ChangeKind::parse(&kind).ok_or_else(|| {
+                        super::Error::Damaged(format!("unknown change kind {kind:?}").into())
+                    })?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+}
