@@ -9,3 +9,5 @@ CREATE TABLE pipermail_attachments (
     idx INTEGER NOT NULL,
     PRIMARY KEY (list_id, path)
 ) WITHOUT ROWID;
+-- Storing a message checks for rows naming it (the foreign key): by index, not by a scan.
+CREATE INDEX pipermail_attachments_message ON pipermail_attachments(message_id);

@@ -449,6 +449,12 @@ impl Store {
         })
     }
 
+    /// The messages of a thread in a list, in date order (removed ones left out).
+    pub async fn thread_message_ids(&self, list_id: i64, thread_no: i64) -> Result<Vec<i64>> {
+        self.export_order(list_id, ExportScope::Thread(thread_no))
+            .await
+    }
+
     /// The ids of an export's messages, in export order.
     async fn export_order(&self, list_id: i64, scope: ExportScope) -> Result<Vec<i64>> {
         if let ExportScope::Span(start, end) = scope {

@@ -405,6 +405,8 @@ fn cached_pages(state: &Arc<AppState>) -> Router<Arc<AppState>> {
 /// large to keep; static files and redirects cost nothing to answer.
 fn uncached_routes() -> Router<Arc<AppState>> {
     Router::new()
+        // A list's page answers GET (cached); a POST to it is public-inbox's search.
+        .route(urls::LIST, axum::routing::post(public_inbox::search_mbox))
         .route(urls::HEALTHZ, get(healthz))
         .route(urls::SEARCH, get(search::search_all))
         .route(urls::LIST_SEARCH, get(search::search_list))

@@ -7,11 +7,17 @@
 //! b4 reads `t.mbox.gz` as the raw gzip of an mboxrd: it is served with
 //! `Content-Type: application/gzip` and never `Content-Encoding`, or its own decompression
 //! would fail on bytes already inflated.
+//!
+//! `POST /LIST/?x=m&q=QUERY` (`&t=1` for whole threads) answers a search as such an mbox,
+//! as lei's remote externals and b4's follow-up searches ask; public-inbox's prefixes that
+//! larch's query language shares (`s:`, `f:`, `b:`, `m:`, `d:`) mean the same, and an empty
+//! result is a 404, as public-inbox answers it.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
 use super::auth::Viewer;
 use super::{AppState, WebError, urls, visible_list};
@@ -114,4 +120,91 @@ pub async fn thread_mbox(
 pub async fn root_message(st: &AppState, viewer: &Viewer, mid: &str) -> Result<Response, WebError> {
     let (l, mkey) = place(st, viewer, ALL, mid).await?;
     Ok(super::moved(&urls::message(&l.name, &mkey)))
+}
+
+/// Most search hits a search mbox holds, and most messages once their threads are added.
+const MBOX_HITS: usize = 1_000;
+const MBOX_MESSAGES: usize = 10_000;
+
+/// `POST /LIST/?x=m&q=QUERY[&t=1]`: the messages matching a search (with `t=1` their whole
+/// threads), newest first, as a gzipped mboxrd.
+pub async fn search_mbox(
+    State(st): St,
+    viewer: Viewer,
+    Path(list): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let mut q = String::new();
+    let (mut as_mbox, mut threads) = (false, false);
+    for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
+        match &*k {
+            "q" => q = v.into_owned(),
+            "x" => as_mbox = v == "m",
+            "t" => threads = v == "1",
+            _ => {}
+        }
+    }
+    if !as_mbox || q.trim().is_empty() {
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            "A search here is POST /LIST/?x=m&q=QUERY (t=1 for whole threads).\n",
+        )
+            .into_response());
+    }
+    let scope = if list == ALL && st.store.list_by_name(ALL).await?.is_none() {
+        None
+    } else {
+        Some(visible_list(&st, &viewer, &list).await?.id)
+    };
+    let parsed = crate::search::query::parse(&q);
+    let all = st.store.all_lists().await?;
+    let visible = super::search::visible_ids(&all, &viewer);
+    let mut notes = Vec::new();
+    let named = super::search::named_lists(&st, &viewer, &parsed, &mut notes).await;
+    let search = st.search.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        search.run(&crate::search::Request {
+            parsed: &parsed,
+            lists: &named,
+            visible,
+            scope,
+            order: crate::search::Order::Newest,
+            offset: 0,
+            limit: MBOX_HITS,
+        })
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.into()))?
+    .map_err(WebError::Internal)?;
+    let rows = st.store.hit_rows(&found.ids, false).await?;
+    let mut ids = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut threads_done = std::collections::HashSet::new();
+    for h in &rows {
+        let Some((list_id, _, _, thread_no)) = super::search::shown_in(h, &viewer, scope) else {
+            continue;
+        };
+        if !threads {
+            if seen.insert(h.id) {
+                ids.push(h.id);
+            }
+            continue;
+        }
+        if threads_done.insert((*list_id, *thread_no)) {
+            for id in st.store.thread_message_ids(*list_id, *thread_no).await? {
+                if seen.insert(id) {
+                    ids.push(id);
+                }
+            }
+        }
+        if ids.len() >= MBOX_MESSAGES {
+            ids.truncate(MBOX_MESSAGES);
+            break;
+        }
+    }
+    if ids.is_empty() {
+        return Ok((StatusCode::NOT_FOUND, "No results found\n").into_response());
+    }
+    let body = super::export::gz_body(st.store.export_ids(ids), super::export::mboxrd_entry);
+    Ok(super::export::mbox_response(body, "results.mbox.gz"))
 }

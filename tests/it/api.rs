@@ -720,7 +720,7 @@ async fn two_lists(dir: &Path) -> Store {
     }
     let hush = list_id(&store, "hush").await;
     store
-        .update_list(hush, None, None, Some(true), None)
+        .update_list(hush, None, None, Some(true), None, None)
         .await
         .unwrap();
     rebuild_index(&store).await;

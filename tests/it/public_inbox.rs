@@ -164,6 +164,12 @@ async fn b4_fetches_and_applies_a_series_through_public_inbox_urls() {
     assert!(n > 1000, "{n} messages");
     let store = store(&dir.path().join("data")).await;
     import(&store, "linux-mips", &[mbox]).await;
+    // Searchable before the server answers its first search.
+    larch::search::Search::for_store(&store)
+        .unwrap()
+        .rebuild(&store, &|_, _| {})
+        .await
+        .unwrap();
     let base = serve(store.clone()).await;
 
     // The addresses themselves.
@@ -237,6 +243,72 @@ async fn b4_fetches_and_applies_a_series_through_public_inbox_urls() {
         let res = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
+
+    // Searches as lei and b4 send them: a POST answered by a gzipped mboxrd.
+    let search = |list: &'static str, query: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let url = format!(
+                "{base}/{list}/?x=m&{}",
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("q", query)
+                    .finish()
+            );
+            let res = http.post(url).body("x=m").send().await.unwrap();
+            let status = res.status();
+            let ctype = res
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body = res.bytes().await.unwrap();
+            let mut raw = Vec::new();
+            if status == StatusCode::OK {
+                assert_eq!(ctype.as_deref(), Some("application/gzip"));
+                flate2::read::GzDecoder::new(&body[..])
+                    .read_to_end(&mut raw)
+                    .unwrap();
+            }
+            (status, String::from_utf8_lossy(&raw).into_owned())
+        }
+    };
+    let (status, mbox) = search("linux-mips", "s:\"qemu_configs: Add MIPS configurations\"").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(mbox.contains(&format!("<{}>", PATCHES[1])), "{mbox}");
+    assert!(
+        !mbox.contains(&format!("<{}>", PATCHES[0])),
+        "only the matches without t=1"
+    );
+    let (status, mbox) = search(
+        "all",
+        "m:20250611-kunit-mips-v4-2-1d8997fb2ae4@linutronix.de",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(mbox.contains(&format!("<{}>", PATCHES[1])));
+    let threads = {
+        let url = format!(
+            "{base}/all/?x=m&t=1&q={}",
+            q("s:\"qemu_configs: Add MIPS configurations\"")
+        );
+        let res = http.post(url).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let gz = res.bytes().await.unwrap();
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        String::from_utf8_lossy(&raw).into_owned()
+    };
+    for id in [COVER, PATCHES[0], PATCHES[1]] {
+        assert!(
+            threads.contains(&format!("<{id}>")),
+            "t=1 gives the thread: {id}"
+        );
+    }
+    let (status, _) = search("linux-mips", "s:no-such-subject-anywhere").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = search("no-such-list", "s:qemu").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The real b4.
     let python = match tokio::task::spawn_blocking(|| pypi_python(B4))
