@@ -1,5 +1,6 @@
 //! The `larch` command line.
 
+pub mod scale;
 mod user;
 
 use std::path::{Path, PathBuf};
@@ -123,6 +124,26 @@ enum Command {
         /// true, or `live_lists_private` in larch.toml).
         #[arg(long, env = "LARCH_LIVE_LISTS_PRIVATE")]
         live_lists_private: Option<bool>,
+    },
+    /// Write a large archive for benchmarks from a real mbox: it is replayed as often as
+    /// needed, each replay with its own Message-IDs and earlier dates, over several lists
+    /// (`OUT/gen-1.mbox` …). Needs no data directory.
+    Gen {
+        /// The mbox replayed (plain or gzipped).
+        #[arg(long)]
+        from: PathBuf,
+        /// How many messages to write in all.
+        #[arg(long)]
+        messages: u64,
+        /// How many lists to spread the replays over.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        lists: u16,
+        /// Write gzipped mbox files.
+        #[arg(long)]
+        gzip: bool,
+        /// The folder to write into.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Accounts that read private lists.
     User {
@@ -307,6 +328,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(&data, config).await
         }
         Command::User { action } => user::run(&data, action).await,
+        Command::Gen {
+            from,
+            messages,
+            lists,
+            gzip,
+            out,
+        } => {
+            let plan = scale::Plan {
+                from,
+                messages,
+                lists: usize::from(lists),
+                out,
+                gzip,
+            };
+            let counts =
+                tokio::task::spawn_blocking(move || scale::generate(&plan).map(|c| (c, plan.out)))
+                    .await??;
+            let (counts, out) = counts;
+            for (i, n) in counts.iter().enumerate() {
+                println!("{}: gen-{} {n} messages", out.display(), i + 1);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check => check(&data).await,
         Command::Backup { dest } => backup(&data, &dest).await,
         Command::Demo { listen, no_serve } => {

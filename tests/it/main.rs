@@ -19,6 +19,7 @@ mod pipermail;
 mod private;
 mod public_inbox;
 mod render;
+mod scale;
 mod search;
 mod search_robust;
 mod seeds;
