@@ -140,7 +140,7 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<MonthCount>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT month, count FROM months WHERE list_id = ? AND month > ? AND count > 0
              ORDER BY month LIMIT ?",
         )
@@ -148,15 +148,7 @@ impl Store {
         .bind(after)
         .bind(limit)
         .fetch_all(self.pool())
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(MonthCount {
-                    month: r.try_get("month")?,
-                    count: r.try_get("count")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Threads with messages in a month, in the order of their first message there (as

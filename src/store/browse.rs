@@ -7,7 +7,7 @@ use super::{MessageItem, Result, Store};
 use crate::domain::normalize::Flowed;
 
 /// Messages of one archive month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct MonthCount {
     pub month: i64,
     pub count: i64,
@@ -123,20 +123,12 @@ impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ExportRow {
 impl Store {
     /// Message counts per archive month, oldest first.
     pub async fn month_counts(&self, list_id: i64) -> Result<Vec<MonthCount>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT month, count FROM months WHERE list_id = ? AND count > 0 ORDER BY month",
         )
         .bind(list_id)
         .fetch_all(self.pool())
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(MonthCount {
-                    month: r.try_get("month")?,
-                    count: r.try_get("count")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Which of these Message-IDs the archive holds, each with whether a list holding it

@@ -925,10 +925,8 @@ async fn search(
     let limit = limit.min(MAX_SEARCH_OFFSET - offset);
     let parsed = query::parse(&q);
     let all = st.store.all_lists().await?;
-    let visible = super::search::visible_ids(&all, &viewer);
     let obfuscating: HashMap<i64, bool> = all.iter().map(|l| (l.id, l.obfuscate)).collect();
     let mut notes = parsed.notes.clone();
-    let named = super::search::named_lists(&st, &viewer, &parsed, &mut notes).await;
     let order = match p.get("o") {
         Some("relevance") => Order::Relevance,
         Some("new") => Order::Newest,
@@ -937,22 +935,11 @@ async fn search(
         None if parsed.has_text() => Order::Relevance,
         None => Order::Newest,
     };
-    let search = st.search.clone();
     let scope_id = scope.as_ref().map(|l| l.id);
-    let found = tokio::task::spawn_blocking(move || {
-        search.run(&crate::search::Request {
-            parsed: &parsed,
-            lists: &named,
-            visible,
-            scope: scope_id,
-            order,
-            offset,
-            limit,
-        })
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.into()))?
-    .map_err(WebError::Internal)?;
+    let window = (order, offset, limit);
+    let (found, named_notes) =
+        super::search::search_for(&st, &viewer, &all, &parsed, scope_id, window).await?;
+    notes.extend(named_notes);
     let rows = st.store.hit_rows(&found.ids, true).await?;
     let hl = found.highlighter(&st.search);
     let rows_and_snippets = tokio::task::spawn_blocking(move || {

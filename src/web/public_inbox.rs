@@ -28,6 +28,19 @@ type St = State<Arc<AppState>>;
 /// The pseudo-list of public-inbox's `/all/` extindex: every list the reader may see.
 const ALL: &str = "all";
 
+/// The list an address names, or None for `/all/` (when no list is called `all`): every
+/// list the reader may see. A list the reader may not see is not found.
+async fn scope_list(
+    st: &AppState,
+    viewer: &Viewer,
+    list: &str,
+) -> Result<Option<ListRow>, WebError> {
+    if list == ALL && st.store.list_by_name(ALL).await?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(visible_list(st, viewer, list).await?))
+}
+
 /// The list and message key a public-inbox address names. Under `/all/` (when no list is
 /// called `all`) the first list, by name, that archives the message and that the reader
 /// may see.
@@ -37,16 +50,7 @@ async fn place(
     list: &str,
     mid: &str,
 ) -> Result<(ListRow, String), WebError> {
-    let named = if list == ALL {
-        st.store.list_by_name(ALL).await?.is_some()
-    } else {
-        true
-    };
-    let l = if named {
-        Some(visible_list(st, viewer, list).await?)
-    } else {
-        None
-    };
+    let l = scope_list(st, viewer, list).await?;
     let id = mid.trim().trim_start_matches('<').trim_end_matches('>');
     let mut candidates = vec![id.to_string()];
     if id.contains('+') {
@@ -151,31 +155,11 @@ pub async fn search_mbox(
         )
             .into_response());
     }
-    let scope = if list == ALL && st.store.list_by_name(ALL).await?.is_none() {
-        None
-    } else {
-        Some(visible_list(&st, &viewer, &list).await?.id)
-    };
+    let scope = scope_list(&st, &viewer, &list).await?.map(|l| l.id);
     let parsed = crate::search::query::parse(&q);
     let all = st.store.all_lists().await?;
-    let visible = super::search::visible_ids(&all, &viewer);
-    let mut notes = Vec::new();
-    let named = super::search::named_lists(&st, &viewer, &parsed, &mut notes).await;
-    let search = st.search.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        search.run(&crate::search::Request {
-            parsed: &parsed,
-            lists: &named,
-            visible,
-            scope,
-            order: crate::search::Order::Newest,
-            offset: 0,
-            limit: MBOX_HITS,
-        })
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.into()))?
-    .map_err(WebError::Internal)?;
+    let window = (crate::search::Order::Newest, 0, MBOX_HITS);
+    let (found, _) = super::search::search_for(&st, &viewer, &all, &parsed, scope, window).await?;
     let rows = st.store.hit_rows(&found.ids, false).await?;
     let mut ids = Vec::new();
     let mut seen = std::collections::HashSet::new();

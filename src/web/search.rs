@@ -183,16 +183,20 @@ pub(super) fn shown_in<'h>(
 
 /// The ids of the lists the reader may search; `None` when that is every list (the index
 /// then filters nothing).
-pub(super) fn visible_ids(all: &[ListRow], viewer: &Viewer) -> Option<Vec<i64>> {
-    if all.iter().all(|l| viewer.can_read(&l.name, l.private)) {
-        return None;
+pub(super) fn visible_ids<'a>(
+    all: impl IntoIterator<Item = &'a ListRow>,
+    viewer: &Viewer,
+) -> Option<Vec<i64>> {
+    let mut every = true;
+    let mut ids = Vec::new();
+    for l in all {
+        if viewer.can_read(&l.name, l.private) {
+            ids.push(l.id);
+        } else {
+            every = false;
+        }
     }
-    Some(
-        all.iter()
-            .filter(|l| viewer.can_read(&l.name, l.private))
-            .map(|l| l.id)
-            .collect(),
-    )
+    (!every).then_some(ids)
 }
 
 /// What the HTML page shows of a result set.
@@ -228,9 +232,7 @@ async fn run(
     let p = params(raw.as_deref());
     let parsed = query::parse(&p.q);
     let all = st.store.all_lists().await?;
-    let visible = visible_ids(&all, &viewer);
     let mut notes = parsed.notes.clone();
-    let named = named_lists(&st, &viewer, &parsed, &mut notes).await;
     let order = p.order.unwrap_or(if parsed.has_text() {
         Order::Relevance
     } else {
@@ -253,7 +255,24 @@ async fn run(
     };
     let searched = !ask.p.q.trim().is_empty();
     let found = if searched {
-        Some(find(&st, &ask, named, visible, export).await?)
+        let (offset, limit) = match export {
+            Some(n) => (0, n),
+            None if ask.p.thread => (0, COLLAPSE_POOL),
+            None => ((ask.p.page - 1) * PER_PAGE, PER_PAGE),
+        };
+        let scope = ask.scope.as_ref().map(|l| l.id);
+        let window = (ask.order, offset, limit);
+        let (found, named_notes) = search_for(
+            &st,
+            &ask.viewer,
+            ask.lists.values(),
+            &ask.parsed,
+            scope,
+            window,
+        )
+        .await?;
+        notes.extend(named_notes);
+        Some(found)
     } else {
         None
     };
@@ -289,24 +308,23 @@ pub(super) async fn named_lists(
     lists
 }
 
-/// Runs the query on the index, off the async workers: the best matches this answer
-/// needs (one page, the pool that thread grouping draws from, or an export's entries).
-async fn find(
+/// Runs a query for a reader on the index, off the async workers: only the lists the
+/// reader may see, the query's `list:` names resolved, the matches from `offset` (in
+/// `order`) up to `limit`. Also the notes on `list:` names that name no list the reader
+/// sees. The pages, the JSON API and public-inbox's search all search through here.
+pub(super) async fn search_for<'a>(
     st: &AppState,
-    ask: &Ask,
-    named: HashMap<String, Option<i64>>,
-    visible: Option<Vec<i64>>,
-    export: Option<usize>,
-) -> Result<Found, WebError> {
-    let (offset, limit) = match export {
-        Some(n) => (0, n),
-        None if ask.p.thread => (0, COLLAPSE_POOL),
-        None => ((ask.p.page - 1) * PER_PAGE, PER_PAGE),
-    };
+    viewer: &Viewer,
+    all: impl IntoIterator<Item = &'a ListRow>,
+    parsed: &query::Parsed,
+    scope: Option<i64>,
+    (order, offset, limit): (Order, usize, usize),
+) -> Result<(Found, Vec<String>), WebError> {
+    let visible = visible_ids(all, viewer);
+    let mut notes = Vec::new();
+    let named = named_lists(st, viewer, parsed, &mut notes).await;
     let search = st.search.clone();
-    let parsed = ask.parsed.clone();
-    let scope = ask.scope.as_ref().map(|l| l.id);
-    let order = ask.order;
+    let parsed = parsed.clone();
     let found = tokio::task::spawn_blocking(move || {
         search.run(&Request {
             parsed: &parsed,
@@ -320,7 +338,7 @@ async fn find(
     })
     .await
     .map_err(anyhow::Error::from)??;
-    Ok(found)
+    Ok((found, notes))
 }
 
 /// The results as an mbox.gz download or an Atom feed.
