@@ -143,11 +143,11 @@ if ((P > 0)); then
   PRAW=$(stat -c %s "$PMBOX")
   declare -a l_imp l_idx l_rss pi_imp pi_rss mh_imp mh_rss
   for r in $(seq "$ROUNDS"); do
-    rm -rf "$WORK/p-larch" "$WORK/p-pi" "$WORK/p-mh"
+    rm -rf "$WORK/p-larch" "$WORK/p-pi" "$WORK/p-mh" "$WORK/pi.config"
     read -r s kb < <(timed "$LARCH_BIN" --data "$WORK/p-larch" import --list gen-1 "$PMBOX")
     read -r si kbi < <(timed "$LARCH_BIN" --data "$WORK/p-larch" reindex)
     l_imp+=("$s"); l_idx+=("$si"); l_rss+=("$(( (kb > kbi ? kb : kbi) / 1024 ))")
-    read -r s kb pdisk < <(peer_pi_import gen-1 "$PMBOX" "$WORK/p-pi")
+    read -r s kb pdisk < <(peer_pi_import gen-1 "$PMBOX" "$WORK/p-pi" "$WORK/pi.config")
     pi_imp+=("$s"); pi_rss+=("$((kb / 1024))")
     read -r s kb mdisk < <(peer_mhonarc_import "$PMBOX" "$WORK/p-mh")
     mh_imp+=("$s"); mh_rss+=("$((kb / 1024))")
@@ -184,7 +184,6 @@ if ((P > 0)); then
   say ""
   say "| mix | distinct pages | larch | public-inbox-httpd | larch vs public-inbox (req/s) |"
   say "|---|---|---|---|---|"
-  peer_pi_config gen-1 "$WORK/p-pi" "$WORK/pi.config"
   larch_serve "$WORK/p-larch" 0
   peer_pi_serve "$WORK/pi.config" $((PORT + 1))
   for kind in message thread index search; do
@@ -193,7 +192,7 @@ if ((P > 0)); then
     say "| $kind | $(wc -l <"$WORK/pmix/$kind.paths") | $lr req/s, $l50 / $l99 | $pr req/s, $p50 / $p99 | **$(awk -v a="$lr" -v b="$pr" 'BEGIN {printf "%.1f", a / b}') ×** |"
   done
   say ""
-  say "Peak server RSS over these mixes: larch $(peak_mb $PID) MB, public-inbox-httpd $(peak_mb "$PI_PID") MB."
+  say "Server memory after these mixes: larch $(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$PID/status) MB (peak $(peak_mb $PID) MB), public-inbox-httpd with its git helpers $(( $(peer_pi_rss) / 1024 )) MB."
   stop_server
   peer_pi_stop
 fi

@@ -38,7 +38,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Row, SqliteConnection, SqlitePool};
+use sqlx::{ConnectOptions, Row, SqlitePool};
 
 use crate::domain::normalize::Normalized;
 use crate::domain::thread::{Changes, NodeRow, Threader};
@@ -79,13 +79,15 @@ pub struct Existing {
     pub content_hash: Vec<u8>,
 }
 
-/// The columns a [`NodeRow`] is read from, for `nodes n`; spelled once so that every
-/// query reading nodes agrees with [`node_row`].
+/// The columns a [`NodeRow`] is read from, for `nodes n`, by the test support's reads;
+/// pages read nodes through [`browse`]'s JSON rows, in the same order.
+#[cfg(any(test, feature = "test-support"))]
 macro_rules! node_columns {
     () => {
         "n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real, n.via_subject, n.seq"
     };
 }
+#[cfg(any(test, feature = "test-support"))]
 pub(crate) use node_columns;
 
 /// The columns a [`MessageItem`] is read from (`nodes n` joined with `messages m`): a
@@ -111,6 +113,7 @@ macro_rules! item_text_columns {
 pub(crate) use item_text_columns;
 
 /// A node from a row that selected [`node_columns`].
+#[cfg(any(test, feature = "test-support"))]
 fn node_row(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<NodeRow> {
     Ok(NodeRow {
         key: r.try_get("mkey")?,
@@ -322,9 +325,11 @@ impl Store {
     }
 
     /// Starts a write batch: one transaction, committed as a whole or not at all.
+    /// The connection stays in the pool: an import's batches then share its warm page
+    /// cache instead of each opening the file anew (one batch in a thousand messages had
+    /// to read every index page it touched back from the file).
     pub async fn begin(&self) -> Result<Batch> {
-        let mut conn = self.pool.acquire().await?.detach();
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await?;
+        let conn = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Batch { conn })
     }
 
@@ -349,7 +354,8 @@ pub struct Member {
 
 /// An open write transaction for one batch of imported messages.
 pub struct Batch {
-    conn: SqliteConnection,
+    /// Rolled back when dropped uncommitted, before the connection serves anyone else.
+    conn: sqlx::Transaction<'static, sqlx::Sqlite>,
 }
 
 /// A message ready to store: normalized fields plus what the importer decided.
@@ -447,7 +453,7 @@ impl Batch {
         )
         .bind(keys)
         .bind(list_id)
-        .fetch_one(&mut self.conn)
+        .fetch_one(&mut *self.conn)
         .await?;
         let rows: Vec<Packed> =
             serde_json::from_str(packed.as_deref().unwrap_or("[]")).map_err(Error::damaged)?;
@@ -470,14 +476,14 @@ impl Batch {
         )
         .bind(list_id)
         .bind(subject_key)
-        .fetch_optional(&mut self.conn)
+        .fetch_optional(&mut *self.conn)
         .await?)
     }
 
     pub async fn find_by_message_id(&mut self, message_id: &str) -> Result<Vec<Existing>> {
         let rows = sqlx::query(FIND_BY_MESSAGE_ID)
             .bind(message_id)
-            .fetch_all(&mut self.conn)
+            .fetch_all(&mut *self.conn)
             .await?;
         existing_rows(rows)
     }
@@ -485,7 +491,7 @@ impl Batch {
     pub async fn mkey_taken(&mut self, mkey: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE mkey = ?")
             .bind(mkey)
-            .fetch_one(&mut self.conn)
+            .fetch_one(&mut *self.conn)
             .await?;
         Ok(n > 0)
     }
@@ -528,7 +534,7 @@ impl Batch {
         .bind(now())
         .bind(crate::domain::hyperkitty::message_id_hash(&n.message_id))
         .bind(&n.list_post)
-        .fetch_one(&mut self.conn)
+        .fetch_one(&mut *self.conn)
         .await?;
         for (i, a) in n.attachments.iter().enumerate() {
             sqlx::query(
@@ -541,7 +547,7 @@ impl Batch {
             .bind(&a.content_type)
             .bind(a.data.len() as i64)
             .bind(&a.data)
-            .execute(&mut self.conn)
+            .execute(&mut *self.conn)
             .await?;
         }
         Ok(message_pk)
@@ -565,7 +571,7 @@ impl Batch {
         .bind(reason)
         .bind(raw)
         .bind(now())
-        .execute(&mut self.conn)
+        .execute(&mut *self.conn)
         .await?;
         Ok(())
     }
@@ -590,7 +596,7 @@ impl Batch {
         )
         .bind(list_id)
         .bind(message_pk)
-        .fetch_one(&mut self.conn)
+        .fetch_one(&mut *self.conn)
         .await?;
         Ok(n > 0)
     }
@@ -610,7 +616,7 @@ impl Batch {
         .bind(number)
         .bind(message_pk)
         .bind(from_html)
-        .execute(&mut self.conn)
+        .execute(&mut *self.conn)
         .await?;
         Ok(())
     }
@@ -631,7 +637,7 @@ impl Batch {
         .bind(path)
         .bind(message_pk)
         .bind(idx)
-        .execute(&mut self.conn)
+        .execute(&mut *self.conn)
         .await?;
         Ok(())
     }
@@ -651,13 +657,13 @@ impl Batch {
         }
         self.count_months(list_id, members).await?;
         sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
-            .execute(&mut self.conn)
+            .execute(&mut *self.conn)
             .await?;
         sqlx::query("UPDATE lists SET next_thread = ?, next_seq = MAX(next_seq, ?) WHERE id = ?")
             .bind(changes.next_thread)
             .bind(changes.next_seq)
             .bind(list_id)
-            .execute(&mut self.conn)
+            .execute(&mut *self.conn)
             .await?;
         Ok(())
     }
@@ -669,12 +675,12 @@ impl Batch {
                 .bind(to)
                 .bind(list_id)
                 .bind(from)
-                .execute(&mut self.conn)
+                .execute(&mut *self.conn)
                 .await?;
             sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
                 .bind(list_id)
                 .bind(from)
-                .execute(&mut self.conn)
+                .execute(&mut *self.conn)
                 .await?;
         }
         Ok(())
@@ -710,7 +716,7 @@ impl Batch {
             .bind(n.via_subject)
             .bind(member.and_then(|m| m.date))
             .bind(member.and_then(|m| m.month))
-            .execute(&mut self.conn)
+            .execute(&mut *self.conn)
             .await?;
         }
         Ok(())
@@ -726,14 +732,14 @@ impl Batch {
         )
         .bind(list_id)
         .bind(thread_no)
-        .fetch_one(&mut self.conn)
+        .fetch_one(&mut *self.conn)
         .await?;
         let count: i64 = agg.try_get("count")?;
         if count == 0 {
             sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
                 .bind(list_id)
                 .bind(thread_no)
-                .execute(&mut self.conn)
+                .execute(&mut *self.conn)
                 .await?;
             return Ok(());
         }
@@ -744,7 +750,7 @@ impl Batch {
         )
         .bind(list_id)
         .bind(thread_no)
-        .fetch_one(&mut self.conn)
+        .fetch_one(&mut *self.conn)
         .await?;
         sqlx::query(
             "INSERT OR REPLACE INTO threads
@@ -758,7 +764,7 @@ impl Batch {
         .bind(agg.try_get::<Option<i64>, _>("first_date")?)
         .bind(agg.try_get::<Option<i64>, _>("last_date")?)
         .bind(count)
-        .execute(&mut self.conn)
+        .execute(&mut *self.conn)
         .await?;
         Ok(())
     }
@@ -783,15 +789,15 @@ impl Batch {
             .bind(list_id)
             .bind(month)
             .bind(count)
-            .execute(&mut self.conn)
+            .execute(&mut *self.conn)
             .await?;
         }
         Ok(())
     }
 
-    pub async fn commit(mut self) -> Result<()> {
+    pub async fn commit(self) -> Result<()> {
         crate::pause::pause_at("store-batch");
-        sqlx::query("COMMIT").execute(&mut self.conn).await?;
+        self.conn.commit().await?;
         Ok(())
     }
 }

@@ -27,8 +27,10 @@ type St = State<Arc<AppState>>;
 
 /// Messages per page in the date, author and subject orderings.
 const PAGE: i64 = 300;
-/// Threads per page in the thread ordering.
-const THREAD_PAGE: usize = 150;
+/// The thread ordering's pages hold whole threads up to this many of the month's messages
+/// (a longer thread has a page of its own): a page costs what it shows, and a busy month's
+/// first page of a fixed number of threads once held 2,000 messages in 300 KB.
+const THREAD_PAGE_MESSAGES: i64 = PAGE;
 
 #[derive(Deserialize, Default)]
 pub struct PageQuery {
@@ -97,27 +99,29 @@ pub async fn month_thread(
         return Err(empty_month(&l, ym));
     }
     let threads = st.store.month_threads(l.id, ym.code()).await?;
-    let pages = threads.len().div_ceil(THREAD_PAGE).max(1) as i64;
+    let cuts = thread_pages(&threads, THREAD_PAGE_MESSAGES);
+    let pages = cuts.len().max(1) as i64;
     if q.page() > pages {
         return Ok(last_page(&urls::month(&l.name, ym), pages));
     }
     let page = q.page();
-    let in_month: HashSet<String> = st
-        .store
-        .month_keys(l.id, ym.code())
-        .await?
-        .into_iter()
-        .collect();
-    let shown: Vec<i64> = threads
+    let shown: Vec<i64> = cuts
+        .get((page - 1) as usize)
+        .map(|r| threads[r.clone()].iter().map(|t| t.0).collect())
+        .unwrap_or_default();
+    let data = st.store.threads_data(l.id, &shown).await?;
+    // A thread shown here may go on in other months: their messages are left out.
+    let in_month: HashSet<&str> = data
+        .items
         .iter()
-        .skip((page - 1) as usize * THREAD_PAGE)
-        .take(THREAD_PAGE)
-        .copied()
+        .zip(&data.months)
+        .filter(|(_, m)| **m == Some(ym.code()))
+        .map(|(i, _)| i.mkey.as_str())
         .collect();
-    let (nodes, items) = st.store.threads_data(l.id, &shown).await?;
-    let items: HashMap<&str, &MessageItem> = items.iter().map(|m| (m.mkey.as_str(), m)).collect();
+    let items: HashMap<&str, &MessageItem> =
+        data.items.iter().map(|m| (m.mkey.as_str(), m)).collect();
     let mut by_thread: HashMap<i64, Vec<NodeRow>> = HashMap::new();
-    for n in nodes {
+    for n in data.nodes {
         by_thread.entry(n.thread).or_default().push(n);
     }
     let tags = list_tags(&st).await?;
@@ -126,7 +130,7 @@ pub async fn month_thread(
         let Some(nodes) = by_thread.get(t) else {
             continue;
         };
-        let keys = shown_rows(nodes, |n| n.real && in_month.contains(&n.key));
+        let keys = shown_rows(nodes, |n| n.real && in_month.contains(n.key.as_str()));
         for (d, k) in keys {
             if let Some(i) = items.get(k.as_str()) {
                 rows.push((d, item(&l.name, i, false, &tags)));
@@ -148,6 +152,24 @@ pub async fn month_thread(
         pages,
     }
     .into_response())
+}
+
+/// Cuts a month's threads, each with its number of the month's messages, into pages of
+/// whole threads holding at most `budget` messages, but a thread longer than that alone.
+fn thread_pages(threads: &[(i64, i64)], budget: i64) -> Vec<std::ops::Range<usize>> {
+    let mut pages = Vec::new();
+    let (mut start, mut held) = (0, 0);
+    for (i, (_, count)) in threads.iter().enumerate() {
+        if i > start && held + count > budget {
+            pages.push(start..i);
+            (start, held) = (i, 0);
+        }
+        held += count;
+    }
+    if start < threads.len() {
+        pages.push(start..threads.len());
+    }
+    pages
 }
 
 /// A page number past the end goes to the last page (temporarily: the month may grow), so
@@ -238,4 +260,27 @@ pub async fn month_ordered(
         pages,
     }
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_pages;
+
+    #[test]
+    fn pages_hold_whole_threads_within_the_budget() {
+        let t = |counts: &[i64]| -> Vec<(i64, i64)> {
+            counts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i as i64, *c))
+                .collect()
+        };
+        assert!(thread_pages(&t(&[]), 10).is_empty());
+        assert_eq!(thread_pages(&t(&[3, 3, 3]), 10), vec![0..3]);
+        assert_eq!(thread_pages(&t(&[4, 4, 4, 1]), 10), vec![0..2, 2..4]);
+        // A thread over the budget takes a page of its own, wherever it falls.
+        assert_eq!(thread_pages(&t(&[2, 25, 2]), 10), vec![0..1, 1..2, 2..3]);
+        assert_eq!(thread_pages(&t(&[25]), 10), vec![0..1]);
+        assert_eq!(thread_pages(&t(&[10, 10]), 10), vec![0..1, 1..2]);
+    }
 }

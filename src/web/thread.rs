@@ -83,11 +83,14 @@ pub(super) async fn thread_order(
     list_id: i64,
     thread: i64,
 ) -> Result<(Vec<(usize, String)>, HashMap<String, MessageItem>), WebError> {
-    let (nodes, items) = st.store.threads_data(list_id, &[thread]).await?;
-    let order = shown_rows(&nodes, |n| n.real);
+    let data = st.store.threads_data(list_id, &[thread]).await?;
+    let order = shown_rows(&data.nodes, |n| n.real);
     Ok((
         order,
-        items.into_iter().map(|m| (m.mkey.clone(), m)).collect(),
+        data.items
+            .into_iter()
+            .map(|m| (m.mkey.clone(), m))
+            .collect(),
     ))
 }
 

@@ -1077,8 +1077,9 @@ async fn page_cache_stays_bounded() {
     let _one_at_a_time = SERIAL.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let data = data_dir(&tmp);
-    // January: 100 threads of 40 messages with long subjects, one month page of > 2 MiB.
-    // February: a small month, never requested before the concurrent burst.
+    // January: 100 threads of 40 messages with long subjects; the first thread's messages
+    // have long bodies, so its page is > 2 MiB. February: a small month, never requested
+    // before the concurrent burst.
     let words = [
         "larch", "spruce", "cedar", "pine", "alder", "birch", "rowan",
     ];
@@ -1091,6 +1092,12 @@ async fn page_cache_stays_bounded() {
         let root = format!("t{t}-0@cache");
         for i in 0..40 {
             let id = format!("t{t}-{i}@cache");
+            let mut body = format!("Message {i} of thread {t}.\n");
+            if t == 0 {
+                body.push_str(
+                    &"A long line of the first thread, to make its page large.\n".repeat(1_200),
+                );
+            }
             let m = Mail::new(
                 id,
                 if i == 0 {
@@ -1099,7 +1106,7 @@ async fn page_cache_stays_bounded() {
                     format!("Re: {subject}")
                 },
                 JAN_2024 + (t * 40 + i) as i64 * 60,
-                &format!("Message {i} of thread {t}.\n"),
+                &body,
             );
             mails.push(if i == 0 { m } else { m.reply_to(&root) });
         }
@@ -1117,13 +1124,13 @@ async fn page_cache_stays_bounded() {
     let mut server = Server::start(&data, &[("LARCH_PAGE_CACHE_MB", "2")], &[]);
     let c = client();
     let dog = Watchdog::start(&server);
-    let big_url = server.url("/cache/2024/01/");
+    let big_url = server.url("/cache/t/t0-0@cache/");
     let (status, big) = get(&c, &big_url).await;
     assert_eq!(status, StatusCode::OK);
     assert!(is_whole_page(&big), "the large page is whole");
     assert!(
         big.len() > 2 << 20,
-        "the month page is > 2 MiB ({})",
+        "the thread page is > 2 MiB ({})",
         big.len()
     );
     let head = c.head(&big_url).send().await.unwrap();

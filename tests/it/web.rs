@@ -292,10 +292,11 @@ async fn pipermail_links_pages_and_downloads() {
     let s = import(&store2, "copy", &[file]).await;
     let id2 = list_id(&store2, "copy").await;
     let want: HashSet<String> = store
-        .month_keys(id, 200804)
+        .month_messages(id, 200804, larch::store::Order::Date, 100_000, 0)
         .await
         .unwrap()
         .into_iter()
+        .map(|m| m.mkey)
         .collect();
     let got: HashSet<String> = store2
         .parent_links(id2)
