@@ -23,9 +23,10 @@ use source::{Event, Format, RawItem};
 
 use crate::store::{Batch, ListRow, Member, NewMessage, Store, spool};
 
-/// Messages per transaction: large enough to amortize commits, small enough to keep a
-/// batch's memory and a crash's lost work small.
-const BATCH: usize = 1000;
+/// Messages per transaction: large enough to amortize commits (each writes every index page
+/// its batch touched to the log; 4,000 rather than 1,000 made an import about 15 % faster),
+/// small enough to keep a batch's memory and a crash's lost work small.
+const BATCH: usize = 4000;
 
 /// Largest message an import or a live delivery takes, unless configured otherwise (see
 /// [`crate::domain::MAX_MESSAGE_SIZE`]); a larger one is rejected, with its source and
@@ -346,10 +347,7 @@ pub async fn import_with(
                 Err(_) => break,
             }
         }
-        // Each item's memory permit is released as the item is stored.
-        writer
-            .write_batch(store, pending.drain(..).map(|(p, _permit)| p))
-            .await?;
+        writer.write_batch(store, pending.drain(..)).await?;
         progress.tick(writer.summary.read);
     }
     if reader.join().is_err() {
@@ -421,7 +419,9 @@ pub async fn ingest_delivery(
     let source = format!("delivery/{nanos}.{}", std::process::id());
     let item = delivered_item(source, delivery);
     let mut writer = ListWriter::open(store, list_name, false, Threading::Touched).await?;
-    writer.write_batch(store, [parse_item(item, false)]).await?;
+    writer
+        .write_batch(store, [(parse_item(item, false), None)])
+        .await?;
     writer.finish(store).await
 }
 
@@ -510,14 +510,15 @@ pub async fn drain_round(
             spool::Privacy::Default => private_default(&list),
         };
         let mut writer = ListWriter::open(store, &list, private, Threading::Touched).await?;
-        let items: Vec<Parsed> = group
+        let items: Vec<_> = group
             .iter()
             .map(|s| {
                 let delivery = Delivery {
                     data: s.data.clone(),
                     over_limit: s.envelope.over_limit,
                 };
-                parse_item(delivered_item(format!("spool/{}", s.name), delivery), false)
+                let item = delivered_item(format!("spool/{}", s.name), delivery);
+                (parse_item(item, false), None)
             })
             .collect();
         writer.write_batch(store, items).await?;
@@ -646,14 +647,24 @@ impl ListWriter {
     }
 
     /// Stores `items` and the threading changes they cause in one transaction.
+    /// Each item's memory permit, if it has one, is released as the item is stored.
     async fn write_batch(
         &mut self,
         store: &Store,
-        items: impl IntoIterator<Item = Parsed>,
+        items: impl IntoIterator<Item = (Parsed, Option<tokio::sync::OwnedSemaphorePermit>)>,
     ) -> anyhow::Result<()> {
+        let items: Vec<_> = items.into_iter().collect();
         let mut batch = store.begin().await?;
+        let ids: Vec<&str> = items
+            .iter()
+            .filter_map(|(p, _)| match p {
+                Parsed::Message { n, .. } => Some(n.message_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        batch.know_message_ids(&ids).await?;
         let mut members = HashMap::new();
-        for p in items {
+        for (p, _permit) in items {
             self.store_one(&mut batch, &mut members, p).await?;
         }
         let changes = self.threader.take_changes();

@@ -330,7 +330,11 @@ impl Store {
     /// to read every index page it touched back from the file).
     pub async fn begin(&self) -> Result<Batch> {
         let conn = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Batch { conn })
+        Ok(Batch {
+            conn,
+            known: HashMap::new(),
+            numbers: Vec::new(),
+        })
     }
 
     /// Number of the next pipermail article for a list (max + 1, or 0).
@@ -356,6 +360,11 @@ pub struct Member {
 pub struct Batch {
     /// Rolled back when dropped uncommitted, before the connection serves anyone else.
     conn: sqlx::Transaction<'static, sqlx::Sqlite>,
+    /// The stored messages of each Message-ID [`Batch::know_message_ids`] looked up, kept
+    /// current as this batch stores more: one query for a batch instead of one a message.
+    known: HashMap<String, Vec<Existing>>,
+    /// Pipermail numbers set in this batch, written together at the commit.
+    numbers: Vec<(i64, i64, i64, bool)>,
 }
 
 /// A message ready to store: normalized fields plus what the importer decided.
@@ -480,7 +489,38 @@ impl Batch {
         .await?)
     }
 
+    /// Looks up the stored messages of all `ids` at once, for [`Self::find_by_message_id`].
+    pub async fn know_message_ids(&mut self, ids: &[&str]) -> Result<()> {
+        let wanted: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.known.contains_key(*id))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = sqlx::query(
+            "SELECT message_id, id, mkey, content_hash FROM messages
+             WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        )
+        .bind(serde_json::Value::from(wanted.clone()).to_string())
+        .fetch_all(&mut *self.conn)
+        .await?;
+        for id in wanted {
+            self.known.entry(id.to_string()).or_default();
+        }
+        for r in rows {
+            let id: String = r.try_get("message_id")?;
+            let e = existing_rows(vec![r])?;
+            self.known.entry(id).or_default().extend(e);
+        }
+        Ok(())
+    }
+
     pub async fn find_by_message_id(&mut self, message_id: &str) -> Result<Vec<Existing>> {
+        if let Some(known) = self.known.get(message_id) {
+            return Ok(known.clone());
+        }
         let rows = sqlx::query(FIND_BY_MESSAGE_ID)
             .bind(message_id)
             .fetch_all(&mut *self.conn)
@@ -550,6 +590,13 @@ impl Batch {
             .execute(&mut *self.conn)
             .await?;
         }
+        if let Some(known) = self.known.get_mut(&n.message_id) {
+            known.push(Existing {
+                message_pk,
+                mkey: m.mkey.to_string(),
+                content_hash: n.content_hash.to_vec(),
+            });
+        }
         Ok(message_pk)
     }
 
@@ -591,6 +638,13 @@ impl Batch {
 
     /// Whether a message already has a pipermail number in this list.
     pub async fn has_pipermail_number(&mut self, list_id: i64, message_pk: i64) -> Result<bool> {
+        if self
+            .numbers
+            .iter()
+            .any(|(l, _, m, _)| (*l, *m) == (list_id, message_pk))
+        {
+            return Ok(true);
+        }
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM pipermail_numbers WHERE list_id = ? AND message_id = ?",
         )
@@ -601,6 +655,7 @@ impl Batch {
         Ok(n > 0)
     }
 
+    /// Kept until the commit, which writes the batch's numbers in one statement.
     pub async fn set_pipermail_number(
         &mut self,
         list_id: i64,
@@ -608,16 +663,22 @@ impl Batch {
         message_pk: i64,
         from_html: bool,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT OR IGNORE INTO pipermail_numbers (list_id, number, message_id, from_html)
-             VALUES (?,?,?,?)",
-        )
-        .bind(list_id)
-        .bind(number)
-        .bind(message_pk)
-        .bind(from_html)
-        .execute(&mut *self.conn)
-        .await?;
+        self.numbers.push((list_id, number, message_pk, from_html));
+        Ok(())
+    }
+
+    async fn write_pipermail_numbers(&mut self) -> Result<()> {
+        for chunk in self.numbers.chunks(5000) {
+            let json = serde_json::to_string(chunk).map_err(Error::damaged)?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO pipermail_numbers (list_id, number, message_id, from_html)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
+            )
+            .bind(json)
+            .execute(&mut *self.conn)
+            .await?;
+        }
+        self.numbers.clear();
         Ok(())
     }
 
@@ -687,19 +748,40 @@ impl Batch {
     }
 
     /// Writes new and changed nodes; a node that was a ghost becomes real when its message
-    /// is among `members`, and keeps its message, date and month otherwise.
+    /// is among `members`, and keeps its message, date and month otherwise. The nodes go
+    /// as one JSON array per 2,000 rather than a statement each: every statement is a
+    /// round trip to the database's thread, and an import writes a node per message.
     async fn write_nodes(
         &mut self,
         list_id: i64,
         changes: &Changes,
         members: &HashMap<String, Member>,
     ) -> Result<()> {
-        for n in &changes.nodes {
-            let member = members.get(&n.key);
+        for chunk in changes.nodes.chunks(2000) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|n| {
+                    let member = members.get(&n.key);
+                    serde_json::json!([
+                        n.key,
+                        member.map(|m| m.message_pk),
+                        n.parent,
+                        n.thread,
+                        n.seq,
+                        n.via_subject,
+                        member.and_then(|m| m.date),
+                        member.and_then(|m| m.month),
+                    ])
+                })
+                .collect();
+            let json = serde_json::Value::Array(rows).to_string();
+            // `WHERE true`: an upsert's SELECT needs a clause before ON CONFLICT.
             sqlx::query(
                 "INSERT INTO nodes (list_id, mkey, message_id, parent, thread_no, seq, via_subject,
                     date, month)
-                 VALUES (?,?,?,?,?,?,?,?,?)
+                 SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+                    value ->> 5, value ->> 6, value ->> 7
+                 FROM json_each(?2) WHERE true
                  ON CONFLICT (list_id, mkey) DO UPDATE SET
                     message_id = COALESCE(excluded.message_id, nodes.message_id),
                     date = COALESCE(excluded.date, nodes.date),
@@ -708,14 +790,7 @@ impl Batch {
                     seq = excluded.seq, via_subject = excluded.via_subject",
             )
             .bind(list_id)
-            .bind(&n.key)
-            .bind(member.map(|m| m.message_pk))
-            .bind(&n.parent)
-            .bind(n.thread)
-            .bind(n.seq)
-            .bind(n.via_subject)
-            .bind(member.and_then(|m| m.date))
-            .bind(member.and_then(|m| m.month))
+            .bind(json)
             .execute(&mut *self.conn)
             .await?;
         }
@@ -795,7 +870,8 @@ impl Batch {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        self.write_pipermail_numbers().await?;
         crate::pause::pause_at("store-batch");
         self.conn.commit().await?;
         Ok(())
