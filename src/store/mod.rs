@@ -71,6 +71,13 @@ pub struct ListRow {
     pub post_address: Option<String>,
 }
 
+/// SQLite's page cache per pooled connection (KiB, negative as the pragma takes it). Every
+/// connection of the pool has its own, so the pool's size multiplies it: readers keep a
+/// small one and read the rest from the operating system's cache of the file, which they
+/// share; a write batch, whose index updates revisit the same pages, has a large one.
+const READ_CACHE: &str = "-16384";
+const WRITE_CACHE: &str = "-65536";
+
 /// A stored message matching a Message-ID, for the duplicate check.
 #[derive(Debug, Clone)]
 pub struct Existing {
@@ -159,7 +166,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", READ_CACHE)
             // A statement that may fail halfway (a trigger, an upsert) journals the pages it
             // touches; on disk that journal was a tenth of an import's time.
             .pragma("temp_store", "memory")
@@ -329,7 +336,10 @@ impl Store {
     /// cache instead of each opening the file anew (one batch in a thousand messages had
     /// to read every index page it touched back from the file).
     pub async fn begin(&self) -> Result<Batch> {
-        let conn = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = {WRITE_CACHE}")))
+            .execute(&mut *conn)
+            .await?;
         Ok(Batch {
             conn,
             known: HashMap::new(),
@@ -872,6 +882,10 @@ impl Batch {
 
     pub async fn commit(mut self) -> Result<()> {
         self.write_pipermail_numbers().await?;
+        // Back to a reader's share before the connection returns to the pool.
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = {READ_CACHE}")))
+            .execute(&mut *self.conn)
+            .await?;
         crate::pause::pause_at("store-batch");
         self.conn.commit().await?;
         Ok(())
