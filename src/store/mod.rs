@@ -337,9 +337,11 @@ impl Store {
     /// to read every index page it touched back from the file).
     pub async fn begin(&self) -> Result<Batch> {
         let mut conn = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = {WRITE_CACHE}")))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA cache_size = {WRITE_CACHE}"
+        )))
+        .execute(&mut *conn)
+        .await?;
         Ok(Batch {
             conn,
             known: HashMap::new(),
@@ -883,9 +885,11 @@ impl Batch {
     pub async fn commit(mut self) -> Result<()> {
         self.write_pipermail_numbers().await?;
         // Back to a reader's share before the connection returns to the pool.
-        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = {READ_CACHE}")))
-            .execute(&mut *self.conn)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA cache_size = {READ_CACHE}"
+        )))
+        .execute(&mut *self.conn)
+        .await?;
         crate::pause::pause_at("store-batch");
         self.conn.commit().await?;
         Ok(())
