@@ -118,11 +118,20 @@ impl Store {
 
     pub async fn list_summaries(&self) -> Result<Vec<ListSummary>> {
         Ok(sqlx::query_as::<_, ListSummary>(
+            // Read from the month counts and the indexes' ends, not by counting a list's
+            // messages: the front page asked for that on every request, 200 ms at a
+            // million messages. Only undated messages, which have no month, are counted.
             "SELECT l.name, l.title, l.description, l.private,
-                (SELECT COUNT(*) FROM nodes n WHERE n.list_id = l.id AND n.message_id IS NOT NULL) AS messages,
-                (SELECT COUNT(*) FROM threads t WHERE t.list_id = l.id) AS threads,
-                (SELECT MIN(first_date) FROM threads t WHERE t.list_id = l.id) AS first_date,
-                (SELECT MAX(last_date) FROM threads t WHERE t.list_id = l.id) AS last_date,
+                COALESCE((SELECT SUM(count) FROM months mo WHERE mo.list_id = l.id), 0)
+                  + (SELECT COUNT(*) FROM nodes n INDEXED BY nodes_month
+                     WHERE n.list_id = l.id AND n.month IS NULL AND n.message_id IS NOT NULL)
+                  AS messages,
+                (SELECT COUNT(*) FROM threads t INDEXED BY threads_last WHERE t.list_id = l.id)
+                  AS threads,
+                (SELECT MIN(n.date) FROM nodes n INDEXED BY nodes_date
+                 WHERE n.list_id = l.id AND n.date IS NOT NULL) AS first_date,
+                (SELECT MAX(n.date) FROM nodes n INDEXED BY nodes_date WHERE n.list_id = l.id)
+                  AS last_date,
                 (SELECT COUNT(*) FROM rejects r WHERE r.list_id = l.id) AS rejected
              FROM lists l ORDER BY l.name",
         )
