@@ -346,6 +346,7 @@ impl Store {
             conn,
             known: HashMap::new(),
             numbers: Vec::new(),
+            numbered: Default::default(),
         })
     }
 
@@ -375,8 +376,10 @@ pub struct Batch {
     /// The stored messages of each Message-ID [`Batch::know_message_ids`] looked up, kept
     /// current as this batch stores more: one query for a batch instead of one a message.
     known: HashMap<String, Vec<Existing>>,
-    /// Pipermail numbers set in this batch, written together at the commit.
+    /// Pipermail numbers set in this batch, written together at the commit, and the
+    /// (list, message) pairs they number, for [`Batch::has_pipermail_number`].
     numbers: Vec<(i64, i64, i64, bool)>,
+    numbered: std::collections::HashSet<(i64, i64)>,
 }
 
 /// A message ready to store: normalized fields plus what the importer decided.
@@ -650,11 +653,7 @@ impl Batch {
 
     /// Whether a message already has a pipermail number in this list.
     pub async fn has_pipermail_number(&mut self, list_id: i64, message_pk: i64) -> Result<bool> {
-        if self
-            .numbers
-            .iter()
-            .any(|(l, _, m, _)| (*l, *m) == (list_id, message_pk))
-        {
+        if self.numbered.contains(&(list_id, message_pk)) {
             return Ok(true);
         }
         let n: i64 = sqlx::query_scalar(
@@ -676,6 +675,7 @@ impl Batch {
         from_html: bool,
     ) -> Result<()> {
         self.numbers.push((list_id, number, message_pk, from_html));
+        self.numbered.insert((list_id, message_pk));
         Ok(())
     }
 

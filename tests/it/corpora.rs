@@ -18,10 +18,22 @@ async fn import_corpus(rel: &str) {
         summaries[0].rejected as u64, s.rejected,
         "every reject is recorded"
     );
+    // The front page's counts (month sums and undated messages, thread summaries) are the
+    // import's own.
+    assert_eq!(summaries[0].messages as u64, s.new, "{rel}: message count");
+    assert_eq!(
+        summaries[0].threads as u64, s.threads as u64,
+        "{rel}: thread count"
+    );
     // A second import adds nothing.
     let again = import(&store, "l", &[c.join(rel)]).await;
     assert_eq!(again.new, 0, "{rel}: re-import added messages: {again}");
     assert_eq!(again.read, s.read);
+    let after = store.list_summaries().await.unwrap();
+    assert_eq!(
+        after[0].messages, summaries[0].messages,
+        "{rel}: re-import count"
+    );
 }
 
 #[tokio::test]
