@@ -5,6 +5,8 @@ mod user;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 
@@ -53,6 +55,11 @@ enum Command {
         /// `X-Archive: no`, `Archive: no`), which are skipped by default as Mailman does.
         #[arg(long)]
         archive_all: bool,
+        /// Leave the search index alone: a running server or `larch reindex` brings it up
+        /// to date. By default the import indexes what it stores as it goes, so the
+        /// messages are searchable when it ends.
+        #[arg(long)]
+        no_index: bool,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -262,6 +269,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             private,
             public,
             archive_all,
+            no_index,
             paths,
         } => {
             let options = ingest::ImportOptions {
@@ -271,7 +279,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 private: (private || public).then_some(private),
                 archive_all,
             };
-            import(&data, &list, &paths, format, &options).await
+            import(&data, &list, &paths, format, &options, !no_index).await
         }
         Command::Ingest {
             list,
@@ -377,10 +385,19 @@ async fn import(
     paths: &[PathBuf],
     format: Format,
     options: &ingest::ImportOptions,
+    index: bool,
 ) -> anyhow::Result<ExitCode> {
     crate::ingest::source::check_paths(paths).map_err(|e| anyhow::anyhow!(e))?;
     let _lock = WriteLock::acquire(data)?;
     let store = Store::open(data).await?;
+    let done = Arc::new(AtomicBool::new(false));
+    let follower = if index {
+        let search = crate::search::Search::for_store(&store)?;
+        let (st, d) = (store.clone(), done.clone());
+        Some(tokio::spawn(async move { search.follow(&st, &d).await }))
+    } else {
+        None
+    };
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -391,6 +408,20 @@ async fn import(
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let summary =
         ingest::import_with(&store, list, paths, format, &Bar(bar.clone()), options).await;
+    done.store(true, Ordering::Release);
+    let indexed = match follower {
+        Some(f) if summary.is_ok() => {
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_message("finishing the search index");
+            Some(f.await)
+        }
+        // A failed import: what it stored before the failure is still indexed.
+        Some(f) => Some(f.await),
+        None => None,
+    };
     bar.finish_and_clear();
     let summary = summary?;
     for (p, why) in &summary.skipped_files {
@@ -407,8 +438,28 @@ async fn import(
         );
     }
     println!("{list}: {summary}");
+    let code = match indexed {
+        None => ExitCode::SUCCESS,
+        Some(Ok(Ok(Some(_)))) => ExitCode::SUCCESS,
+        Some(Ok(Ok(None))) => {
+            println!("the running server indexes the new messages");
+            ExitCode::SUCCESS
+        }
+        Some(Ok(Err(e))) => {
+            eprintln!(
+                "larch: the messages are stored but the search index could not be updated: {e:#}; `larch reindex` rebuilds it"
+            );
+            ExitCode::FAILURE
+        }
+        Some(Err(e)) => {
+            eprintln!(
+                "larch: the messages are stored but indexing them failed: {e}; `larch reindex` rebuilds the index"
+            );
+            ExitCode::FAILURE
+        }
+    };
     store.close().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {

@@ -40,7 +40,7 @@ pub const OVERSIZED_KEPT_BYTES: usize = crate::domain::OVERSIZED_KEPT_BYTES;
 /// Bytes of parsed messages waiting between the reader and the store. The channel bounds
 /// their number; this bounds their weight, so a run of large messages cannot pile up. A
 /// message heavier than this still passes, alone.
-pub const IN_FLIGHT_BYTES: u64 = 256 * 1024 * 1024;
+pub const IN_FLIGHT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How an import treats its input.
 #[derive(Debug, Clone, Copy)]

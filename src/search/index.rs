@@ -8,15 +8,24 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use tantivy::directory::error::LockError;
-use tantivy::{IndexWriter, ReloadPolicy, TantivyError, Term};
+use tantivy::{ReloadPolicy, TantivyError, Term};
 
-use super::schema::{open_index, schema, to_doc};
+use super::schema::{Entry, open_index, schema};
 use super::{PAYLOAD_PREFIX, Search};
 use crate::store::{IndexDoc, Store};
+
+/// The writer, fed [`Entry`]s.
+type IndexWriter = tantivy::IndexWriter<Entry>;
 
 const WRITER_HEAP_PER_THREAD: usize = 64 << 20;
 /// Commit at least this often during long catch-ups so a crash loses little work.
 const COMMIT_EVERY: usize = 100_000;
+/// KiB of message text the index writer's queue may hold (see [`Entry::weight`]).
+pub(super) const QUEUE_KIB: u32 = 32 * 1024;
+/// Queue entries read and indexed at a time: their messages' texts are read from the
+/// store at once, so this bounds what a long catch-up (an import's) holds besides the
+/// writer's queue.
+const QUEUE_BATCH: i64 = 2_000;
 
 impl Search {
     /// Opens the index in `dir`, creating it when missing. An index that cannot be opened
@@ -46,6 +55,7 @@ impl Search {
             reader,
             f,
             busy: Default::default(),
+            queue_budget: Arc::new(tokio::sync::Semaphore::new(QUEUE_KIB as usize)),
             applied_seen: Mutex::new(None),
             skipped: Default::default(),
             failures: Default::default(),
@@ -151,14 +161,65 @@ impl Search {
                 .await
                 .map(Some);
         };
+        self.apply_queue(store, writer, from, stop, None).await
+    }
+
+    /// Applies the store's changes while another task of this process writes them (an
+    /// import), one writer kept open throughout, until `done` is set and the queue is
+    /// empty. Indexing then overlaps the import instead of following it, so the archive
+    /// is searchable when the import ends, in less time than an import and a rebuild
+    /// one after the other. `None` when another process holds the index (a running
+    /// server, which applies the changes itself).
+    pub async fn follow(&self, store: &Store, done: &AtomicBool) -> anyhow::Result<Option<usize>> {
+        let _g = self.busy.lock().await;
+        let Some(writer) = self.writer(1)? else {
+            return Ok(None);
+        };
+        let never = AtomicBool::new(false);
+        let (writer, from, built) = match self.applied() {
+            Some(from) => (writer, from, 0),
+            None => {
+                // Never built: build from what is stored so far, then follow the queue.
+                let built = self.rebuild_with(store, writer, &|_, _| {}, &never).await?;
+                let Some(writer) = self.writer(1)? else {
+                    return Ok(Some(built));
+                };
+                let from = self.applied().unwrap_or(0);
+                (writer, from, built)
+            }
+        };
+        let n = self
+            .apply_queue(store, writer, from, &never, Some(done))
+            .await?;
+        Ok(n.map(|n| n + built))
+    }
+
+    /// Applies the queue after `from` with `writer`, committing every [`COMMIT_EVERY`]
+    /// entries and at the end. With `more`, an empty queue is waited on until `more` is
+    /// set; without, it ends the round.
+    async fn apply_queue(
+        &self,
+        store: &Store,
+        writer: IndexWriter,
+        from: i64,
+        stop: &AtomicBool,
+        more: Option<&AtomicBool>,
+    ) -> anyhow::Result<Option<usize>> {
         let writer = Arc::new(Mutex::new(writer));
         let mut pos = from;
         let mut written = 0;
         let mut since_commit = 0;
         while !stop.load(Ordering::Relaxed) {
-            let batch = store.search_queue_after(pos, 10_000).await?;
+            // Read before the queue: once the writer says it is done, one more empty
+            // read means nothing is left.
+            let finished = more.is_none_or(|m| m.load(Ordering::Acquire));
+            let batch = store.search_queue_after(pos, QUEUE_BATCH).await?;
             let Some(&(last, _)) = batch.last() else {
-                break;
+                if finished {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
             };
             let mut ids: Vec<i64> = batch.iter().map(|b| b.1).collect();
             ids.sort_unstable();
@@ -272,6 +333,7 @@ impl Search {
     ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
         let w = writer.clone();
         let f = self.f;
+        let budget = self.queue_budget.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let w = w
                 .lock()
@@ -279,8 +341,14 @@ impl Search {
             for id in delete {
                 w.delete_term(Term::from_field_u64(f.id, id as u64));
             }
-            for d in &docs {
-                w.add_document(to_doc(&f, d))?;
+            for d in docs {
+                let mut e = Entry::new(f, d);
+                // Waits while the writer's queue holds its budget's worth of text.
+                e.permit = futures::executor::block_on(
+                    budget.clone().acquire_many_owned(e.weight().min(QUEUE_KIB)),
+                )
+                .ok();
+                w.add_document(e)?;
             }
             Ok(())
         })

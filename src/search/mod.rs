@@ -38,6 +38,8 @@ pub struct Search {
     f: Fields,
     /// One catch-up at a time in this process (other processes: tantivy's writer lock).
     busy: tokio::sync::Mutex<()>,
+    /// What the writer's queue may hold, in KiB of text ([`index::QUEUE_KIB`]).
+    queue_budget: std::sync::Arc<tokio::sync::Semaphore>,
     /// `applied()` as last read, and when: result pages show the lag, and reading the
     /// index's meta file on every request would cost more than the search.
     applied_seen: Mutex<Option<(std::time::Instant, Option<i64>)>>,

@@ -5,11 +5,13 @@
 use std::path::Path;
 
 use anyhow::Context;
+use tantivy::Index;
 use tantivy::directory::MmapDirectory;
+use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+    Document, FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
-use tantivy::{Index, TantivyDocument};
 
 use super::tokenize;
 use crate::domain::tail::Tail;
@@ -96,33 +98,115 @@ pub fn split_body(body: &str) -> (String, String) {
     }
     (own, quoted)
 }
-pub(super) fn to_doc(f: &Fields, d: &IndexDoc) -> TantivyDocument {
-    let mut doc = TantivyDocument::default();
-    doc.add_u64(f.id, d.id as u64);
-    doc.add_text(f.msgid, &d.message_id);
-    if d.mkey != d.message_id {
-        doc.add_text(f.msgid, &d.mkey);
+/// A message as the index writer reads it. The writer's threads index straight from these
+/// texts (tantivy reads any [`Document`] without copying it), so the author's words are
+/// held once for both their stemmed and their exact field, and nothing is copied into a
+/// `TantivyDocument` first.
+pub(super) struct Entry {
+    f: Fields,
+    id: u64,
+    msgids: Vec<String>,
+    subject: String,
+    own: String,
+    quoted: String,
+    from: String,
+    attach: Vec<String>,
+    has_attachment: bool,
+    lists: Vec<u64>,
+    date: Option<i64>,
+    /// Held until the writer has indexed the entry and drops it: see [`Entry::weight`].
+    pub(super) permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Entry {
+    pub(super) fn new(f: Fields, d: IndexDoc) -> Entry {
+        let (own, quoted) = split_body(&d.body_text);
+        let mut msgids = vec![d.message_id];
+        if d.mkey != msgids[0] {
+            msgids.push(d.mkey);
+        }
+        Entry {
+            f,
+            id: d.id as u64,
+            msgids,
+            subject: d.subject,
+            own,
+            quoted,
+            from: format!("{} {}", d.from_name, d.from_addr),
+            attach: d.attachment_names,
+            has_attachment: d.attachment_count > 0,
+            lists: d.lists.iter().map(|&l| l as u64).collect(),
+            date: d.date,
+            permit: None,
+        }
     }
-    doc.add_text(f.subject, &d.subject);
-    doc.add_text(f.subject_x, &d.subject);
-    let (own, quoted) = split_body(&d.body_text);
-    doc.add_text(f.body, &own);
-    doc.add_text(f.body_x, &own);
-    doc.add_text(f.quoted, &quoted);
-    doc.add_text(f.from, format!("{} {}", d.from_name, d.from_addr));
-    for a in &d.attachment_names {
-        doc.add_text(f.attach, a);
+
+    /// KiB of text the entry holds while it waits in the writer's queue: the feeder takes
+    /// that much from a budget before handing it over, and the writer gives it back when
+    /// done, so a writer slower than its feeder holds a bounded amount of mail (its own
+    /// queue is bounded only in entries, 10,000 of them).
+    pub(super) fn weight(&self) -> u32 {
+        let bytes = self.own.len()
+            + self.quoted.len()
+            + self.subject.len()
+            + self.from.len()
+            + self.attach.iter().map(String::len).sum::<usize>();
+        u32::try_from(bytes / 1024 + 1).unwrap_or(u32::MAX)
     }
-    if d.attachment_count > 0 {
-        doc.add_text(f.has, "attachment");
+}
+
+/// A value of an [`Entry`], borrowed from it.
+#[derive(Clone, Debug)]
+pub(super) enum EntryValue<'a> {
+    Str(&'a str),
+    U64(u64),
+    I64(i64),
+}
+
+impl<'a> Value<'a> for EntryValue<'a> {
+    type ArrayIter = std::iter::Empty<EntryValue<'a>>;
+    type ObjectIter = std::iter::Empty<(&'a str, EntryValue<'a>)>;
+
+    fn as_value(&self) -> ReferenceValue<'a, Self> {
+        ReferenceValue::Leaf(match *self {
+            EntryValue::Str(s) => ReferenceValueLeaf::Str(s),
+            EntryValue::U64(n) => ReferenceValueLeaf::U64(n),
+            EntryValue::I64(n) => ReferenceValueLeaf::I64(n),
+        })
     }
-    for &l in &d.lists {
-        doc.add_u64(f.list, l as u64);
+}
+
+impl Document for Entry {
+    type Value<'a> = EntryValue<'a>;
+    type FieldsValuesIter<'a> = std::vec::IntoIter<(Field, EntryValue<'a>)>;
+
+    fn iter_fields_and_values(&self) -> Self::FieldsValuesIter<'_> {
+        let f = &self.f;
+        let mut v = Vec::with_capacity(12 + self.attach.len() + self.lists.len());
+        v.push((f.id, EntryValue::U64(self.id)));
+        for m in &self.msgids {
+            v.push((f.msgid, EntryValue::Str(m)));
+        }
+        v.push((f.subject, EntryValue::Str(&self.subject)));
+        v.push((f.subject_x, EntryValue::Str(&self.subject)));
+        v.push((f.body, EntryValue::Str(&self.own)));
+        v.push((f.body_x, EntryValue::Str(&self.own)));
+        v.push((f.quoted, EntryValue::Str(&self.quoted)));
+        v.push((f.from, EntryValue::Str(&self.from)));
+        for a in &self.attach {
+            v.push((f.attach, EntryValue::Str(a)));
+        }
+        if self.has_attachment {
+            v.push((f.has, EntryValue::Str("attachment")));
+        }
+        for &l in &self.lists {
+            v.push((f.list, EntryValue::U64(l)));
+        }
+        if let Some(d) = self.date {
+            v.push((f.date, EntryValue::I64(d)));
+        }
+        v.into_iter()
     }
-    if let Some(date) = d.date {
-        doc.add_i64(f.date, date);
-    }
-    doc
 }
 
 #[cfg(test)]

@@ -8,11 +8,12 @@ use crate::common::*;
 
 const LARCH: &str = env!("CARGO_BIN_EXE_larch");
 
-fn run_import(data: &std::path::Path, mbox: &std::path::Path) -> String {
+fn run_import(data: &std::path::Path, mbox: &std::path::Path, index: bool) -> String {
     let out = Command::new(LARCH)
         .args(["--data"])
         .arg(data)
         .args(["import", "--list", "linux-mips"])
+        .args((!index).then_some("--no-index"))
         .arg(mbox)
         .output()
         .expect("run larch");
@@ -52,14 +53,14 @@ async fn linux_mips_reimport_and_sigkill_resume() {
 
     // Uninterrupted import.
     let a = tempfile::tempdir().unwrap();
-    let out = run_import(a.path(), &mbox);
+    let out = run_import(a.path(), &mbox, false);
     eprintln!("{out}");
     assert!(out.contains("read 51564,"), "every message read: {out}");
     assert!(
         out.contains("duplicate 67,") && out.contains("35 reusing a Message-ID"),
         "{out}"
     );
-    let out2 = run_import(a.path(), &mbox);
+    let out2 = run_import(a.path(), &mbox, false);
     assert!(
         out2.contains("new 0,") && out2.contains("duplicate 51564,"),
         "re-import adds nothing: {out2}"
@@ -96,7 +97,7 @@ async fn linux_mips_reimport_and_sigkill_resume() {
         killed_at > 0 && killed_at < 51_497,
         "the import was killed midway (at {killed_at})"
     );
-    let out3 = run_import(b.path(), &mbox);
+    let out3 = run_import(b.path(), &mbox, true);
     eprintln!("resumed after kill at {killed_at}: {out3}");
     let got = dump(b.path()).await;
     if got != want {
@@ -108,6 +109,26 @@ async fn linux_mips_reimport_and_sigkill_resume() {
             .collect();
         panic!("state after kill + resume differs from an uninterrupted import: {diff:#?}");
     }
+
+    // The killed import was indexing as it went; the resumed one leaves every stored
+    // message searchable, once, with nothing left to apply.
+    assert!(
+        !a.path().join("search").exists(),
+        "`--no-index` leaves the index alone"
+    );
+    let store = store(b.path()).await;
+    let search = larch::search::Search::for_store(&store).unwrap();
+    assert_eq!(
+        search.doc_count() as i64,
+        store.message_count().await.unwrap(),
+        "every stored message is in the index once"
+    );
+    assert_eq!(
+        search.lag(&store).await.unwrap(),
+        0,
+        "nothing left to apply"
+    );
+    store.close().await;
 }
 
 #[test]
