@@ -3,8 +3,10 @@
 //! character is a token of its own and a CJK query term becomes a phrase of characters.
 //! That finds any CJK word without a dictionary, at the cost of some precision.
 
+use std::collections::HashMap;
+
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter,
     TokenStream, Tokenizer, TokenizerManager,
 };
 
@@ -98,6 +100,87 @@ impl TokenStream for WordStream<'_> {
     }
 }
 
+/// English (Snowball) stemming that remembers the stems it has computed. Mail repeats a
+/// small vocabulary: most of a body's words were stemmed already, in this message or an
+/// earlier one, and the lookup costs a fraction of the stemming, which was a fifth of the
+/// index build's time. Each analyzer clone (one per indexing thread and segment) keeps its
+/// own memo, emptied when it reaches [`Memo::MAX`] words.
+#[derive(Clone, Copy)]
+pub struct MemoStemmer;
+
+impl TokenFilter for MemoStemmer {
+    type Tokenizer<T: Tokenizer> = MemoStemmerFilter<T>;
+    fn transform<T: Tokenizer>(self, inner: T) -> MemoStemmerFilter<T> {
+        MemoStemmerFilter {
+            inner,
+            memo: Memo::default(),
+        }
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct Memo(HashMap<Box<str>, Box<str>>);
+
+impl Memo {
+    /// Words kept: some megabytes at most, more than a list's working vocabulary.
+    const MAX: usize = 100_000;
+
+    fn stem_into(&mut self, stemmer: &frostem::Stemmer, text: &mut String) {
+        if let Some(s) = self.0.get(text.as_str()) {
+            text.clear();
+            text.push_str(s);
+            return;
+        }
+        let stem: Box<str> = stemmer.stem(text).into();
+        if self.0.len() >= Self::MAX {
+            self.0.clear();
+        }
+        self.0.insert(text.as_str().into(), stem.clone());
+        text.clear();
+        text.push_str(&stem);
+    }
+}
+
+#[derive(Clone)]
+pub struct MemoStemmerFilter<T> {
+    inner: T,
+    memo: Memo,
+}
+
+impl<T: Tokenizer> Tokenizer for MemoStemmerFilter<T> {
+    type TokenStream<'a> = MemoStemmerStream<'a, T::TokenStream<'a>>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        MemoStemmerStream {
+            tail: self.inner.token_stream(text),
+            memo: &mut self.memo,
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+        }
+    }
+}
+
+pub struct MemoStemmerStream<'a, T> {
+    tail: T,
+    memo: &'a mut Memo,
+    stemmer: frostem::Stemmer,
+}
+
+impl<T: TokenStream> TokenStream for MemoStemmerStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        self.memo.stem_into(&self.stemmer, &mut token.text);
+        true
+    }
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
 pub fn exact() -> TextAnalyzer {
     TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(48))
@@ -111,7 +194,7 @@ pub fn stemmed() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
+        .filter(MemoStemmer)
         .build()
 }
 
@@ -146,6 +229,20 @@ mod tests {
             ]
         );
         assert_eq!(terms(&mut stemmed(), "patches Applied"), ["patch", "appli"]);
+        // Remembered stems are the stems: the second time through reads the memo.
+        let text = "Running runs; the runner ran. Patches applied, patching applies.";
+        let mut plain = TextAnalyzer::builder(WordTokenizer::default())
+            .filter(RemoveLongFilter::limit(48))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(tantivy::tokenizer::Stemmer::new(
+                tantivy::tokenizer::Language::English,
+            ))
+            .build();
+        let want = terms(&mut plain, text);
+        let mut memo = stemmed();
+        assert_eq!(terms(&mut memo, text), want);
+        assert_eq!(terms(&mut memo, text), want);
         assert!(terms(&mut exact(), "  ,;:!  ").is_empty());
         let mut a = exact();
         let mut st = a.token_stream("ab日本 cd");
