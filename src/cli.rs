@@ -391,13 +391,23 @@ async fn import(
     let _lock = WriteLock::acquire(data)?;
     let store = Store::open(data).await?;
     let done = Arc::new(AtomicBool::new(false));
-    let follower = if index {
-        let search = crate::search::Search::for_store(&store)?;
-        let (st, d) = (store.clone(), done.clone());
-        Some(tokio::spawn(async move { search.follow(&st, &d).await }))
+    // The index is derived: one that cannot be opened must not stop the mail from being
+    // stored, so the import goes on and says what to run afterwards.
+    let search = if index {
+        crate::search::Search::for_store(&store)
+            .map_err(|e| {
+                eprintln!(
+                    "larch: the search index cannot be opened ({e:#}); importing without indexing, `larch reindex` builds it afterwards"
+                )
+            })
+            .ok()
     } else {
         None
     };
+    let follower = search.map(|search| {
+        let (st, d) = (store.clone(), done.clone());
+        tokio::spawn(async move { search.follow(&st, &d).await })
+    });
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template(
