@@ -48,6 +48,30 @@ say() { echo "$@" | tee -a "$REPORT"; }
 mb() { awk -v b="$1" 'BEGIN {printf "%.0f MB", b / 1048576}'; }
 # Seconds and peak RSS (KB) of a command, from GNU time.
 timed() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>&1; cat "$WORK/time"; }
+# Peak RSS counts the pages of files the process maps (tantivy maps its index), which the
+# kernel evicts under pressure like any page cache; the private (anonymous) part is what
+# the process itself holds. Samples it every 0.1 s until PID exits, then writes its peak
+# in KB to FILE.
+sample_anon() {
+  local pid=$1 file=$2 peak=0 kb
+  while kb=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [[ -n $kb ]]; do
+    ((kb > peak)) && peak=$kb
+    echo "$peak" >"$file"
+    sleep 0.1
+  done
+}
+# `timed`, then the peak private memory (KB): "seconds peak-rss-kb peak-anon-kb".
+timed_anon() {
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>&1 &
+  local tpid=$! cpid=""
+  echo 0 >"$WORK/anon"
+  for _ in $(seq 100); do cpid=$(pgrep -P "$tpid" | head -1) && [[ -n $cpid ]] && break; sleep 0.01; done
+  [[ -n $cpid ]] && sample_anon "$cpid" "$WORK/anon" &
+  local spid=$!
+  wait "$tpid" || true
+  wait "$spid" 2>/dev/null || true
+  echo "$(cat "$WORK/time") $(cat "$WORK/anon")"
+}
 rate() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.0f", n / s}'; }
 
 # Starts larch serve on DATA with the page cache on (1) or off (0), waits for it to answer.
@@ -89,15 +113,17 @@ RAW=$(du -cb "$WORK"/gen/*.mbox | awk 'END {print $1}')
 DATA="$WORK/data"
 import_s=0
 import_rss=0
+import_anon=0
 for f in "$WORK"/gen/*.mbox; do
   name=$(basename "$f" .mbox)
-  read -r s kb < <(timed "$LARCH_BIN" --data "$DATA" import --list "$name" "$f")
+  read -r s kb anon < <(timed_anon "$LARCH_BIN" --data "$DATA" import --list "$name" "$f")
   rm -f "$f" # the raw mail and the store side by side would not fit the disk at 1M
   import_s=$(echo "$import_s + $s" | bc)
   ((kb > import_rss)) && import_rss=$kb
+  ((anon > import_anon)) && import_anon=$anon
 done
 # The import indexed as it went; a rebuild from the store alone is measured too.
-read -r index_s index_rss < <(timed "$LARCH_BIN" --data "$DATA" reindex)
+read -r index_s index_rss index_anon < <(timed_anon "$LARCH_BIN" --data "$DATA" reindex)
 STORE=$(du -cb "$DATA"/larch.db* | awk 'END {print $1}')
 INDEX=$(du -sb "$DATA"/search 2>/dev/null | awk '{print $1}')
 start_ns=$(date +%s%N)
@@ -110,8 +136,8 @@ stop_server
 say "| import and index | figure |"
 say "|---|---|"
 say "| raw mail (mbox) | $(mb "$RAW") |"
-say "| import, indexing as it goes (\`larch import\`, list by list): until everything is searchable | $(printf '%.1f' "$import_s") s, **$(rate "$N" "$import_s") msg/s** end to end, peak RSS $((import_rss / 1024)) MB |"
-say "| index rebuild from the store (\`larch reindex\`) | ${index_s} s, **$(rate "$N" "$index_s") docs/s**, peak RSS $((index_rss / 1024)) MB |"
+say "| import, indexing as it goes (\`larch import\`, list by list): until everything is searchable | $(printf '%.1f' "$import_s") s, **$(rate "$N" "$import_s") msg/s** end to end, peak RSS $((import_rss / 1024)) MB, of which private $((import_anon / 1024)) MB |"
+say "| index rebuild from the store (\`larch reindex\`) | ${index_s} s, **$(rate "$N" "$index_s") docs/s**, peak RSS $((index_rss / 1024)) MB, of which private $((index_anon / 1024)) MB |"
 say "| store + index | $(mb "$STORE") + $(mb "${INDEX:-0}") = **$(awk -v s="$STORE" -v i="${INDEX:-0}" -v r="$RAW" 'BEGIN {printf "%.2f", (s + i) / r}') × raw** |"
 say "| server start to first byte of / | $first_byte_ms ms |"
 
@@ -119,6 +145,7 @@ mkdir -p "$WORK/mix"
 python3 "$HERE/paths.py" "$DATA/larch.db" "$WORK/mix"
 for cache in 0 1; do
   larch_serve "$DATA" "$cache"
+  sample_anon "$PID" "$WORK/srv-anon" &
   say ""
   say "Page cache $([[ $cache == 1 ]] && echo "on (each mix runs twice; the second run is shown, served from memory where the cache holds it)" || echo "off: every request renders")."
   say ""
@@ -130,7 +157,8 @@ for cache in 0 1; do
     say "| $kind | $(wc -l <"$WORK/mix/$kind.paths") | $rps | $p50 | $p99 | $rss MB |"
   done
   say ""
-  say "Peak server RSS over the mixes: **$(peak_mb $PID) MB**."
+  say "Peak server RSS over the mixes: **$(peak_mb $PID) MB**, of which private \
+$(awk '{printf "%.0f", $1 / 1024}' "$WORK/srv-anon") MB (the rest maps the index and store files)."
   stop_server
 done
 rm -rf "$DATA"

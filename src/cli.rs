@@ -201,6 +201,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    crate::memory::spawn_trimmer(std::time::Duration::from_secs(2));
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {

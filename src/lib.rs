@@ -7,6 +7,7 @@ pub mod demo;
 pub mod domain;
 pub mod ingest;
 pub mod live;
+pub mod memory;
 pub mod pause;
 pub mod render;
 pub mod search;

@@ -209,6 +209,11 @@ impl Search {
         let mut pos = from;
         let mut written = 0;
         let mut since_commit = 0;
+        // Entries added since the last commit: the reader does not see them yet. What
+        // other processes committed before this writer was taken, it must see (see
+        // [`Search::indexed`]).
+        self.reader.reload()?;
+        let mut fresh = std::collections::HashSet::new();
         while !stop.load(Ordering::Relaxed) {
             // Read before the queue: once the writer says it is done, one more empty
             // read means nothing is left.
@@ -229,11 +234,14 @@ impl Search {
             self.note_skipped(skipped);
             written += docs.len();
             since_commit += docs.len();
-            self.apply(&writer, ids, docs).await?;
+            let delete = self.indexed(ids, &fresh);
+            fresh.extend(docs.iter().map(|d| d.id));
+            self.apply(&writer, delete, docs).await?;
             pos = last;
             if since_commit >= COMMIT_EVERY {
                 self.commit(&writer, pos).await?;
                 since_commit = 0;
+                fresh.clear();
             }
         }
         self.commit(&writer, pos).await?;
@@ -313,6 +321,23 @@ impl Search {
         finish(writer).await?;
         store.search_queue_prune(head).await?;
         Ok(written)
+    }
+
+    /// Those of `ids` that may have an entry to replace: committed ones (a term lookup) and
+    /// those in `fresh`. A new message has none, and asking the writer to delete it anyway
+    /// is not free: each delete is held (about 700 bytes) until the next commit and then
+    /// searched for in every segment, which made indexing while importing hold a hundred
+    /// megabytes of deletes for messages that were never indexed.
+    fn indexed(&self, ids: Vec<i64>, fresh: &std::collections::HashSet<i64>) -> Vec<i64> {
+        let searcher = self.reader.searcher();
+        ids.into_iter()
+            .filter(|id| {
+                fresh.contains(id)
+                    || searcher
+                        .doc_freq(&Term::from_field_u64(self.f.id, *id as u64))
+                        .map_or(true, |n| n > 0)
+            })
+            .collect()
     }
 
     async fn apply(

@@ -17,7 +17,11 @@ pub fn compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
         flate2::Compression::fast(),
     );
     e.write_all(raw)?;
-    e.finish()
+    let mut z = e.finish()?;
+    // The import holds thousands of these in flight, weighed by their length: their
+    // spare capacity (up to half again) would be memory no budget counts.
+    z.shrink_to_fit();
+    Ok(z)
 }
 
 /// Undoes [`compress`]. Only the store inflates: everyone else gets original bytes from

@@ -918,6 +918,46 @@ async fn the_indexer_stops_with_its_work_committed() {
     store.close().await;
 }
 
+/// A message indexed again (here: archived for a second list) replaces its entry, whether
+/// its first entry was committed earlier, by this writer in an earlier batch of the same
+/// round, or by another writer the reader has not caught up with: the indexer deletes
+/// only entries it knows may exist, so each case must be seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindexed_messages_replace_their_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = [tmp.path().join("first.mbox")];
+    write_mbox(&first[0], 10, 1);
+    let store = store(&tmp.path().join("data")).await;
+    import(&store, LIST, &first).await;
+    let search = larch::search::Search::for_store(&store).unwrap();
+    search.catch_up(&store).await.unwrap();
+    assert_eq!(search.doc_count(), 10);
+
+    // Committed entries: the same ten archived for another list.
+    import(&store, "second", &first).await;
+    search.catch_up(&store).await.unwrap();
+    assert_eq!(search.doc_count(), 10, "a cross-post is one entry");
+
+    // Several batches in one round: 1,500 new messages and then the same 1,500 again,
+    // so the second batch re-indexes entries added, not yet committed, by the first.
+    let many = [tmp.path().join("many.mbox")];
+    write_mbox_from(&many[0], 10, 1_500);
+    import(&store, "third", &many).await;
+    import(&store, "fourth", &many).await;
+    search.catch_up(&store).await.unwrap();
+    assert_eq!(search.doc_count(), 1_510);
+
+    // Another writer (another process's) commits; this one then re-indexes those messages.
+    let other = larch::search::Search::for_store(&store).unwrap();
+    import(&store, "fifth", &many).await;
+    other.catch_up(&store).await.unwrap();
+    import(&store, "sixth", &many).await;
+    search.catch_up(&store).await.unwrap();
+    search.catch_up(&store).await.unwrap();
+    assert_eq!(search.doc_count(), 1_510);
+    store.close().await;
+}
+
 /// [`write_mbox`] with Message-IDs starting at `from`, so that a second mbox adds new
 /// messages.
 fn write_mbox_from(path: &Path, from: usize, n: usize) {
