@@ -326,8 +326,8 @@ impl Search {
     /// Those of `ids` that may have an entry to replace: committed ones (a term lookup) and
     /// those in `fresh`. A new message has none, and asking the writer to delete it anyway
     /// is not free: each delete is held (about 700 bytes) until the next commit and then
-    /// searched for in every segment, which made indexing while importing hold a hundred
-    /// megabytes of deletes for messages that were never indexed.
+    /// searched for in every segment: indexing while importing held up to 70 MB of deletes
+    /// (one per message between two commits) for messages that were never indexed.
     fn indexed(&self, ids: Vec<i64>, fresh: &std::collections::HashSet<i64>) -> Vec<i64> {
         let searcher = self.reader.searcher();
         ids.into_iter()
