@@ -895,3 +895,27 @@ impl Batch {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The bundled SQLite is built with the options `.cargo/config.toml` sets: without
+    /// them every connection of the pool contends on global mutexes (see there).
+    #[tokio::test]
+    async fn sqlite_compile_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::Store::open(dir.path()).await.unwrap();
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        store.close().await;
+    }
+}
