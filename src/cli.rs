@@ -21,6 +21,11 @@ struct Cli {
     /// Data directory (SQLite store, index, larch.toml).
     #[arg(long, global = true, env = "LARCH_DATA")]
     data: Option<PathBuf>,
+    /// The archive's database when it is not `larch.db` in the data directory: a
+    /// `postgres://` URL, for several servers sharing one archive (or `database` in
+    /// larch.toml). The data directory still holds this server's search index and spool.
+    #[arg(long, global = true, env = "LARCH_DATABASE_URL", value_name = "URL")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -262,6 +267,7 @@ fn fmt_date(t: Option<i64>) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = config::data_dir(cli.data);
+    config::choose_database(&data, cli.database)?;
     match cli.command {
         Command::Import {
             list,
@@ -305,7 +311,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let post_address = post_address.map(|a| checked_post_address(&a)).transpose()?;
             let _lock = WriteLock::acquire(&data)?;
-            let store = Store::open(&data).await?;
+            let store = config::open_store(&data).await?;
             let (list, _) = store.ensure_list(&name, private.unwrap_or(false)).await?;
             store
                 .update_list(
@@ -390,7 +396,7 @@ async fn import(
 ) -> anyhow::Result<ExitCode> {
     crate::ingest::source::check_paths(paths).map_err(|e| anyhow::anyhow!(e))?;
     let _lock = WriteLock::acquire(data)?;
-    let store = Store::open(data).await?;
+    let store = config::open_store(data).await?;
     let done = Arc::new(AtomicBool::new(false));
     // The index is derived: one that cannot be opened must not stop the mail from being
     // stored, so the import goes on and says what to run afterwards.
@@ -474,7 +480,7 @@ async fn import(
 }
 
 async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
-    let store = Store::open(data).await?;
+    let store = config::open_store(data).await?;
     apply_list_settings(data, &store, &config).await?;
     let config = std::sync::Arc::new(config);
     let spool = std::sync::Arc::new(Spool::open(data)?);
@@ -594,7 +600,7 @@ async fn check(data: &Path) -> anyhow::Result<ExitCode> {
         say(false, format!("no archive in {}", data.display()));
         return Ok(ExitCode::FAILURE);
     }
-    let store = Store::open(data).await?;
+    let store = config::open_store(data).await?;
     match store.integrity_problems().await {
         Ok(p) if p.is_empty() => say(true, "the database passes SQLite's quick_check".into()),
         Ok(p) => say(false, format!("the database is damaged: {}", p.join("; "))),
@@ -648,7 +654,7 @@ async fn backup(data: &Path, dest: &Path) -> anyhow::Result<ExitCode> {
         anyhow::bail!("{} exists and is not an empty directory", dest.display());
     }
     std::fs::create_dir_all(dest)?;
-    let store = Store::open(data).await?;
+    let store = config::open_store(data).await?;
     let started = std::time::Instant::now();
     store.backup_into(&dest.join("larch.db")).await?;
     store.close().await;
@@ -668,7 +674,7 @@ async fn backup(data: &Path, dest: &Path) -> anyhow::Result<ExitCode> {
 }
 
 async fn reindex(data: &Path) -> anyhow::Result<ExitCode> {
-    let store = Store::open(data).await?;
+    let store = config::open_store(data).await?;
     let search = crate::search::Search::for_store(&store)?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -696,7 +702,7 @@ async fn reindex(data: &Path) -> anyhow::Result<ExitCode> {
 
 async fn remove(data: &Path, msgid: &str, purge: bool) -> anyhow::Result<ExitCode> {
     let _lock = WriteLock::acquire(data)?;
-    let store = Store::open(data).await?;
+    let store = config::open_store(data).await?;
     match store.remove_message(msgid, purge).await? {
         crate::store::Removal::NotFound => {
             eprintln!("larch: no stored message has the id or key {msgid}");
@@ -723,7 +729,7 @@ async fn remove(data: &Path, msgid: &str, purge: bool) -> anyhow::Result<ExitCod
 }
 
 async fn lists(data: &Path) -> anyhow::Result<ExitCode> {
-    let store = Store::open(data).await?;
+    let store = config::open_store(data).await?;
     println!(
         "{:<30} {:<7} {:>9} {:>8} {:>8}  {:<10} {:<10}",
         "list", "access", "messages", "threads", "rejects", "first", "last"
@@ -800,7 +806,7 @@ async fn drain_spool(data: &Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(data)?;
     let spool = Spool::open(data)?;
     let _lock = WriteLock::acquire(data)?;
-    let store = Store::open(data).await?;
+    let store = config::open_store(data).await?;
     let stats = crate::store::spool::DeliveryStats::default();
     let mut total = ingest::Summary::default();
     let mut unreadable = 0;

@@ -56,6 +56,27 @@ pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
     arg.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))
 }
 
+/// The database this process's commands open (see [`choose_database`]): one process
+/// serves one archive, and every command that opens the store asks here.
+static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Settles where the archive is: `--database` / `LARCH_DATABASE_URL` when given, else
+/// `database` in `larch.toml`, else `larch.db` in the data directory.
+pub fn choose_database(data: &Path, arg: Option<String>) -> anyhow::Result<()> {
+    let url = match arg.filter(|u| !u.is_empty()) {
+        Some(u) => Some(u),
+        None => Config::load(data)?.database,
+    };
+    let _ = DATABASE.set(url);
+    Ok(())
+}
+
+/// Opens the archive [`choose_database`] settled on (SQLite in `data` when nothing did).
+pub async fn open_store(data: &Path) -> anyhow::Result<crate::store::Store> {
+    let url = DATABASE.get().cloned().flatten();
+    Ok(crate::store::Store::open_with(data, url.as_deref()).await?)
+}
+
 /// `larch.toml`.
 #[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +110,9 @@ pub struct Config {
     /// their local part.
     #[serde(default)]
     pub mailman_lists: BTreeMap<String, String>,
+    /// The archive's database, when not `larch.db` in the data directory: a `postgres://`
+    /// URL (`--database`, `LARCH_DATABASE_URL`).
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]

@@ -10,7 +10,6 @@ use clap::Subcommand;
 
 use crate::config::WriteLock;
 use crate::domain::secret;
-use crate::store::Store;
 
 #[derive(Subcommand)]
 pub enum UserAction {
@@ -100,7 +99,7 @@ fn read_password() -> anyhow::Result<String> {
 
 pub async fn run(data: &Path, action: UserAction) -> anyhow::Result<ExitCode> {
     if let UserAction::List = action {
-        let store = Store::open(data).await?;
+        let store = crate::config::open_store(data).await?;
         println!(
             "{:<24} {:<6} {:>8} {:<5} lists",
             "user", "admin", "sessions", "feed"
@@ -118,7 +117,7 @@ pub async fn run(data: &Path, action: UserAction) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let _lock = WriteLock::acquire(data)?;
-    let store = Store::open(data).await?;
+    let store = crate::config::open_store(data).await?;
     let missing = |name: &str| anyhow::anyhow!("there is no user named {name:?}");
     match action {
         UserAction::List => {}

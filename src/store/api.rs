@@ -3,8 +3,7 @@
 //! the same wherever it starts and a client walking them meets no row twice), and the
 //! change log that mirrors follow (`migrations/0008_changes.sql`).
 
-use sqlx::Row;
-
+use super::db::{Cols, on_pool};
 use super::{ListSummary, MonthCount, Result, Store, ThreadSummary};
 
 /// Where undated messages sort: after every dated one, as on the thread pages.
@@ -101,14 +100,14 @@ const LIST_SUMMARY: &str = "SELECT l.name, l.title, l.description, l.private,
         (SELECT COUNT(*) FROM rejects r WHERE r.list_id = l.id) AS rejected
      FROM lists l";
 
-fn thread_summary(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<ThreadSummary> {
+fn thread_summary(r: &impl Cols) -> sqlx::Result<ThreadSummary> {
     Ok(ThreadSummary {
-        thread_no: r.try_get("thread_no")?,
-        root_mkey: r.try_get("root_mkey")?,
-        subject: super::lossy(r, "subject")?,
-        first_date: r.try_get("first_date")?,
-        last_date: r.try_get("last_date")?,
-        message_count: r.try_get("message_count")?,
+        thread_no: r.col("thread_no")?,
+        root_mkey: r.col("root_mkey")?,
+        subject: r.lossy("subject")?,
+        first_date: r.col("first_date")?,
+        last_date: r.col("last_date")?,
+        message_count: r.col("message_count")?,
     })
 }
 
@@ -117,20 +116,24 @@ impl Store {
     pub async fn lists_after(&self, after: Option<&str>, limit: i64) -> Result<Vec<ListSummary>> {
         let sql =
             format!("{LIST_SUMMARY} WHERE ?1 IS NULL OR l.name > ?1 ORDER BY l.name LIMIT ?2");
-        Ok(sqlx::query_as::<_, ListSummary>(sqlx::AssertSqlSafe(sql))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?)
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ListSummary>(
+            d.dynamic(sql)
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
     }
 
     /// One list with its counts.
     pub async fn list_summary(&self, list_id: i64) -> Result<Option<ListSummary>> {
         let sql = format!("{LIST_SUMMARY} WHERE l.id = ?");
-        Ok(sqlx::query_as::<_, ListSummary>(sqlx::AssertSqlSafe(sql))
-            .bind(list_id)
-            .fetch_optional(self.pool())
-            .await?)
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ListSummary>(
+            d.dynamic(sql)
+        )
+        .bind(list_id)
+        .fetch_optional(p)
+        .await?))
     }
 
     /// Months that hold messages after the month coded `after` (0: from the first).
@@ -140,15 +143,15 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<MonthCount>> {
-        Ok(sqlx::query_as(
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT month, count FROM months WHERE list_id = ? AND month > ? AND count > 0
              ORDER BY month LIMIT ?",
-        )
+        ))
         .bind(list_id)
         .bind(after)
         .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// Threads with messages in a month, in the order of their first message there (as
@@ -162,54 +165,58 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<MonthThread>> {
         let (date, thread) = after.unzip();
-        let rows = sqlx::query(
-            "SELECT g.thread_no, g.first_in_month, g.in_month, t.root_mkey,
-                    iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
-                        '', t.subject) AS subject,
-                    t.first_date, t.last_date, t.message_count
-             FROM (SELECT thread_no, IFNULL(MIN(date), ?3) AS first_in_month,
-                          COUNT(*) AS in_month
-                   FROM nodes INDEXED BY nodes_month
-                   WHERE list_id = ?1 AND month = ?2 AND message_id IS NOT NULL
-                   GROUP BY thread_no) g
-             JOIN threads t ON t.list_id = ?1 AND t.thread_no = g.thread_no
-             WHERE ?4 IS NULL OR (g.first_in_month, g.thread_no) > (?4, ?5)
-             ORDER BY g.first_in_month, g.thread_no LIMIT ?6",
-        )
-        .bind(list_id)
-        .bind(month)
-        .bind(UNDATED)
-        .bind(date)
-        .bind(thread)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MonthThread {
-                    thread: thread_summary(r)?,
-                    first_in_month: r.try_get("first_in_month")?,
-                    in_month: r.try_get("in_month")?,
+        on_pool!(self.pool(), |p, d| {
+            let rows = sqlx::query(d.sql(
+                "SELECT g.thread_no, g.first_in_month, g.in_month, t.root_mkey,
+                        iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
+                            '', t.subject) AS subject,
+                        t.first_date, t.last_date, t.message_count
+                 FROM (SELECT thread_no, IFNULL(MIN(date), ?3) AS first_in_month,
+                              COUNT(*) AS in_month
+                       FROM nodes INDEXED BY nodes_month
+                       WHERE list_id = ?1 AND month = ?2 AND message_id IS NOT NULL
+                       GROUP BY thread_no) g
+                 JOIN threads t ON t.list_id = ?1 AND t.thread_no = g.thread_no
+                 WHERE ?4 IS NULL OR (g.first_in_month, g.thread_no) > (?4, ?5)
+                 ORDER BY g.first_in_month, g.thread_no LIMIT ?6",
+            ))
+            .bind(list_id)
+            .bind(month)
+            .bind(UNDATED)
+            .bind(date)
+            .bind(thread)
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(MonthThread {
+                        thread: thread_summary(r)?,
+                        first_in_month: r.col("first_in_month")?,
+                        in_month: r.col("in_month")?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// The thread of a message the list holds (not of a message that replies only name).
     pub async fn thread_holding(&self, list_id: i64, mkey: &str) -> Result<Option<ThreadSummary>> {
-        let row = sqlx::query(
-            "SELECT t.thread_no, t.root_mkey,
-                    iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
-                        '', t.subject) AS subject,
-                    t.first_date, t.last_date, t.message_count
-             FROM nodes n JOIN threads t ON t.list_id = n.list_id AND t.thread_no = n.thread_no
-             WHERE n.list_id = ? AND n.mkey = ? AND n.message_id IS NOT NULL",
-        )
-        .bind(list_id)
-        .bind(mkey)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.as_ref().map(thread_summary).transpose()?)
+        on_pool!(self.pool(), |p, d| {
+            let row = sqlx::query(d.sql(
+                "SELECT t.thread_no, t.root_mkey,
+                        iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
+                            '', t.subject) AS subject,
+                        t.first_date, t.last_date, t.message_count
+                 FROM nodes n JOIN threads t ON t.list_id = n.list_id AND t.thread_no = n.thread_no
+                 WHERE n.list_id = ? AND n.mkey = ? AND n.message_id IS NOT NULL",
+            ))
+            .bind(list_id)
+            .bind(mkey)
+            .fetch_optional(p)
+            .await?;
+            Ok(row.as_ref().map(thread_summary).transpose()?)
+        })
     }
 
     /// A thread's messages by date (undated last), after the position `after` (see
@@ -226,72 +233,78 @@ impl Store {
             Some((d, s, k)) => (Some(d), Some(s), Some(k)),
             None => (None, None, None),
         };
-        let rows = sqlx::query(concat!(
-            "SELECT n.mkey, n.parent, IFNULL(n.seq, -1) AS seq, m.removed, ",
-            super::item_text_columns!(),
-            "
-             FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ?1 AND n.thread_no = ?2
-               AND (?4 IS NULL OR (IFNULL(n.date, ?3), IFNULL(n.seq, -1), n.mkey) > (?4, ?5, ?6))
-             ORDER BY IFNULL(n.date, ?3), IFNULL(n.seq, -1), n.mkey LIMIT ?7"
-        ))
-        .bind(list_id)
-        .bind(thread_no)
-        .bind(UNDATED)
-        .bind(date)
-        .bind(seq)
-        .bind(mkey)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ThreadMessage {
-                    mkey: r.try_get("mkey")?,
-                    parent: r.try_get("parent")?,
-                    date: r.try_get("date")?,
-                    seq: r.try_get("seq")?,
-                    from_name: super::lossy(r, "from_name")?,
-                    from_addr: super::lossy(r, "from_addr")?,
-                    subject: super::lossy(r, "subject")?,
-                    removed: r.try_get("removed")?,
+        on_pool!(self.pool(), |p, d| {
+            let rows = sqlx::query(d.sql(concat!(
+                "SELECT n.mkey, n.parent, IFNULL(n.seq, -1) AS seq, m.removed, ",
+                super::item_text_columns!(),
+                "
+                 FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ?1 AND n.thread_no = ?2
+                   AND (?4 IS NULL OR (IFNULL(n.date, ?3), IFNULL(n.seq, -1), n.mkey) > (?4, ?5, ?6))
+                 ORDER BY IFNULL(n.date, ?3), IFNULL(n.seq, -1), n.mkey LIMIT ?7"
+            )))
+            .bind(list_id)
+            .bind(thread_no)
+            .bind(UNDATED)
+            .bind(date)
+            .bind(seq)
+            .bind(mkey)
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ThreadMessage {
+                        mkey: r.col("mkey")?,
+                        parent: r.col("parent")?,
+                        date: r.col("date")?,
+                        seq: r.col("seq")?,
+                        from_name: r.lossy("from_name")?,
+                        from_addr: r.lossy("from_addr")?,
+                        subject: r.lossy("subject")?,
+                        removed: r.col("removed")?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// The newest entry of the change log (0 when it is empty): where a mirror that has
     /// just copied the archive starts following it.
     pub async fn changes_head(&self) -> Result<i64> {
-        let n: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
-            .fetch_one(self.pool())
-            .await?;
+        let n: Option<i64> = on_pool!(self.pool(), |p, d| sqlx::query_scalar(
+            d.sql("SELECT MAX(seq) FROM changes")
+        )
+        .fetch_one(p)
+        .await?);
         Ok(n.unwrap_or(0))
     }
 
     /// A list's changes after sequence number `after`, oldest first.
     pub async fn changes_after(&self, list_id: i64, after: i64, limit: i64) -> Result<Vec<Change>> {
-        let rows = sqlx::query(
-            "SELECT seq, mkey, kind, at FROM changes INDEXED BY changes_list
-             WHERE list_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(list_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                Ok(Change {
-                    seq: r.try_get("seq")?,
-                    mkey: r.try_get("mkey")?,
-                    kind: ChangeKind::parse(&kind).ok_or_else(|| {
-                        super::Error::Damaged(format!("unknown change kind {kind:?}").into())
-                    })?,
-                    at: r.try_get("at")?,
+        on_pool!(self.pool(), |p, d| {
+            let rows = sqlx::query(d.sql(
+                "SELECT seq, mkey, kind, at FROM changes INDEXED BY changes_list
+                 WHERE list_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            ))
+            .bind(list_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let kind: String = r.col("kind")?;
+                    Ok(Change {
+                        seq: r.col("seq")?,
+                        mkey: r.col("mkey")?,
+                        kind: ChangeKind::parse(&kind).ok_or_else(|| {
+                            super::Error::Damaged(format!("unknown change kind {kind:?}").into())
+                        })?,
+                        at: r.col("at")?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 }

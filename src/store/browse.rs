@@ -1,8 +1,9 @@
 //! Queries behind the browsing pages: months, orderings, neighbours, attachments, exports.
 
 use futures::{Stream, StreamExt};
-use sqlx::{FromRow, Row};
+use sqlx::FromRow;
 
+use super::db::{Cols, Flag, Lossy, on_pool};
 use super::{Error, MessageItem, Result, Store};
 use crate::domain::normalize::Flowed;
 
@@ -100,22 +101,20 @@ impl ExportRow {
 
 /// Text read leniently: a download streams a whole list, and one row whose text damage
 /// left invalid UTF-8 must not end it for every message after.
-impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ExportRow {
-    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> sqlx::Result<Self> {
+impl<'r, R: sqlx::Row + Cols> FromRow<'r, R> for ExportRow {
+    fn from_row(r: &'r R) -> sqlx::Result<Self> {
         Ok(ExportRow {
-            id: r.try_get("id")?,
-            mkey: r.try_get("mkey")?,
-            message_id: super::lossy(r, "message_id")?,
-            from_name: super::lossy(r, "from_name")?,
-            from_addr: super::lossy(r, "from_addr")?,
-            date: r.try_get("date")?,
-            subject: super::lossy(r, "subject")?,
-            in_reply_to: r
-                .try_get::<Option<Vec<u8>>, _>("in_reply_to")?
-                .map(|b| String::from_utf8_lossy(&b).into_owned()),
-            refs: super::lossy(r, "refs")?,
-            body_text: super::lossy(r, "body_text")?,
-            raw: r.try_get("raw")?,
+            id: r.col("id")?,
+            mkey: r.col("mkey")?,
+            message_id: r.lossy("message_id")?,
+            from_name: r.lossy("from_name")?,
+            from_addr: r.lossy("from_addr")?,
+            date: r.col("date")?,
+            subject: r.lossy("subject")?,
+            in_reply_to: r.col::<Option<Lossy>>("in_reply_to")?.map(|l| l.0),
+            refs: r.lossy("refs")?,
+            body_text: r.lossy("body_text")?,
+            raw: r.col("raw")?,
         })
     }
 }
@@ -123,12 +122,12 @@ impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ExportRow {
 impl Store {
     /// Message counts per archive month, oldest first.
     pub async fn month_counts(&self, list_id: i64) -> Result<Vec<MonthCount>> {
-        Ok(sqlx::query_as(
-            "SELECT month, count FROM months WHERE list_id = ? AND count > 0 ORDER BY month",
-        )
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
+            "SELECT month, count FROM months WHERE list_id = ? AND count > 0 ORDER BY month"
+        ))
         .bind(list_id)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// Which of these Message-IDs the archive holds, each with whether a list holding it
@@ -143,24 +142,26 @@ impl Store {
                 "SELECT DISTINCT m.message_id, l.name, l.private FROM messages m
                  JOIN nodes n INDEXED BY nodes_message ON n.message_id = m.id
                  JOIN lists l ON l.id = n.list_id
-                 WHERE m.message_id IN ({marks}) AND m.removed = 0"
+                 WHERE m.message_id IN ({marks}) AND NOT m.removed"
             );
-            let mut q = sqlx::query_as::<_, (String, String, bool)>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id);
-            }
-            out.extend(q.fetch_all(self.pool()).await?);
+            on_pool!(self.pool(), |p, d| {
+                let mut q = sqlx::query_as::<_, (String, String, bool)>(d.dynamic(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                out.extend(q.fetch_all(p).await?);
+            });
         }
         Ok(out)
     }
 
     /// The store's write generation: changes whenever an import batch commits.
     pub async fn generation(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM generation WHERE id = 1")
-                .fetch_one(self.pool())
-                .await?,
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(
+            "SELECT value FROM generation WHERE id = 1"
         )
+        .fetch_one(p)
+        .await?))
     }
 
     /// All nodes (ghosts included) and message items of some threads, in one query per
@@ -175,8 +176,8 @@ impl Store {
             String,
             Option<String>,
             i64,
-            i64,
-            i64,
+            Flag,
+            Flag,
             Option<i64>,
             Option<String>,
             Option<String>,
@@ -203,15 +204,16 @@ impl Store {
                  FROM nodes n INDEXED BY nodes_thread LEFT JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.thread_no IN ({ids})"
             );
-            let json: Vec<u8> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(list_id)
-                .fetch_one(self.pool())
-                .await?;
-            let rows: Vec<Row> = json_rows(&json)?;
+            let json: Option<Lossy> =
+                on_pool!(self.pool(), |p, d| sqlx::query_scalar(d.dynamic(sql))
+                    .bind(list_id)
+                    .fetch_one(p)
+                    .await?);
+            let rows: Vec<Row> = json_rows(json.as_ref().map_or("[]", |j| j.0.as_str()))?;
             for row in rows {
                 let (key, parent, thread, real, via_subject, seq, name, addr, date, subject, month) =
                     row;
-                let real = real != 0;
+                let real = real.0;
                 if real {
                     data.months.push(month);
                     data.items.push(MessageItem {
@@ -229,7 +231,7 @@ impl Store {
                     parent,
                     thread,
                     real,
-                    via_subject: via_subject != 0,
+                    via_subject: via_subject.0,
                     seq,
                 });
             }
@@ -239,12 +241,13 @@ impl Store {
 
     /// Number of messages of a list in one month.
     pub async fn month_count(&self, list_id: i64, month: i64) -> Result<i64> {
-        let n: Option<i64> =
-            sqlx::query_scalar("SELECT count FROM months WHERE list_id = ? AND month = ?")
-                .bind(list_id)
-                .bind(month)
-                .fetch_optional(self.pool())
-                .await?;
+        let n: Option<i64> = on_pool!(self.pool(), |p, d| sqlx::query_scalar(
+            d.sql("SELECT count FROM months WHERE list_id = ? AND month = ?")
+        )
+        .bind(list_id)
+        .bind(month)
+        .fetch_optional(p)
+        .await?);
         Ok(n.unwrap_or(0))
     }
 
@@ -289,27 +292,29 @@ impl Store {
                 )
             }
         };
-        Ok(sqlx::query_as::<_, MessageItem>(sql)
-            .bind(list_id)
-            .bind(month)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.pool())
-            .await?)
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, MessageItem>(
+            d.sql(sql)
+        )
+        .bind(list_id)
+        .bind(month)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?))
     }
 
     /// Threads with messages in a month, each with its number of messages in the month,
     /// ordered by their first date in the month (pipermail's thread.html order).
     pub async fn month_threads(&self, list_id: i64, month: i64) -> Result<Vec<(i64, i64)>> {
-        Ok(sqlx::query_as(
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT thread_no, COUNT(*) FROM nodes INDEXED BY nodes_month
              WHERE list_id = ? AND month = ? AND message_id IS NOT NULL
-             GROUP BY thread_no ORDER BY MIN(date), MIN(seq)",
-        )
+             GROUP BY thread_no ORDER BY MIN(date), MIN(seq)"
+        ))
         .bind(list_id)
         .bind(month)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// The messages just before and just after one, by date, in a list (one query).
@@ -318,32 +323,37 @@ impl Store {
         list_id: i64,
         mkey: &str,
     ) -> Result<(Option<MessageItem>, Option<MessageItem>)> {
-        let rows = sqlx::query(concat!(
+        let sql = concat!(
             "SELECT * FROM (
-               SELECT 0 AS side, ",
+               SELECT CAST(0 AS BIGINT) AS side, ",
             super::item_columns!(),
             "
                FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
                WHERE o.list_id = ?1 AND o.mkey = ?2 AND n.list_id = o.list_id
                  AND n.message_id IS NOT NULL AND (n.date, n.seq) < (o.date, o.seq)
-               ORDER BY n.date DESC, n.seq DESC LIMIT 1)
+               ORDER BY n.date DESC, n.seq DESC LIMIT 1) AS before
              UNION ALL SELECT * FROM (
-               SELECT 1 AS side, ",
+               SELECT CAST(1 AS BIGINT) AS side, ",
             super::item_columns!(),
             "
                FROM nodes o, nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
                WHERE o.list_id = ?1 AND o.mkey = ?2 AND n.list_id = o.list_id
                  AND n.message_id IS NOT NULL AND (n.date, n.seq) > (o.date, o.seq)
-               ORDER BY n.date, n.seq LIMIT 1)"
-        ))
-        .bind(list_id)
-        .bind(mkey)
-        .fetch_all(self.pool())
-        .await?;
+               ORDER BY n.date, n.seq LIMIT 1) AS after"
+        );
+        let rows: Vec<(i64, MessageItem)> = on_pool!(self.pool(), |p, d| {
+            let rows = sqlx::query(d.sql(sql))
+                .bind(list_id)
+                .bind(mkey)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.col::<i64>("side")?, MessageItem::from_row(r)?)))
+                .collect::<sqlx::Result<_>>()?
+        });
         let (mut prev, mut next) = (None, None);
-        for r in rows {
-            let item = MessageItem::from_row(&r)?;
-            if r.try_get::<i64, _>("side")? == 0 {
+        for (side, item) in rows {
+            if side == 0 {
                 prev = Some(item);
             } else {
                 next = Some(item);
@@ -371,11 +381,14 @@ impl Store {
                  FROM nodes n JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.mkey IN ({marks})"
             );
-            let mut q = sqlx::query_as::<_, BodyRow>(sqlx::AssertSqlSafe(sql)).bind(list_id);
-            for k in chunk {
-                q = q.bind(k);
-            }
-            for r in q.fetch_all(self.pool()).await? {
+            let rows = on_pool!(self.pool(), |p, d| {
+                let mut q = sqlx::query_as::<_, BodyRow>(d.dynamic(sql)).bind(list_id);
+                for k in chunk {
+                    q = q.bind(k);
+                }
+                q.fetch_all(p).await?
+            });
+            for r in rows {
                 out.insert(r.mkey.clone(), r);
             }
         }
@@ -383,62 +396,72 @@ impl Store {
     }
 
     pub async fn attachments(&self, message_pk: i64) -> Result<Vec<AttachmentInfo>> {
-        Ok(sqlx::query_as::<_, AttachmentInfo>(
-            "SELECT idx, filename, content_type, size FROM attachments WHERE message_id = ? ORDER BY idx",
-        )
+        on_pool!(self.pool(), |p, d| {
+            Ok(sqlx::query_as::<_, AttachmentInfo>(d.sql(
+            "SELECT idx, filename, content_type, size FROM attachments WHERE message_id = ? ORDER BY idx"
+        ))
         .bind(message_pk)
-        .fetch_all(self.pool())
+        .fetch_all(p)
         .await?)
+        })
     }
 
     pub async fn attachment(&self, message_pk: i64, idx: i64) -> Result<Option<AttachmentData>> {
-        Ok(sqlx::query_as::<_, AttachmentData>(
-            "SELECT filename, content_type, data FROM attachments WHERE message_id = ? AND idx = ?",
-        )
+        on_pool!(self.pool(), |p, d| {
+            Ok(sqlx::query_as::<_, AttachmentData>(d.sql(
+            "SELECT filename, content_type, data FROM attachments WHERE message_id = ? AND idx = ?"
+        ))
         .bind(message_pk)
         .bind(idx)
-        .fetch_optional(self.pool())
+        .fetch_optional(p)
         .await?)
+        })
     }
 
     /// Where the message with this HyperKitty hash (see `domain::hyperkitty`) is archived.
     pub async fn placements_by_hyperkitty_hash(&self, hash: &str) -> Result<Vec<Placement>> {
-        Ok(sqlx::query_as::<_, Placement>(
+        on_pool!(self.pool(), |p, d| {
+            Ok(sqlx::query_as::<_, Placement>(d.sql(
             "SELECT l.name AS list, m.mkey, l.private FROM messages m INDEXED BY messages_hk_hash
              JOIN nodes n ON n.message_id = m.id JOIN lists l ON l.id = n.list_id
-             WHERE m.hk_hash = ? AND m.removed = 0 ORDER BY l.name, m.id",
-        )
+             WHERE m.hk_hash = ? AND NOT m.removed ORDER BY l.name, m.id"
+        ))
         .bind(hash)
-        .fetch_all(self.pool())
+        .fetch_all(p)
         .await?)
+        })
     }
 
     /// Where a Message-ID (or message key) is archived.
     pub async fn placements(&self, id: &str) -> Result<Vec<Placement>> {
-        Ok(sqlx::query_as::<_, Placement>(
-            "SELECT l.name AS list, m.mkey, l.private FROM messages m
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, Placement>(
+            d.sql(
+                "SELECT l.name AS list, m.mkey, l.private FROM messages m
              JOIN nodes n ON n.message_id = m.id JOIN lists l ON l.id = n.list_id
-             WHERE m.message_id = ? OR m.mkey = ? ORDER BY l.name, m.id",
+             WHERE m.message_id = ? OR m.mkey = ? ORDER BY l.name, m.id"
+            )
         )
         .bind(id)
         .bind(id)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// The newest messages of a list (for its Atom feed).
     pub async fn latest_messages(&self, list_id: i64, limit: i64) -> Result<Vec<ExportRow>> {
-        Ok(sqlx::query_as::<_, ExportRow>(
-            "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
-                    m.in_reply_to, m.refs, m.body_text, x'' AS raw
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ExportRow>(
+            d.sql(
+                "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
+                    m.in_reply_to, m.refs, m.body_text, CAST('' AS BLOB) AS raw
              FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.message_id IS NOT NULL AND m.removed = 0
-             ORDER BY n.date DESC, n.seq DESC LIMIT ?",
+             WHERE n.list_id = ? AND n.message_id IS NOT NULL AND NOT m.removed
+             ORDER BY n.date DESC, n.seq DESC LIMIT ?"
+            )
         )
         .bind(list_id)
         .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// Streams messages with their raw bytes: a month, a thread, or the whole list, oldest
@@ -473,41 +496,43 @@ impl Store {
     /// The ids of an export's messages, in export order.
     async fn export_order(&self, list_id: i64, scope: ExportScope) -> Result<Vec<i64>> {
         if let ExportScope::Span(start, end) = scope {
-            return Ok(sqlx::query_scalar(
+            return on_pool!(self.pool(), |p, d| {
+                Ok(sqlx::query_scalar(d.sql(
                 "SELECT m.id FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND n.date >= ? AND n.date < ? AND m.removed = 0
-                 ORDER BY n.date, n.seq",
-            )
+                 WHERE n.list_id = ? AND n.date >= ? AND n.date < ? AND NOT m.removed
+                 ORDER BY n.date, n.seq"
+            ))
             .bind(list_id)
             .bind(start)
             .bind(end)
-            .fetch_all(self.pool())
-            .await?);
+            .fetch_all(p)
+            .await?)
+            });
         }
         let (sql, arg): (&'static str, i64) = match scope {
             ExportScope::Month(m) => (
                 "SELECT m.id FROM nodes n INDEXED BY nodes_month JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND n.month = ? AND m.removed = 0 ORDER BY n.date, n.seq",
+                 WHERE n.list_id = ? AND n.month = ? AND NOT m.removed ORDER BY n.date, n.seq",
                 m,
             ),
             ExportScope::Thread(t) => (
                 "SELECT m.id FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND n.thread_no = ? AND m.removed = 0 ORDER BY n.date, n.seq",
+                 WHERE n.list_id = ? AND n.thread_no = ? AND NOT m.removed ORDER BY n.date, n.seq",
                 t,
             ),
             ExportScope::List => (
                 "SELECT m.id FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
-                 WHERE n.list_id = ? AND ? = 0 AND n.message_id IS NOT NULL AND m.removed = 0
+                 WHERE n.list_id = ? AND ? = 0 AND n.message_id IS NOT NULL AND NOT m.removed
                  ORDER BY n.date, n.seq",
                 0,
             ),
             ExportScope::Span(..) => return Ok(Vec::new()),
         };
-        Ok(sqlx::query_scalar(sql)
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(d.sql(sql))
             .bind(list_id)
             .bind(arg)
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(p)
+            .await?))
     }
 }
 
@@ -534,6 +559,6 @@ pub struct ThreadsData {
 /// Rows a query aggregated into one JSON array. Text that is not UTF-8 (a damaged value)
 /// reads with replacement characters, as [`super::lossy`] reads it in a listing; no
 /// replacement can swallow the JSON's own quotes, which are ASCII.
-fn json_rows<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<Vec<T>> {
-    serde_json::from_str(&String::from_utf8_lossy(json)).map_err(Error::damaged)
+fn json_rows<T: serde::de::DeserializeOwned>(json: &str) -> Result<Vec<T>> {
+    serde_json::from_str(json).map_err(Error::damaged)
 }

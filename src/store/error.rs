@@ -2,10 +2,10 @@
 //! driver's: callers decide what to do (retry later, skip a damaged row, answer 500)
 //! without knowing which database sits behind the store.
 //!
-//! Putting PostgreSQL behind the same API would leave these variants as they are: only
-//! [`Error::from`]'s reading of driver errors would learn PostgreSQL's codes (lock and
-//! serialization failures are `Busy`, undecodable values `Damaged`). The driver error is
-//! kept as a source for the logs, never matched on outside this module.
+//! Both databases fail with these variants: [`Error::from`] reads SQLite's and
+//! PostgreSQL's codes (locks held too long and serialization failures are `Busy`,
+//! undecodable values `Damaged`). The driver error is kept as a source for the logs,
+//! never matched on outside this module.
 
 use std::path::Path;
 
@@ -62,9 +62,24 @@ impl From<sqlx::Error> for Error {
         match e {
             sqlx::Error::PoolTimedOut => Error::Busy(e),
             sqlx::Error::Database(ref d)
-                if d.code()
-                    .and_then(|c| c.parse::<i32>().ok())
-                    .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)) =>
+                if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                    && d.code()
+                        .and_then(|c| c.parse::<i32>().ok())
+                        .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)) =>
+            {
+                Error::Busy(e)
+            }
+            // PostgreSQL: a serialization failure, a deadlock, a lock not available, or
+            // a server going away or refusing connections for now.
+            sqlx::Error::Database(ref d)
+                if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                    && d.code().is_some_and(|c| {
+                        matches!(
+                            &*c,
+                            "40001" | "40P01" | "55P03" | "57P01" | "57P03" | "53300"
+                        )
+                    }) =>
             {
                 Error::Busy(e)
             }

@@ -15,6 +15,7 @@ mod accounts;
 mod admin;
 mod api;
 mod browse;
+pub(crate) mod db;
 mod error;
 mod raw;
 mod read;
@@ -37,24 +38,31 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Row, SqlitePool};
+
+use db::{Cols, Flag, Pool, Tx, on_pool, on_tx};
 
 use crate::domain::normalize::Normalized;
 use crate::domain::thread::{Changes, NodeRow, Threader};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The PostgreSQL schema: the same tables, its own files (types, triggers and identity
+/// columns are written differently there).
+static MIGRATOR_PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-pg");
 
-/// Handle on the SQLite database of a data directory.
+/// The advisory lock every PostgreSQL write transaction takes first: writes are one at a
+/// time, as SQLite's are, so the change queue's sequence numbers commit in order and a
+/// search replica that has applied up to N never meets an N - 1 later.
+const PG_WRITE_LOCK: i64 = 0x6c61_7263_6877;
+
+/// Handle on the archive's database: SQLite in the data directory, or PostgreSQL.
 ///
 /// Its API speaks of lists, messages and threads, and fails with [`Error`]; the pool, the
-/// connection type and the SQL dialect are private to this module. A PostgreSQL backend
-/// would change those (a `PgPool`, `$1` placeholders, `ON CONFLICT` and `RETURNING` as
-/// they are, `json_agg` for SQLite's `json_group_array`, the migrations) and nothing that
-/// callers see.
+/// connection type and the SQL dialect are private to this module ([`db`]).
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     dir: std::path::PathBuf,
 }
 
@@ -121,30 +129,34 @@ pub(crate) use item_text_columns;
 
 /// A node from a row that selected [`node_columns`].
 #[cfg(any(test, feature = "test-support"))]
-fn node_row(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<NodeRow> {
+fn node_row(r: &impl Cols) -> sqlx::Result<NodeRow> {
     Ok(NodeRow {
-        key: r.try_get("mkey")?,
-        parent: r.try_get("parent")?,
-        thread: r.try_get("thread_no")?,
-        real: r.try_get("real")?,
-        via_subject: r.try_get("via_subject")?,
-        seq: r.try_get("seq")?,
+        key: r.col("mkey")?,
+        parent: r.col("parent")?,
+        thread: r.col("thread_no")?,
+        real: r.col("real")?,
+        via_subject: r.col("via_subject")?,
+        seq: r.col("seq")?,
     })
 }
 
-/// A text column of a listing, read leniently: a damaged value (bytes that are not UTF-8)
-/// shows with replacement characters in the lists that name its message, rather than
-/// failing every page beside it. The message's own page still reads it strictly.
-fn lossy<I: sqlx::ColumnIndex<sqlx::sqlite::SqliteRow>>(
-    r: &sqlx::sqlite::SqliteRow,
-    i: I,
-) -> sqlx::Result<String> {
-    let bytes: Option<Vec<u8>> = r.try_get(i)?;
-    Ok(match bytes.map(String::from_utf8) {
-        None => String::new(),
-        Some(Ok(s)) => s,
-        Some(Err(e)) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+/// Text as PostgreSQL stores it: it refuses NUL characters, which mail may carry and which
+/// no page can show; they become U+FFFD as undecodable bytes do.
+fn pg_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A text as the database takes it (see [`pg_text`]).
+fn text_for(d: db::Dialect, s: &str) -> std::borrow::Cow<'_, str> {
+    if d.is_pg() {
+        pg_text(s)
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 fn now() -> i64 {
@@ -157,8 +169,18 @@ fn now() -> i64 {
 impl Store {
     /// Opens (creating if needed) `larch.db` in `dir` and brings its schema up to date.
     pub async fn open(dir: &Path) -> Result<Store> {
+        Store::open_with(dir, None).await
+    }
+
+    /// Opens the archive in `database` (a `postgres://` URL) when given, else in `larch.db`
+    /// in `dir`; `dir` holds what is derived from the store either way (the search index,
+    /// the spool). The schema is brought up to date.
+    pub async fn open_with(dir: &Path, database: Option<&str>) -> Result<Store> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io("cannot create data directory", dir, e))?;
+        if let Some(url) = database {
+            return Store::open_pg(dir, url).await;
+        }
         let path = dir.join("larch.db");
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
@@ -189,21 +211,56 @@ impl Store {
             tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
         }
         let store = Store {
-            pool,
+            pool: Pool::Sqlite(pool),
             dir: dir.to_path_buf(),
         };
         store.fill_hyperkitty_hashes().await?;
         Ok(store)
     }
 
+    async fn open_pg(dir: &Path, url: &str) -> Result<Store> {
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(Error::Unknown(format!(
+                "the database must be a postgres:// or postgresql:// URL (without it the \
+                 archive is larch.db in the data directory), not {url:?}"
+            )));
+        }
+        let opts = PgConnectOptions::from_str(url)?
+            .application_name("larch")
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        // A database that does not answer fails a request in seconds (a page answers 503)
+        // rather than holding it as long as the connection attempt would.
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(opts)
+            .await?;
+        MIGRATOR_PG.run(&pool).await?;
+        Ok(Store {
+            pool: Pool::Pg(pool),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Whether the archive is in PostgreSQL, where several servers may share it.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.pool, Pool::Pg(_))
+    }
+
     /// Computes the HyperKitty hash of messages stored before the column existed, a
     /// batch at a time (once, at the first open after the upgrade).
     async fn fill_hyperkitty_hashes(&self) -> Result<()> {
+        let Pool::Sqlite(pool) = &self.pool else {
+            // The PostgreSQL schema has had the column from the start.
+            return Ok(());
+        };
         loop {
             let rows: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT id, message_id FROM messages WHERE hk_hash IS NULL LIMIT 5000",
             )
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await?;
             if rows.is_empty() {
                 return Ok(());
@@ -212,7 +269,7 @@ impl Store {
                 "computing the HyperKitty hashes of stored messages ({} more; once, after an upgrade)",
                 rows.len()
             );
-            let mut tx = self.pool.begin().await?;
+            let mut tx = pool.begin().await?;
             for (id, message_id) in rows {
                 sqlx::query("UPDATE messages SET hk_hash = ? WHERE id = ?")
                     .bind(crate::domain::hyperkitty::message_id_hash(&message_id))
@@ -231,44 +288,47 @@ impl Store {
 
     /// The connections, for the store's own modules only: everything outside speaks the
     /// store's API, which is what a second backend would implement.
-    pub(super) fn pool(&self) -> &SqlitePool {
+    pub(super) fn pool(&self) -> &Pool {
         &self.pool
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        on_pool!(&self.pool, |p, _d| p.close().await)
     }
 
     /// Returns the list, creating it when new with the given privacy (in the one statement
     /// that creates it, so that a list never exists public for a moment before being made
     /// private), and whether it was created now.
     pub async fn ensure_list(&self, name: &str, private_if_new: bool) -> Result<(ListRow, bool)> {
-        let created =
-            sqlx::query("INSERT OR IGNORE INTO lists (name, private, created_at) VALUES (?, ?, ?)")
-                .bind(name)
-                .bind(private_if_new)
-                .bind(now())
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
+        on_pool!(&self.pool, |p, d| {
+            let created = sqlx::query(
+                d.sql("INSERT OR IGNORE INTO lists (name, private, created_at) VALUES (?, ?, ?)"),
+            )
+            .bind(name)
+            .bind(private_if_new)
+            .bind(now())
+            .execute(p)
+            .await?
+            .rows_affected()
                 > 0;
-        let row = sqlx::query_as::<_, ListRow>(
-            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists WHERE name = ?",
-        )
-        .bind(name)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((row, created))
+            let row = sqlx::query_as::<_, ListRow>(d.sql(
+                "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists WHERE name = ?",
+            ))
+            .bind(name)
+            .fetch_one(p)
+            .await?;
+            Ok((row, created))
+        })
     }
 
     /// The list's next arrival number, for threading with only the nodes a message touches.
     pub async fn next_seq(&self, list_id: i64) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT next_seq FROM lists WHERE id = ?")
-                .bind(list_id)
-                .fetch_one(&self.pool)
-                .await?,
+        on_pool!(&self.pool, |p, d| Ok(sqlx::query_scalar(
+            d.sql("SELECT next_seq FROM lists WHERE id = ?")
         )
+        .bind(list_id)
+        .fetch_one(p)
+        .await?))
     }
 
     /// Rebuilds a list's threading state from its stored nodes. Rows come packed as JSON,
@@ -292,21 +352,22 @@ impl Store {
                  FROM (SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real,
                               n.via_subject, n.seq, m.subject_key, m.date
                        FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
-                       WHERE n.list_id = ? AND n.mkey >= ? ORDER BY n.mkey LIMIT ?)"
+                       WHERE n.list_id = ? AND n.mkey >= ? ORDER BY n.mkey LIMIT ?) AS page"
             } else {
                 "SELECT json_group_array(json_array(mkey, parent, thread_no, real, via_subject, seq,
                                                     subject_key, date))
                  FROM (SELECT n.mkey, n.parent, n.thread_no, n.message_id IS NOT NULL AS real,
                               n.via_subject, n.seq, m.subject_key, m.date
                        FROM nodes n LEFT JOIN messages m ON m.id = n.message_id
-                       WHERE n.list_id = ? AND n.mkey > ? ORDER BY n.mkey LIMIT ?)"
+                       WHERE n.list_id = ? AND n.mkey > ? ORDER BY n.mkey LIMIT ?) AS page"
             };
-            let packed: Option<String> = sqlx::query_scalar(sql)
-                .bind(list.id)
-                .bind(&after)
-                .bind(PAGE)
-                .fetch_one(&self.pool)
-                .await?;
+            let packed: Option<String> =
+                on_pool!(&self.pool, |p, d| sqlx::query_scalar(d.sql(sql))
+                    .bind(list.id)
+                    .bind(&after)
+                    .bind(PAGE)
+                    .fetch_one(p)
+                    .await?);
             let rows: Vec<Packed> =
                 serde_json::from_str(packed.as_deref().unwrap_or("[]")).map_err(Error::damaged)?;
             let n = rows.len() as i64;
@@ -336,12 +397,25 @@ impl Store {
     /// cache instead of each opening the file anew (one batch in a thousand messages had
     /// to read every index page it touched back from the file).
     pub async fn begin(&self) -> Result<Batch> {
-        let mut conn = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "PRAGMA cache_size = {WRITE_CACHE}"
-        )))
-        .execute(&mut *conn)
-        .await?;
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut conn = p.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA cache_size = {WRITE_CACHE}"
+                )))
+                .execute(&mut *conn)
+                .await?;
+                Tx::Sqlite(conn)
+            }
+            Pool::Pg(p) => {
+                let mut conn = p.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(PG_WRITE_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                Tx::Pg(conn)
+            }
+        };
         Ok(Batch {
             conn,
             known: HashMap::new(),
@@ -352,11 +426,12 @@ impl Store {
 
     /// Number of the next pipermail article for a list (max + 1, or 0).
     pub async fn next_pipermail_number(&self, list_id: i64) -> Result<i64> {
-        let n: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(number) FROM pipermail_numbers WHERE list_id = ?")
-                .bind(list_id)
-                .fetch_one(&self.pool)
-                .await?;
+        let n: Option<i64> = on_pool!(&self.pool, |p, d| sqlx::query_scalar(
+            d.sql("SELECT MAX(number) FROM pipermail_numbers WHERE list_id = ?")
+        )
+        .bind(list_id)
+        .fetch_one(p)
+        .await?);
         Ok(n.map_or(0, |n| n + 1))
     }
 }
@@ -372,7 +447,7 @@ pub struct Member {
 /// An open write transaction for one batch of imported messages.
 pub struct Batch {
     /// Rolled back when dropped uncommitted, before the connection serves anyone else.
-    conn: sqlx::Transaction<'static, sqlx::Sqlite>,
+    conn: Tx,
     /// The stored messages of each Message-ID [`Batch::know_message_ids`] looked up, kept
     /// current as this batch stores more: one query for a batch instead of one a message.
     known: HashMap<String, Vec<Existing>>,
@@ -397,13 +472,13 @@ pub struct NewMessage<'a> {
 const FIND_BY_MESSAGE_ID: &str =
     "SELECT id, mkey, content_hash FROM messages WHERE message_id = ? ORDER BY id";
 
-fn existing_rows(rows: Vec<sqlx::sqlite::SqliteRow>) -> Result<Vec<Existing>> {
+fn existing_rows<R: Cols>(rows: Vec<R>) -> Result<Vec<Existing>> {
     rows.into_iter()
         .map(|r| {
             Ok(Existing {
-                message_pk: r.try_get("id")?,
-                mkey: r.try_get("mkey")?,
-                content_hash: r.try_get("content_hash")?,
+                message_pk: r.col("id")?,
+                mkey: r.col("mkey")?,
+                content_hash: r.col("content_hash")?,
             })
         })
         .collect()
@@ -413,11 +488,12 @@ impl Store {
     /// [`Batch::find_by_message_id`] outside a write: what the store holds now, which a
     /// write may change before the caller acts on it.
     pub async fn existing(&self, message_id: &str) -> Result<Vec<Existing>> {
-        let rows = sqlx::query(FIND_BY_MESSAGE_ID)
-            .bind(message_id)
-            .fetch_all(self.pool())
-            .await?;
-        existing_rows(rows)
+        on_pool!(&self.pool, |p, d| existing_rows(
+            sqlx::query(d.sql(FIND_BY_MESSAGE_ID))
+                .bind(message_id)
+                .fetch_all(p)
+                .await?
+        ))
     }
 }
 
@@ -430,8 +506,8 @@ type Packed = (
     String,
     Option<String>,
     i64,
-    i64,
-    i64,
+    Flag,
+    Flag,
     Option<i64>,
     Option<String>,
     Option<i64>,
@@ -443,8 +519,8 @@ fn unpack(p: Packed) -> TouchedNode {
         key,
         parent,
         thread,
-        real: real != 0,
-        via_subject: via_subject != 0,
+        real: real.0,
+        via_subject: via_subject.0,
         seq,
     };
     (row, subject_key.zip(date))
@@ -462,7 +538,7 @@ impl Batch {
             return Ok(Vec::new());
         }
         let keys = serde_json::to_string(keys).map_err(Error::damaged)?;
-        let packed: Option<String> = sqlx::query_scalar(
+        let packed: Option<String> = on_tx!(&mut self.conn, |c, d| sqlx::query_scalar(d.pick(
             "WITH RECURSIVE want(k) AS (
                  SELECT value FROM json_each(?1)
                  UNION
@@ -474,11 +550,22 @@ impl Batch {
                                                 m.subject_key, m.date))
              FROM want CROSS JOIN nodes n ON n.list_id = ?2 AND n.mkey = want.k
              LEFT JOIN messages m ON m.id = n.message_id",
-        )
+            "WITH RECURSIVE want(k) AS (
+                 SELECT value FROM json_array_elements_text(CAST($1 AS JSON))
+                 UNION
+                 SELECT n.parent FROM want JOIN nodes n ON n.list_id = $2 AND n.mkey = want.k
+                 WHERE n.parent IS NOT NULL
+             )
+             SELECT COALESCE(CAST(json_agg(json_build_array(n.mkey, n.parent, n.thread_no,
+                                                n.message_id IS NOT NULL, n.via_subject, n.seq,
+                                                m.subject_key, m.date)) AS TEXT), '[]')
+             FROM want JOIN nodes n ON n.list_id = $2 AND n.mkey = want.k
+             LEFT JOIN messages m ON m.id = n.message_id"
+        ))
         .bind(keys)
         .bind(list_id)
-        .fetch_one(&mut *self.conn)
-        .await?;
+        .fetch_one(&mut **c)
+        .await?);
         let rows: Vec<Packed> =
             serde_json::from_str(packed.as_deref().unwrap_or("[]")).map_err(Error::damaged)?;
         Ok(rows.into_iter().map(unpack).collect())
@@ -492,16 +579,16 @@ impl Batch {
         list_id: i64,
         subject_key: &str,
     ) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+        on_tx!(&mut self.conn, |c, d| Ok(sqlx::query_scalar(d.sql(
             "SELECT n.mkey FROM messages m INDEXED BY messages_subject
              JOIN nodes n INDEXED BY nodes_message ON n.message_id = m.id AND n.list_id = ?
              WHERE m.subject_key = ? AND m.date IS NOT NULL
-             ORDER BY m.date DESC, n.seq DESC LIMIT 1",
-        )
+             ORDER BY m.date DESC, n.seq DESC LIMIT 1"
+        ))
         .bind(list_id)
         .bind(subject_key)
-        .fetch_optional(&mut *self.conn)
-        .await?)
+        .fetch_optional(&mut **c)
+        .await?))
     }
 
     /// Looks up the stored messages of all `ids` at once, for [`Self::find_by_message_id`].
@@ -514,20 +601,29 @@ impl Batch {
         if wanted.is_empty() {
             return Ok(());
         }
-        let rows = sqlx::query(
-            "SELECT message_id, id, mkey, content_hash FROM messages
-             WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-        )
-        .bind(serde_json::Value::from(wanted.clone()).to_string())
-        .fetch_all(&mut *self.conn)
-        .await?;
+        let json = serde_json::Value::from(wanted.clone()).to_string();
+        let rows: Vec<(String, Existing)> = on_tx!(&mut self.conn, |c, d| {
+            let rows = sqlx::query(d.pick(
+                "SELECT message_id, id, mkey, content_hash FROM messages
+                 WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                "SELECT message_id, id, mkey, content_hash FROM messages
+                 WHERE message_id IN (SELECT json_array_elements_text(CAST($1 AS JSON)))
+                 ORDER BY id",
+            ))
+            .bind(json)
+            .fetch_all(&mut **c)
+            .await?;
+            let ids = rows
+                .iter()
+                .map(|r| r.col::<String>("message_id"))
+                .collect::<sqlx::Result<Vec<String>>>()?;
+            ids.into_iter().zip(existing_rows(rows)?).collect()
+        });
         for id in wanted {
             self.known.entry(id.to_string()).or_default();
         }
-        for r in rows {
-            let id: String = r.try_get("message_id")?;
-            let e = existing_rows(vec![r])?;
-            self.known.entry(id).or_default().extend(e);
+        for (id, e) in rows {
+            self.known.entry(id).or_default().push(e);
         }
         Ok(())
     }
@@ -536,18 +632,21 @@ impl Batch {
         if let Some(known) = self.known.get(message_id) {
             return Ok(known.clone());
         }
-        let rows = sqlx::query(FIND_BY_MESSAGE_ID)
-            .bind(message_id)
-            .fetch_all(&mut *self.conn)
-            .await?;
-        existing_rows(rows)
+        on_tx!(&mut self.conn, |c, d| existing_rows(
+            sqlx::query(d.sql(FIND_BY_MESSAGE_ID))
+                .bind(message_id)
+                .fetch_all(&mut **c)
+                .await?
+        ))
     }
 
     pub async fn mkey_taken(&mut self, mkey: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE mkey = ?")
-            .bind(mkey)
-            .fetch_one(&mut *self.conn)
-            .await?;
+        let n: i64 = on_tx!(&mut self.conn, |c, d| sqlx::query_scalar(
+            d.sql("SELECT COUNT(*) FROM messages WHERE mkey = ?")
+        )
+        .bind(mkey)
+        .fetch_one(&mut **c)
+        .await?);
         Ok(n > 0)
     }
 
@@ -556,55 +655,60 @@ impl Batch {
     pub async fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64> {
         let n = m.n;
         let refs = n.references.join(" ");
-        let message_pk: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (mkey, message_id, msgid_generated, content_hash, from_name,
-                from_addr, date, tz_offset, date_source, subject, subject_key, in_reply_to, refs,
-                list_id_header, body_text, body_html, text_from_html, flowed, attachment_count, raw,
-                raw_size, source, source_offset, created_at, hk_hash, list_post)
-             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-        )
-        .bind(m.mkey)
-        .bind(&n.message_id)
-        .bind(n.msgid_generated)
-        .bind(&n.content_hash[..])
-        .bind(&n.from_name)
-        .bind(&n.from_addr)
-        .bind(n.date)
-        .bind(n.tz_offset)
-        .bind(n.date_source as i64)
-        .bind(&n.subject)
-        .bind(&n.subject_key)
-        .bind(&n.in_reply_to)
-        .bind(refs)
-        .bind(&n.list_id)
-        .bind(&n.body_text)
-        .bind(&n.body_html)
-        .bind(n.text_from_html)
-        .bind(n.flowed.code())
-        .bind(n.attachments.len() as i64)
-        .bind(m.raw_compressed)
-        .bind(m.raw_size as i64)
-        .bind(m.source)
-        .bind(m.offset as i64)
-        .bind(now())
-        .bind(crate::domain::hyperkitty::message_id_hash(&n.message_id))
-        .bind(&n.list_post)
-        .fetch_one(&mut *self.conn)
-        .await?;
-        for (i, a) in n.attachments.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO attachments (message_id, idx, filename, content_type, size, data)
-                 VALUES (?,?,?,?,?,?)",
-            )
-            .bind(message_pk)
-            .bind(i as i64)
-            .bind(&a.filename)
-            .bind(&a.content_type)
-            .bind(a.data.len() as i64)
-            .bind(&a.data)
-            .execute(&mut *self.conn)
+        let message_pk: i64 = on_tx!(&mut self.conn, |c, d| {
+            let t = |s: &str| text_for(d, s).into_owned();
+            let o = |s: &Option<String>| s.as_deref().map(t);
+            let message_pk: i64 = sqlx::query_scalar(d.sql(
+                "INSERT INTO messages (mkey, message_id, msgid_generated, content_hash, from_name,
+                    from_addr, date, tz_offset, date_source, subject, subject_key, in_reply_to, refs,
+                    list_id_header, body_text, body_html, text_from_html, flowed, attachment_count, raw,
+                    raw_size, source, source_offset, created_at, hk_hash, list_post)
+                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            ))
+            .bind(m.mkey)
+            .bind(t(&n.message_id))
+            .bind(n.msgid_generated)
+            .bind(&n.content_hash[..])
+            .bind(t(&n.from_name))
+            .bind(t(&n.from_addr))
+            .bind(n.date)
+            .bind(n.tz_offset)
+            .bind(n.date_source as i64)
+            .bind(t(&n.subject))
+            .bind(t(&n.subject_key))
+            .bind(o(&n.in_reply_to))
+            .bind(t(&refs))
+            .bind(o(&n.list_id))
+            .bind(t(&n.body_text))
+            .bind(o(&n.body_html))
+            .bind(n.text_from_html)
+            .bind(n.flowed.code())
+            .bind(n.attachments.len() as i64)
+            .bind(m.raw_compressed)
+            .bind(m.raw_size as i64)
+            .bind(t(m.source))
+            .bind(m.offset as i64)
+            .bind(now())
+            .bind(crate::domain::hyperkitty::message_id_hash(&n.message_id))
+            .bind(o(&n.list_post))
+            .fetch_one(&mut **c)
             .await?;
-        }
+            for (i, a) in n.attachments.iter().enumerate() {
+                sqlx::query(d.sql(
+                    "INSERT INTO attachments (message_id, idx, filename, content_type, size, data)
+                     VALUES (?,?,?,?,?,?)",
+                ))
+                .bind(message_pk)
+                .bind(i as i64)
+                .bind(t(&a.filename))
+                .bind(t(&a.content_type))
+                .bind(a.data.len() as i64)
+                .bind(&a.data)
+                .execute(&mut **c)
+                .await?;
+            }
+            message_pk
+        });
         if let Some(known) = self.known.get_mut(&n.message_id) {
             known.push(Existing {
                 message_pk,
@@ -623,18 +727,21 @@ impl Batch {
         reason: &str,
         raw: &[u8],
     ) -> Result<()> {
-        sqlx::query(
+        on_tx!(&mut self.conn, |c, d| {
+            sqlx::query(d.sql(
             "INSERT OR IGNORE INTO rejects (list_id, source, source_offset, reason, raw, created_at)
-             VALUES (?,?,?,?,?,?)",
-        )
+             VALUES (?,?,?,?,?,?)"
+        ))
         .bind(list_id)
-        .bind(source)
+        .bind(text_for(d, source))
         .bind(offset as i64)
-        .bind(reason)
+        .bind(text_for(d, reason))
         .bind(raw)
         .bind(now())
-        .execute(&mut *self.conn)
-        .await?;
+        .execute(&mut **c)
+        .await?
+        .rows_affected()
+        });
         Ok(())
     }
 
@@ -656,13 +763,13 @@ impl Batch {
         if self.numbered.contains(&(list_id, message_pk)) {
             return Ok(true);
         }
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pipermail_numbers WHERE list_id = ? AND message_id = ?",
-        )
+        let n: i64 = on_tx!(&mut self.conn, |c, d| sqlx::query_scalar(d.sql(
+            "SELECT COUNT(*) FROM pipermail_numbers WHERE list_id = ? AND message_id = ?"
+        ))
         .bind(list_id)
         .bind(message_pk)
-        .fetch_one(&mut *self.conn)
-        .await?;
+        .fetch_one(&mut **c)
+        .await?);
         Ok(n > 0)
     }
 
@@ -682,13 +789,19 @@ impl Batch {
     async fn write_pipermail_numbers(&mut self) -> Result<()> {
         for chunk in self.numbers.chunks(5000) {
             let json = serde_json::to_string(chunk).map_err(Error::damaged)?;
-            sqlx::query(
+            on_tx!(&mut self.conn, |c, d| sqlx::query(d.pick(
                 "INSERT OR IGNORE INTO pipermail_numbers (list_id, number, message_id, from_html)
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
-            )
+                "INSERT INTO pipermail_numbers (list_id, number, message_id, from_html)
+                 SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT),
+                        CAST(value ->> 2 AS BIGINT), CAST(value ->> 3 AS BOOLEAN)
+                 FROM json_array_elements(CAST($1 AS JSON))
+                 ON CONFLICT DO NOTHING"
+            ))
             .bind(json)
-            .execute(&mut *self.conn)
-            .await?;
+            .execute(&mut **c)
+            .await?
+            .rows_affected());
         }
         self.numbers.clear();
         Ok(())
@@ -702,16 +815,17 @@ impl Batch {
         message_pk: i64,
         idx: i64,
     ) -> Result<()> {
-        sqlx::query(
+        on_tx!(&mut self.conn, |c, d| sqlx::query(d.sql(
             "INSERT OR IGNORE INTO pipermail_attachments (list_id, path, message_id, idx)
-             VALUES (?,?,?,?)",
-        )
+             VALUES (?,?,?,?)"
+        ))
         .bind(list_id)
-        .bind(path)
+        .bind(text_for(d, path))
         .bind(message_pk)
         .bind(idx)
-        .execute(&mut *self.conn)
-        .await?;
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
@@ -729,32 +843,39 @@ impl Batch {
             self.summarize_thread(list_id, *t).await?;
         }
         self.count_months(list_id, members).await?;
-        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
-            .execute(&mut *self.conn)
-            .await?;
-        sqlx::query("UPDATE lists SET next_thread = ?, next_seq = MAX(next_seq, ?) WHERE id = ?")
+        on_tx!(&mut self.conn, |c, d| {
+            sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
+                .execute(&mut **c)
+                .await?;
+            sqlx::query(d.pick(
+                "UPDATE lists SET next_thread = ?, next_seq = MAX(next_seq, ?) WHERE id = ?",
+                "UPDATE lists SET next_thread = $1, next_seq = GREATEST(next_seq, $2) WHERE id = $3",
+            ))
             .bind(changes.next_thread)
             .bind(changes.next_seq)
             .bind(list_id)
-            .execute(&mut *self.conn)
+            .execute(&mut **c)
             .await?;
+        });
         Ok(())
     }
 
     /// Renumbers the nodes of each merged thread `from` into `to`, dropping `from`'s summary.
     async fn merge_threads(&mut self, list_id: i64, merges: &[(i64, i64)]) -> Result<()> {
         for (from, to) in merges {
-            sqlx::query("UPDATE nodes INDEXED BY nodes_thread SET thread_no = ? WHERE list_id = ? AND thread_no = ?")
-                .bind(to)
-                .bind(list_id)
-                .bind(from)
-                .execute(&mut *self.conn)
-                .await?;
-            sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
-                .bind(list_id)
-                .bind(from)
-                .execute(&mut *self.conn)
-                .await?;
+            on_tx!(&mut self.conn, |c, d| {
+                sqlx::query(d.sql("UPDATE nodes INDEXED BY nodes_thread SET thread_no = ? WHERE list_id = ? AND thread_no = ?"))
+                    .bind(to)
+                    .bind(list_id)
+                    .bind(from)
+                    .execute(&mut **c)
+                    .await?;
+                sqlx::query(d.sql("DELETE FROM threads WHERE list_id = ? AND thread_no = ?"))
+                    .bind(list_id)
+                    .bind(from)
+                    .execute(&mut **c)
+                    .await?;
+            });
         }
         Ok(())
     }
@@ -788,7 +909,7 @@ impl Batch {
                 .collect();
             let json = serde_json::Value::Array(rows).to_string();
             // `WHERE true`: an upsert's SELECT needs a clause before ON CONFLICT.
-            sqlx::query(
+            on_tx!(&mut self.conn, |c, d| sqlx::query(d.pick(
                 "INSERT INTO nodes (list_id, mkey, message_id, parent, thread_no, seq, via_subject,
                     date, month)
                  SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
@@ -800,11 +921,25 @@ impl Batch {
                     month = COALESCE(excluded.month, nodes.month),
                     parent = excluded.parent, thread_no = excluded.thread_no,
                     seq = excluded.seq, via_subject = excluded.via_subject",
-            )
+                "INSERT INTO nodes (list_id, mkey, message_id, parent, thread_no, seq, via_subject,
+                    date, month)
+                 SELECT $1, value ->> 0, CAST(value ->> 1 AS BIGINT), value ->> 2,
+                    CAST(value ->> 3 AS BIGINT), CAST(value ->> 4 AS BIGINT),
+                    CAST(value ->> 5 AS BOOLEAN), CAST(value ->> 6 AS BIGINT),
+                    CAST(value ->> 7 AS BIGINT)
+                 FROM json_array_elements(CAST($2 AS JSON))
+                 ON CONFLICT (list_id, mkey) DO UPDATE SET
+                    message_id = COALESCE(excluded.message_id, nodes.message_id),
+                    date = COALESCE(excluded.date, nodes.date),
+                    month = COALESCE(excluded.month, nodes.month),
+                    parent = excluded.parent, thread_no = excluded.thread_no,
+                    seq = excluded.seq, via_subject = excluded.via_subject"
+            ))
             .bind(list_id)
             .bind(json)
-            .execute(&mut *self.conn)
-            .await?;
+            .execute(&mut **c)
+            .await?
+            .rows_affected());
         }
         Ok(())
     }
@@ -812,47 +947,52 @@ impl Batch {
     /// Rewrites a thread's summary from its nodes as they now stand (its earliest message
     /// stands for it), or deletes it when no message is left in it.
     async fn summarize_thread(&mut self, list_id: i64, thread_no: i64) -> Result<()> {
-        let agg = sqlx::query(
-            "SELECT MIN(m.date) AS first_date, MAX(m.date) AS last_date, COUNT(*) AS count
-             FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.thread_no = ?",
-        )
-        .bind(list_id)
-        .bind(thread_no)
-        .fetch_one(&mut *self.conn)
-        .await?;
-        let count: i64 = agg.try_get("count")?;
-        if count == 0 {
-            sqlx::query("DELETE FROM threads WHERE list_id = ? AND thread_no = ?")
-                .bind(list_id)
-                .bind(thread_no)
-                .execute(&mut *self.conn)
-                .await?;
-            return Ok(());
-        }
-        let root = sqlx::query(
-            "SELECT n.mkey, m.subject FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ? AND n.thread_no = ?
-             ORDER BY m.date IS NULL, m.date, n.seq LIMIT 1",
-        )
-        .bind(list_id)
-        .bind(thread_no)
-        .fetch_one(&mut *self.conn)
-        .await?;
-        sqlx::query(
-            "INSERT OR REPLACE INTO threads
-                (list_id, thread_no, root_mkey, subject, first_date, last_date, message_count)
-             VALUES (?,?,?,?,?,?,?)",
-        )
-        .bind(list_id)
-        .bind(thread_no)
-        .bind(root.try_get::<String, _>(0)?)
-        .bind(root.try_get::<String, _>(1)?)
-        .bind(agg.try_get::<Option<i64>, _>("first_date")?)
-        .bind(agg.try_get::<Option<i64>, _>("last_date")?)
-        .bind(count)
-        .execute(&mut *self.conn)
-        .await?;
+        on_tx!(&mut self.conn, |c, d| {
+            let agg = sqlx::query(d.sql(
+                "SELECT MIN(m.date) AS first_date, MAX(m.date) AS last_date, COUNT(*) AS count
+                 FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.thread_no = ?",
+            ))
+            .bind(list_id)
+            .bind(thread_no)
+            .fetch_one(&mut **c)
+            .await?;
+            let count: i64 = agg.col("count")?;
+            if count == 0 {
+                sqlx::query(d.sql("DELETE FROM threads WHERE list_id = ? AND thread_no = ?"))
+                    .bind(list_id)
+                    .bind(thread_no)
+                    .execute(&mut **c)
+                    .await?;
+                return Ok(());
+            }
+            let root = sqlx::query(d.sql(
+                "SELECT n.mkey, m.subject FROM nodes n INDEXED BY nodes_thread JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = ? AND n.thread_no = ?
+                 ORDER BY m.date IS NULL, m.date, n.seq LIMIT 1",
+            ))
+            .bind(list_id)
+            .bind(thread_no)
+            .fetch_one(&mut **c)
+            .await?;
+            sqlx::query(d.sql(
+                "INSERT INTO threads
+                    (list_id, thread_no, root_mkey, subject, first_date, last_date, message_count)
+                 VALUES (?,?,?,?,?,?,?)
+                 ON CONFLICT (list_id, thread_no) DO UPDATE SET root_mkey = excluded.root_mkey,
+                    subject = excluded.subject, first_date = excluded.first_date,
+                    last_date = excluded.last_date, message_count = excluded.message_count",
+            ))
+            .bind(list_id)
+            .bind(thread_no)
+            .bind(root.col::<String>("mkey")?)
+            .bind(root.col::<String>("subject")?)
+            .bind(agg.col::<Option<i64>>("first_date")?)
+            .bind(agg.col::<Option<i64>>("last_date")?)
+            .bind(count)
+            .execute(&mut **c)
+            .await?;
+        });
         Ok(())
     }
 
@@ -869,29 +1009,35 @@ impl Batch {
             }
         }
         for (month, count) in per_month {
-            sqlx::query(
+            on_tx!(&mut self.conn, |c, d| sqlx::query(d.sql(
                 "INSERT INTO months (list_id, month, count) VALUES (?,?,?)
-                 ON CONFLICT (list_id, month) DO UPDATE SET count = count + excluded.count",
-            )
+                 ON CONFLICT (list_id, month) DO UPDATE SET count = months.count + excluded.count"
+            ))
             .bind(list_id)
             .bind(month)
             .bind(count)
-            .execute(&mut *self.conn)
-            .await?;
+            .execute(&mut **c)
+            .await?
+            .rows_affected());
         }
         Ok(())
     }
 
     pub async fn commit(mut self) -> Result<()> {
         self.write_pipermail_numbers().await?;
-        // Back to a reader's share before the connection returns to the pool.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "PRAGMA cache_size = {READ_CACHE}"
-        )))
-        .execute(&mut *self.conn)
-        .await?;
         crate::pause::pause_at("store-batch");
-        self.conn.commit().await?;
+        match self.conn {
+            Tx::Sqlite(mut conn) => {
+                // Back to a reader's share before the connection returns to the pool.
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA cache_size = {READ_CACHE}"
+                )))
+                .execute(&mut *conn)
+                .await?;
+                conn.commit().await?;
+            }
+            Tx::Pg(conn) => conn.commit().await?,
+        }
         Ok(())
     }
 }
@@ -904,8 +1050,11 @@ mod tests {
     async fn sqlite_compile_options() {
         let dir = tempfile::tempdir().unwrap();
         let store = super::Store::open(dir.path()).await.unwrap();
+        let super::Pool::Sqlite(pool) = store.pool() else {
+            unreachable!("opened on SQLite")
+        };
         let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
-            .fetch_all(store.pool())
+            .fetch_all(pool)
             .await
             .unwrap();
         assert!(

@@ -1,7 +1,6 @@
 //! Read side of the store: what the CLI and the web pages ask for.
 
-use sqlx::Row;
-
+use super::db::{Cols, Pool, on_pool};
 use super::{Result, Store};
 use crate::domain::normalize::Flowed;
 
@@ -63,7 +62,8 @@ impl MessageView {
             .lists_packed
             .split('\u{1e}')
             .filter_map(|e| e.split_once('\u{1f}'))
-            .map(|(n, p)| (n.to_string(), p == "1"))
+            // SQLite writes the flag as 1, PostgreSQL as true.
+            .map(|(n, p)| (n.to_string(), p == "1" || p == "true"))
             .collect();
         out.sort();
         out
@@ -82,16 +82,16 @@ pub struct MessageItem {
     pub subject: String,
 }
 
-impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for MessageItem {
-    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> sqlx::Result<Self> {
+impl<'r, R: sqlx::Row + Cols> sqlx::FromRow<'r, R> for MessageItem {
+    fn from_row(r: &'r R) -> sqlx::Result<Self> {
         Ok(MessageItem {
-            mkey: r.try_get("mkey")?,
-            parent: r.try_get("parent")?,
-            thread_no: r.try_get("thread_no")?,
-            from_name: super::lossy(r, "from_name")?,
-            from_addr: super::lossy(r, "from_addr")?,
-            date: r.try_get("date")?,
-            subject: super::lossy(r, "subject")?,
+            mkey: r.col("mkey")?,
+            parent: r.col("parent")?,
+            thread_no: r.col("thread_no")?,
+            from_name: r.lossy("from_name")?,
+            from_addr: r.lossy("from_addr")?,
+            date: r.col("date")?,
+            subject: r.lossy("subject")?,
         })
     }
 }
@@ -108,22 +108,23 @@ pub struct ThreadSummary {
 
 impl Store {
     pub async fn thread_count(&self, list_id: i64) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM threads WHERE list_id = ?")
-                .bind(list_id)
-                .fetch_one(self.pool())
-                .await?,
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(
+            d.sql("SELECT COUNT(*) FROM threads WHERE list_id = ?")
         )
+        .bind(list_id)
+        .fetch_one(p)
+        .await?))
     }
 
     pub async fn list_summaries(&self) -> Result<Vec<ListSummary>> {
-        Ok(sqlx::query_as::<_, ListSummary>(
-            // Read from the month counts and the indexes' ends, not by counting a list's
-            // messages: the front page asked for that on every request, 200 ms at a
-            // million messages. Only undated messages, which have no month, are counted.
-            "SELECT l.name, l.title, l.description, l.private,
-                COALESCE((SELECT SUM(count) FROM months mo WHERE mo.list_id = l.id), 0)
-                  + (SELECT COUNT(*) FROM nodes n INDEXED BY nodes_month
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ListSummary>(
+            d.sql(
+                // Read from the month counts and the indexes' ends, not by counting a list's
+                // messages: the front page asked for that on every request, 200 ms at a
+                // million messages. Only undated messages, which have no month, are counted.
+                "SELECT l.name, l.title, l.description, l.private,
+                CAST(COALESCE((SELECT SUM(count) FROM months mo WHERE mo.list_id = l.id), 0)
+                  AS BIGINT) + (SELECT COUNT(*) FROM nodes n INDEXED BY nodes_month
                      WHERE n.list_id = l.id AND n.month IS NULL AND n.message_id IS NOT NULL)
                   AS messages,
                 (SELECT COUNT(*) FROM threads t INDEXED BY threads_last WHERE t.list_id = l.id)
@@ -133,10 +134,11 @@ impl Store {
                 (SELECT MAX(n.date) FROM nodes n INDEXED BY nodes_date WHERE n.list_id = l.id)
                   AS last_date,
                 (SELECT COUNT(*) FROM rejects r WHERE r.list_id = l.id) AS rejected
-             FROM lists l ORDER BY l.name",
+             FROM lists l ORDER BY l.name"
+            )
         )
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// Changes a list's settings; `None` leaves a setting as it is.
@@ -150,50 +152,60 @@ impl Store {
         post_address: Option<&str>,
     ) -> Result<()> {
         // An empty posting address clears it.
-        sqlx::query(
+        on_pool!(self.pool(), |p, d| sqlx::query(d.sql(
             "UPDATE lists SET title = COALESCE(?, title), description = COALESCE(?, description),
                 private = COALESCE(?, private), obfuscate = COALESCE(?, obfuscate),
-                post_address = NULLIF(COALESCE(?, post_address), '') WHERE id = ?",
-        )
+                post_address = NULLIF(COALESCE(?, post_address), '') WHERE id = ?"
+        ))
         .bind(title)
         .bind(description)
         .bind(private)
         .bind(obfuscate)
         .bind(post_address)
         .bind(list_id)
-        .execute(self.pool())
-        .await?;
+        .execute(p)
+        .await?
+        .rows_affected());
         self.bump_generation().await
     }
 
     /// Tells page caches that what they hold may be stale.
     async fn bump_generation(&self) -> Result<()> {
-        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
-            .execute(self.pool())
-            .await?;
+        on_pool!(self.pool(), |p, d| sqlx::query(
+            "UPDATE generation SET value = value + 1 WHERE id = 1"
+        )
+        .execute(p)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     /// Another name the list answers to (an old pipermail name); an alias can point at one
     /// list only, the last one given.
     pub async fn add_alias(&self, list_id: i64, alias: &str) -> Result<()> {
-        sqlx::query("INSERT OR REPLACE INTO list_aliases (alias, list_id) VALUES (?, ?)")
-            .bind(alias)
-            .bind(list_id)
-            .execute(self.pool())
-            .await?;
+        on_pool!(self.pool(), |p, d| sqlx::query(d.sql(
+            "INSERT INTO list_aliases (alias, list_id) VALUES (?, ?)
+             ON CONFLICT (alias) DO UPDATE SET list_id = excluded.list_id"
+        ))
+        .bind(alias)
+        .bind(list_id)
+        .execute(p)
+        .await?
+        .rows_affected());
         self.bump_generation().await
     }
 
     pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
-        Ok(sqlx::query_as::<_, super::ListRow>(
+        on_pool!(self.pool(), |p, d| {
+            Ok(sqlx::query_as::<_, super::ListRow>(d.sql(
             "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists
-             WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)",
-        )
+             WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)"
+        ))
         .bind(name)
         .bind(name)
-        .fetch_optional(self.pool())
+        .fetch_optional(p)
         .await?)
+        })
     }
 
     /// A message of a list by its key (only if the list holds it), its texts cut to at most
@@ -204,22 +216,24 @@ impl Store {
         mkey: &str,
         max_chars: i64,
     ) -> Result<Option<MessageView>> {
-        Ok(sqlx::query_as::<_, MessageView>(
+        on_pool!(self.pool(), |p, d| {
+            Ok(sqlx::query_as::<_, MessageView>(d.sql(
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
-                    m.subject, m.in_reply_to, substr(m.body_text, 1, ?3) AS body_text,
-                    substr(m.body_html, 1, ?3) AS body_html, m.text_from_html, m.flowed,
+                    m.subject, m.in_reply_to, substr(m.body_text, 1, CAST(?3 AS INTEGER)) AS body_text,
+                    substr(m.body_html, 1, CAST(?3 AS INTEGER)) AS body_html, m.text_from_html, m.flowed,
                     m.attachment_count, m.list_post, m.removed, n.thread_no,
                     (SELECT group_concat(l.name || char(31) || l.private, char(30))
                      FROM nodes n2 JOIN lists l ON l.id = n2.list_id
                      WHERE n2.message_id = m.id) AS lists_packed
              FROM nodes n JOIN messages m ON m.id = n.message_id
-             WHERE n.list_id = ?1 AND n.mkey = ?2",
-        )
+             WHERE n.list_id = ?1 AND n.mkey = ?2"
+        ))
         .bind(list_id)
         .bind(mkey)
         .bind(max_chars)
-        .fetch_optional(self.pool())
+        .fetch_optional(p)
         .await?)
+        })
     }
 
     /// A message's original bytes as a stream of pieces, inflated as the stored form is read
@@ -241,30 +255,36 @@ impl Store {
         blob: Blob,
         chunk: usize,
     ) -> impl futures::Stream<Item = Result<bytes::Bytes>> + Send + 'static + use<> {
-        let pool = self.pool().clone();
+        let pool: Pool = self.pool().clone();
         let chunk = chunk.max(1) as i64;
         futures::stream::try_unfold(Some(1i64), move |from| {
             let pool = pool.clone();
             async move {
                 let Some(from) = from else { return Ok(None) };
-                let q = match blob {
-                    Blob::Raw(id) => {
-                        sqlx::query_scalar::<_, Option<Vec<u8>>>(
-                            "SELECT substr(raw, ?, ?) FROM messages WHERE id = ?",
-                        )
+                let (sql, id, idx) = match blob {
+                    Blob::Raw(id) => (
+                        "SELECT substr(raw, CAST(? AS INTEGER), CAST(? AS INTEGER)) FROM messages
+                         WHERE id = ? AND ? = 0",
+                        id,
+                        0,
+                    ),
+                    Blob::Attachment(id, idx) => (
+                        "SELECT substr(data, CAST(? AS INTEGER), CAST(? AS INTEGER)) FROM attachments
+                         WHERE message_id = ? AND idx = ?",
+                        id,
+                        idx,
+                    ),
+                };
+                let part: Option<Option<Vec<u8>>> = on_pool!(&pool, |p, d| {
+                    sqlx::query_scalar(d.sql(sql))
                         .bind(from)
                         .bind(chunk)
                         .bind(id)
-                    }
-                    Blob::Attachment(id, idx) => sqlx::query_scalar::<_, Option<Vec<u8>>>(
-                        "SELECT substr(data, ?, ?) FROM attachments WHERE message_id = ? AND idx = ?",
-                    )
-                    .bind(from)
-                    .bind(chunk)
-                    .bind(id)
-                    .bind(idx),
-                };
-                let part = q.fetch_optional(&pool).await?.flatten().unwrap_or_default();
+                        .bind(idx)
+                        .fetch_optional(p)
+                        .await?
+                });
+                let part = part.flatten().unwrap_or_default();
                 if part.is_empty() {
                     return Ok(None);
                 }
@@ -275,28 +295,30 @@ impl Store {
     }
 
     pub async fn recent_threads(&self, list_id: i64, limit: i64) -> Result<Vec<ThreadSummary>> {
-        Ok(sqlx::query_as::<_, ThreadSummary>(
-            "SELECT t.thread_no, t.root_mkey,
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ThreadSummary>(
+            d.sql(
+                "SELECT t.thread_no, t.root_mkey,
                     iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
                         '', t.subject) AS subject,
                     t.first_date, t.last_date, t.message_count
-             FROM threads t WHERE t.list_id = ? ORDER BY t.last_date DESC LIMIT ?",
+             FROM threads t WHERE t.list_id = ? ORDER BY t.last_date DESC LIMIT ?"
+            )
         )
         .bind(list_id)
         .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// Thread number of a message in a list.
     pub async fn thread_of(&self, list_id: i64, mkey: &str) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?")
-                .bind(list_id)
-                .bind(mkey)
-                .fetch_optional(self.pool())
-                .await?,
-        )
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(d.sql(
+            "SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?"
+        ))
+        .bind(list_id)
+        .bind(mkey)
+        .fetch_optional(p)
+        .await?))
     }
 
     /// The stored attachment an old pipermail attachment path names: the message's key and
@@ -306,16 +328,16 @@ impl Store {
         list_id: i64,
         path: &str,
     ) -> Result<Option<(String, i64, String)>> {
-        Ok(sqlx::query_as(
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT m.mkey, a.idx, a.filename FROM pipermail_attachments p
              JOIN messages m ON m.id = p.message_id
              JOIN attachments a ON a.message_id = p.message_id AND a.idx = p.idx
-             WHERE p.list_id = ? AND p.path = ? AND m.removed = 0",
-        )
+             WHERE p.list_id = ? AND p.path = ? AND NOT m.removed"
+        ))
         .bind(list_id)
         .bind(path)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(p)
+        .await?))
     }
 
     /// The scrubbed attachments of a message that the archive holds again: each one's old
@@ -325,42 +347,42 @@ impl Store {
         list_id: i64,
         mkey: &str,
     ) -> Result<Vec<(String, i64, String)>> {
-        Ok(sqlx::query_as(
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT p.path, a.idx, a.filename FROM messages m
              JOIN pipermail_attachments p ON p.message_id = m.id AND p.list_id = ?
              JOIN attachments a ON a.message_id = m.id AND a.idx = p.idx
-             WHERE m.mkey = ? ORDER BY a.idx",
-        )
+             WHERE m.mkey = ? ORDER BY a.idx"
+        ))
         .bind(list_id)
         .bind(mkey)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// Whether the list holds any message dated in the span (start inclusive, end
     /// exclusive).
     pub async fn any_in_span(&self, list_id: i64, start: i64, end: i64) -> Result<bool> {
-        let hit: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM nodes INDEXED BY nodes_date
-             WHERE list_id = ? AND date >= ? AND date < ? AND message_id IS NOT NULL LIMIT 1",
-        )
+        let hit: Option<i64> = on_pool!(self.pool(), |p, d| sqlx::query_scalar(d.sql(
+            "SELECT CAST(1 AS BIGINT) FROM nodes INDEXED BY nodes_date
+             WHERE list_id = ? AND date >= ? AND date < ? AND message_id IS NOT NULL LIMIT 1"
+        ))
         .bind(list_id)
         .bind(start)
         .bind(end)
-        .fetch_optional(self.pool())
-        .await?;
+        .fetch_optional(p)
+        .await?);
         Ok(hit.is_some())
     }
 
     /// The message key a pipermail article number maps to.
     pub async fn pipermail_number(&self, list_id: i64, number: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(d.sql(
             "SELECT m.mkey FROM pipermail_numbers p JOIN messages m ON m.id = p.message_id
-             WHERE p.list_id = ? AND p.number = ?",
-        )
+             WHERE p.list_id = ? AND p.number = ?"
+        ))
         .bind(list_id)
         .bind(number)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(p)
+        .await?))
     }
 }

@@ -1,8 +1,7 @@
 //! What the search index reads from the store: the queue of changed messages, the fields
 //! of a message's index entry, and the rows a results page shows.
 
-use sqlx::Row;
-
+use super::db::{Cols, Pool, on_pool};
 use super::{Result, Store};
 
 /// Everything the index holds about one message.
@@ -57,9 +56,9 @@ const DOC_SQL: &str =
 /// A message's index entry, or `None` when it has none (removed, or in no list). A row
 /// that cannot be read (text that is not UTF-8 after damage to the file, say) is an error
 /// for that row alone.
-fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Result<Option<IndexDoc>> {
-    let removed: bool = r.try_get("removed")?;
-    let lists: Option<String> = r.try_get("lists")?;
+fn doc_row(r: &impl Cols) -> Result<Option<IndexDoc>> {
+    let removed: bool = r.col("removed")?;
+    let lists: Option<String> = r.col("lists")?;
     let lists: Vec<i64> = lists
         .unwrap_or_default()
         .split(',')
@@ -68,16 +67,16 @@ fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Result<Option<IndexDoc>> {
     if removed || lists.is_empty() {
         return Ok(None);
     }
-    let names: Option<String> = r.try_get("attachment_names")?;
+    let names: Option<String> = r.col("attachment_names")?;
     Ok(Some(IndexDoc {
-        id: r.try_get("id")?,
-        message_id: r.try_get("message_id")?,
-        mkey: r.try_get("mkey")?,
-        from_name: r.try_get("from_name")?,
-        from_addr: r.try_get("from_addr")?,
-        date: r.try_get("date")?,
-        subject: r.try_get("subject")?,
-        body_text: r.try_get("body_text")?,
+        id: r.col("id")?,
+        message_id: r.col("message_id")?,
+        mkey: r.col("mkey")?,
+        from_name: r.col("from_name")?,
+        from_addr: r.col("from_addr")?,
+        date: r.col("date")?,
+        subject: r.col("subject")?,
+        body_text: r.col("body_text")?,
         lists,
         attachment_names: names
             .unwrap_or_default()
@@ -85,19 +84,19 @@ fn doc_row(r: &sqlx::sqlite::SqliteRow) -> Result<Option<IndexDoc>> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        attachment_count: r.try_get("attachment_count")?,
+        attachment_count: r.col("attachment_count")?,
     }))
 }
 
 /// Index entries read from a batch of rows; damaged rows are logged and counted in
 /// `skipped`, so that one of them never stops the index for every other message.
-fn doc_rows(rows: &[sqlx::sqlite::SqliteRow], skipped: &mut u64) -> Vec<IndexDoc> {
+fn doc_rows<R: Cols>(rows: &[R], skipped: &mut u64) -> Vec<IndexDoc> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         match doc_row(r) {
             Ok(d) => out.extend(d),
             Err(e) => {
-                let id: Option<i64> = r.try_get("id").ok();
+                let id: Option<i64> = r.col("id").ok();
                 tracing::error!("search index: cannot read message row {id:?}: {e}; skipped");
                 *skipped += 1;
             }
@@ -109,32 +108,42 @@ fn doc_rows(rows: &[sqlx::sqlite::SqliteRow], skipped: &mut u64) -> Vec<IndexDoc
 impl Store {
     /// The newest change the index must eventually apply.
     pub async fn search_queue_head(&self) -> Result<i64> {
-        let n: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM search_queue")
-            .fetch_one(self.pool())
-            .await?;
+        let n: Option<i64> = on_pool!(self.pool(), |p, d| sqlx::query_scalar(
+            "SELECT MAX(seq) FROM search_queue"
+        )
+        .fetch_one(p)
+        .await?);
         Ok(n.unwrap_or(0))
     }
 
     /// Changes after `seq`, oldest first: (seq, message row id).
     pub async fn search_queue_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT seq, message_id AS message_pk FROM search_queue WHERE seq > ? ORDER BY seq LIMIT ?",
-        )
+        on_pool!(self.pool(), |p, d| {
+            Ok(sqlx::query_as(d.sql(
+            "SELECT seq, message_id AS message_pk FROM search_queue WHERE seq > ? ORDER BY seq LIMIT ?"
+        ))
         .bind(seq)
         .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("seq")?, r.try_get("message_pk")?)))
-            .collect()
+        .fetch_all(p)
+        .await?)
+        })
     }
 
-    /// Forgets changes the index has durably applied.
+    /// Forgets changes the index has durably applied. On PostgreSQL the queue is shared by
+    /// every server's index, each at its own position, so nothing is forgotten there: a
+    /// change is a row of two integers, and a server that joins later rebuilds from the
+    /// messages anyway.
     pub async fn search_queue_prune(&self, upto: i64) -> Result<()> {
-        sqlx::query("DELETE FROM search_queue WHERE seq <= ?")
-            .bind(upto)
-            .execute(self.pool())
-            .await?;
+        if self.is_shared() {
+            return Ok(());
+        }
+        on_pool!(self.pool(), |p, d| sqlx::query(
+            d.sql("DELETE FROM search_queue WHERE seq <= ?")
+        )
+        .bind(upto)
+        .execute(p)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
@@ -145,11 +154,13 @@ impl Store {
         for chunk in ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(",");
             let sql = format!("{DOC_SQL} WHERE m.id IN ({marks})");
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id);
-            }
-            out.extend(doc_rows(&q.fetch_all(self.pool()).await?, skipped));
+            on_pool!(self.pool(), |p, d| {
+                let mut q = sqlx::query(d.dynamic(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                out.extend(doc_rows(&q.fetch_all(p).await?, skipped));
+            });
         }
         Ok(out)
     }
@@ -163,30 +174,34 @@ impl Store {
         skipped: &mut u64,
     ) -> Result<(Vec<IndexDoc>, Option<i64>)> {
         let sql = format!("{DOC_SQL} WHERE m.id > ? ORDER BY m.id LIMIT ?");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(after_id)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
-        let last = rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()?;
-        Ok((doc_rows(&rows, skipped), last))
+        on_pool!(self.pool(), |p, d| {
+            let rows = sqlx::query(d.dynamic(sql))
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            let last = rows.last().map(|r| r.col::<i64>("id")).transpose()?;
+            Ok((doc_rows(&rows, skipped), last))
+        })
     }
 
     pub async fn message_count(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE removed = 0")
-                .fetch_one(self.pool())
-                .await?,
+        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE NOT removed"
         )
+        .fetch_one(p)
+        .await?))
     }
 
     /// Every list, public or not (search decides visibility with the web layer's rule).
     pub async fn all_lists(&self) -> Result<Vec<super::ListRow>> {
-        Ok(sqlx::query_as::<_, super::ListRow>(
-            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists ORDER BY name",
-        )
-        .fetch_all(self.pool())
+        on_pool!(self.pool(), |p, d| {
+            Ok(sqlx::query_as::<_, super::ListRow>(d.sql(
+            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists ORDER BY name"
+        ))
+        .fetch_all(p)
         .await?)
+        })
     }
 
     /// Streams the raw messages of `ids` in that order (removed ones left out), a few rows
@@ -195,7 +210,7 @@ impl Store {
         &self,
         ids: Vec<i64>,
     ) -> impl futures::Stream<Item = Result<super::ExportRow>> + Send + 'static + use<> {
-        let pool = self.pool().clone();
+        let pool: Pool = self.pool().clone();
         // A stalled client leaves at most one batch and the channel's few rows in memory.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<super::ExportRow>>(4);
         tokio::spawn(async move {
@@ -204,13 +219,16 @@ impl Store {
                 let sql = format!(
                     "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
                             m.in_reply_to, m.refs, m.body_text, m.raw
-                     FROM messages m WHERE m.removed = 0 AND m.id IN ({marks})"
+                     FROM messages m WHERE NOT m.removed AND m.id IN ({marks})"
                 );
-                let mut q = sqlx::query_as::<_, super::ExportRow>(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                let rows = match q.fetch_all(&pool).await {
+                let rows = on_pool!(&pool, |p, d| {
+                    let mut q = sqlx::query_as::<_, super::ExportRow>(d.dynamic(sql));
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    q.fetch_all(p).await
+                });
+                let rows = match rows {
                     Ok(r) => r,
                     Err(e) => {
                         let _ = tx.send(Err(e.into())).await;
@@ -246,100 +264,104 @@ impl Store {
                                          || char(31) || n.thread_no, char(30))
                      FROM nodes n INDEXED BY nodes_message JOIN lists l ON l.id = n.list_id
                      WHERE n.message_id = m.id) AS lists
-             FROM messages m WHERE m.removed = 0 AND m.id IN ({marks})"
+             FROM messages m WHERE NOT m.removed AND m.id IN ({marks})"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bodies);
-        for id in ids {
-            q = q.bind(id);
-        }
-        let mut by_id: std::collections::HashMap<i64, HitRow> = q
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| {
-                let packed: Option<String> = r.try_get("lists")?;
-                let mut lists: Vec<(i64, String, bool, i64)> = packed
-                    .unwrap_or_default()
-                    .split('\u{1e}')
-                    .filter_map(|e| {
-                        let mut p = e.split('\u{1f}');
-                        Some((
-                            p.next()?.parse().ok()?,
-                            p.next()?.to_string(),
-                            p.next()? != "0",
-                            p.next()?.parse().ok()?,
-                        ))
-                    })
-                    .collect();
-                lists.sort_by(|a, b| a.1.cmp(&b.1));
-                let row = HitRow {
-                    id: r.try_get("id")?,
-                    mkey: r.try_get("mkey")?,
-                    from_name: r.try_get("from_name")?,
-                    from_addr: r.try_get("from_addr")?,
-                    date: r.try_get("date")?,
-                    subject: r.try_get("subject")?,
-                    body_text: r.try_get("body_text")?,
-                    lists,
-                };
-                Ok((row.id, row))
-            })
-            .collect::<Result<_>>()?;
-        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+        on_pool!(self.pool(), |p, d| {
+            let mut q = sqlx::query(d.dynamic(sql)).bind(bodies);
+            for id in ids {
+                q = q.bind(id);
+            }
+            let mut by_id: std::collections::HashMap<i64, HitRow> = q
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| {
+                    let packed: Option<String> = r.col("lists")?;
+                    let mut lists: Vec<(i64, String, bool, i64)> = packed
+                        .unwrap_or_default()
+                        .split('\u{1e}')
+                        .filter_map(|e| {
+                            let mut p = e.split('\u{1f}');
+                            Some((
+                                p.next()?.parse().ok()?,
+                                p.next()?.to_string(),
+                                // SQLite writes the flag as 1, PostgreSQL as true.
+                                matches!(p.next()?, "1" | "true"),
+                                p.next()?.parse().ok()?,
+                            ))
+                        })
+                        .collect();
+                    lists.sort_by(|a, b| a.1.cmp(&b.1));
+                    let row = HitRow {
+                        id: r.col("id")?,
+                        mkey: r.col("mkey")?,
+                        from_name: r.col("from_name")?,
+                        from_addr: r.col("from_addr")?,
+                        date: r.col("date")?,
+                        subject: r.col("subject")?,
+                        body_text: r.col("body_text")?,
+                        lists,
+                    };
+                    Ok((row.id, row))
+                })
+                .collect::<Result<_>>()?;
+            Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+        })
     }
 
     /// Hides a message (its pages answer 410) or, with `purge`, also erases its content:
     /// raw bytes, bodies, attachments. `key` is its key or Message-ID, `<>` optional.
     pub async fn remove_message(&self, key: &str, purge: bool) -> Result<Removal> {
         let key = key.trim().trim_start_matches('<').trim_end_matches('>');
-        let rows = sqlx::query(
-            "SELECT id, mkey FROM messages WHERE mkey = ? OR message_id = ? ORDER BY id",
+        let rows: Vec<(i64, String)> = on_pool!(self.pool(), |p, d| sqlx::query_as(
+            d.sql("SELECT id, mkey FROM messages WHERE mkey = ? OR message_id = ? ORDER BY id")
         )
         .bind(key)
         .bind(key)
-        .fetch_all(self.pool())
-        .await?;
-        let exact = rows
-            .iter()
-            .find(|r| r.try_get::<String, _>("mkey").is_ok_and(|k| k == key));
-        let row = match (exact, rows.len()) {
-            (Some(r), _) => r,
+        .fetch_all(p)
+        .await?);
+        let exact = rows.iter().find(|r| r.1 == key);
+        let (id, mkey) = match (exact, rows.len()) {
+            (Some(r), _) => r.clone(),
             (None, 0) => return Ok(Removal::NotFound),
-            (None, 1) => &rows[0],
+            (None, 1) => rows[0].clone(),
             (None, _) => {
-                return Ok(Removal::Ambiguous(
-                    rows.iter()
-                        .map(|r| r.try_get("mkey"))
-                        .collect::<sqlx::Result<_>>()?,
-                ));
+                return Ok(Removal::Ambiguous(rows.into_iter().map(|r| r.1).collect()));
             }
         };
-        let id: i64 = row.try_get("id")?;
-        let mkey: String = row.try_get("mkey")?;
-        let mut tx = self.pool().begin().await?;
-        sqlx::query("UPDATE messages SET removed = 1 WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if purge {
-            sqlx::query(
-                "UPDATE messages SET raw = x'', raw_size = 0, body_text = '', body_html = NULL,
-                    subject = '', subject_key = '', from_name = '', from_addr = '', refs = '',
-                    attachment_count = 0
-                 WHERE id = ?",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM attachments WHERE message_id = ?")
+        on_pool!(self.pool(), |p, d| {
+            let mut tx = p.begin().await?;
+            if d.is_pg() {
+                // Writes are one at a time (see `Store::begin`).
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(super::PG_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(d.sql("UPDATE messages SET removed = TRUE WHERE id = ?"))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-        }
-        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            if purge {
+                sqlx::query(d.sql(
+                    "UPDATE messages SET raw = CAST('' AS BLOB), raw_size = 0, body_text = '',
+                        body_html = NULL, subject = '', subject_key = '', from_name = '',
+                        from_addr = '', refs = '', attachment_count = 0
+                     WHERE id = ?",
+                ))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(d.sql("DELETE FROM attachments WHERE message_id = ?"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(Removal::Done(mkey))
     }
 }

@@ -2,8 +2,7 @@
 //! of the archive, so each reading comes from a table that stays small or an index range,
 //! never a scan of the messages.
 
-use sqlx::Row;
-
+use super::db::{Cols, on_pool};
 use super::{Result, Store};
 
 /// How much the archive holds.
@@ -18,15 +17,18 @@ pub struct ArchiveCounts {
 
 impl Store {
     pub async fn archive_counts(&self) -> Result<ArchiveCounts> {
-        let row = sqlx::query(
-            "SELECT (SELECT COALESCE(SUM(count), 0) FROM months) AS messages,
-                    (SELECT COUNT(*) FROM rejects) AS rejects",
-        )
-        .fetch_one(self.pool())
-        .await?;
-        Ok(ArchiveCounts {
-            messages: row.try_get("messages")?,
-            rejects: row.try_get("rejects")?,
+        // `CAST`: PostgreSQL sums BIGINTs as NUMERIC.
+        on_pool!(self.pool(), |p, d| {
+            let row = sqlx::query(d.sql(
+                "SELECT (SELECT COALESCE(CAST(SUM(count) AS BIGINT), 0) FROM months) AS messages,
+                        (SELECT COUNT(*) FROM rejects) AS rejects",
+            ))
+            .fetch_one(p)
+            .await?;
+            Ok(ArchiveCounts {
+                messages: row.col("messages")?,
+                rejects: row.col("rejects")?,
+            })
         })
     }
 }
