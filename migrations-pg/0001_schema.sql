@@ -144,7 +144,7 @@ CREATE TABLE threads (
     message_count BIGINT NOT NULL,
     PRIMARY KEY (list_id, thread_no)
 );
-CREATE INDEX threads_last ON threads(list_id, last_date NULLS FIRST);
+CREATE INDEX threads_last ON threads(list_id, last_date NULLS FIRST, thread_no);
 
 -- pipermail's article numbers: several numbers can name one stored message (pipermail
 -- numbered duplicates too), so they live apart from the nodes.

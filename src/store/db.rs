@@ -478,7 +478,8 @@ fn call_args(sql: &str, open: usize) -> Option<(Vec<&str>, usize)> {
                     return Some((args, i));
                 }
             }
-            b',' if depth == 1 => {
+            // An aggregate's ORDER BY lists its terms with commas: they are its argument's.
+            b',' if depth == 1 && !sql[start..i].to_ascii_uppercase().contains("ORDER BY") => {
                 args.push(sql[start..i].trim());
                 start = i + 1;
             }
@@ -542,6 +543,10 @@ mod tests {
         assert_eq!(
             pg_sql("SELECT ?, iif(? = 0, ?, 'é'), ?"),
             "SELECT $1, CASE WHEN $2 = 0 THEN $3 ELSE 'é' END, $4"
+        );
+        assert_eq!(
+            pg_sql("SELECT json_group_array(json_array(a, b) ORDER BY a, b DESC) FROM t"),
+            "SELECT COALESCE(CAST(json_agg(json_build_array(a, b) ORDER BY a NULLS FIRST, b DESC NULLS LAST) AS TEXT), '[]') FROM t"
         );
         assert_eq!(
             pg_sql("SELECT group_concat(l.name || char(31) || l.id, char(30)), group_concat(x)"),

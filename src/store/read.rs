@@ -295,19 +295,21 @@ impl Store {
     }
 
     pub async fn recent_threads(&self, list_id: i64, limit: i64) -> Result<Vec<ThreadSummary>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ThreadSummary>(
+        on_pool!(self.pool(), |p, d| {
+            Ok(sqlx::query_as::<_, ThreadSummary>(
             d.sql(
                 "SELECT t.thread_no, t.root_mkey,
                     iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
                         '', t.subject) AS subject,
                     t.first_date, t.last_date, t.message_count
-             FROM threads t WHERE t.list_id = ? ORDER BY t.last_date DESC LIMIT ?"
+             FROM threads t WHERE t.list_id = ? ORDER BY t.last_date DESC, t.thread_no DESC LIMIT ?"
             )
         )
         .bind(list_id)
         .bind(limit)
         .fetch_all(p)
-        .await?))
+        .await?)
+        })
     }
 
     /// Thread number of a message in a list.

@@ -1,0 +1,439 @@
+//! A PostgreSQL server for the PostgreSQL backend's tests: the one `LARCH_TEST_POSTGRES`
+//! names (a URL to a database whose user may `CREATE DATABASE`), else a throw-away cluster
+//! that this test binary starts the first time a test asks, and that dies with it.
+//!
+//! The cluster's programs are Debian's (`/usr/lib/postgresql/<version>/bin`, the newest
+//! version there), else `initdb` and `postgres` on the `PATH`. `initdb` and `postgres`
+//! refuse to run as root, so as root they run as the `postgres` user, through `runuser`.
+//! Without them the tests that need a server skip, saying why, except under CI, where they
+//! fail.
+//!
+//! The server dies with the test process however that ends (a panic, a kill): it runs
+//! under a small shell wrapper whose standard input is a pipe only this process holds.
+//! When the process ends the pipe closes, the wrapper's `read` returns, and the wrapper
+//! stops the server and removes the cluster's folder.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::common::{free_port, in_ci, skip};
+
+/// How long a started server has to accept connections.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// How long psql waits for a connection, in seconds.
+const CONNECT_WITHIN: u32 = 10;
+
+/// The wrapper the server runs under: `$1` the programs' folder, `$2` the cluster's
+/// folder, `$3` the port. The pipe on its standard input moves to fd 3, read by a
+/// background job: when the pipe closes (the test process is gone) the job stops the
+/// server (SIGQUIT: immediate shutdown, which also ends the server's children) and the
+/// wrapper removes the folder. When the server exits by itself instead, the wrapper ends
+/// the job and exits, leaving the folder and its log for the test process to report.
+const WRAPPER: &str = r#"exec 3<&0 </dev/null
+"$1/postgres" -D "$2/data" -c listen_addresses=127.0.0.1 -p "$3" -k "$2" \
+  -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+  -c max_connections=300 -c shared_buffers=128MB 3<&- >&2 &
+p=$!
+(read x <&3; kill -QUIT "$p" 2>/dev/null; exit 0) &
+r=$!
+exec 3<&-
+echo "$p"
+wait "$p"
+kill "$r" 2>/dev/null
+wait "$r" && rm -rf -- "$2"
+"#;
+
+/// A PostgreSQL server for tests: the one named by `LARCH_TEST_POSTGRES` (a URL to a
+/// database whose user may `CREATE DATABASE`), else a throw-away cluster started once per
+/// test binary.
+pub struct Pg {
+    admin_url: String,
+    psql: PathBuf,
+    /// The throw-away cluster's wrapper: holding it holds the pipe that keeps the server
+    /// running. Never dropped (it lives in a static), so the pipe closes only when the
+    /// process ends.
+    _wrapper: Option<Mutex<Child>>,
+}
+
+/// Why there is no server.
+enum Unavailable {
+    /// Nothing to run one with: the tests skip (under CI they fail).
+    Missing(String),
+    /// A server was there to be had but did not start or answer: the tests fail.
+    Failed(String),
+}
+
+static SERVER: OnceLock<Result<Pg, Unavailable>> = OnceLock::new();
+
+/// The server, or `None` (after saying that the test is skipped, and why) when no server
+/// can be had and this is not a CI run; under CI it panics with the reason instead. A
+/// server that should start but does not always panics.
+pub fn server() -> Option<&'static Pg> {
+    match SERVER.get_or_init(start) {
+        Ok(pg) => Some(pg),
+        Err(Unavailable::Missing(why)) if in_ci() => {
+            panic!("CI is set but there is no PostgreSQL server for the tests: {why}")
+        }
+        Err(Unavailable::Missing(why)) => {
+            skip(why);
+            None
+        }
+        Err(Unavailable::Failed(why)) => panic!("{why}"),
+    }
+}
+
+impl Pg {
+    /// A new empty database with a unique name; returns its URL
+    /// (`postgres://user@127.0.0.1:port/name` for the throw-away cluster).
+    pub fn fresh_database(&self, label: &str) -> String {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let mut clean: String = label
+            .chars()
+            .map(|c| match c.to_ascii_lowercase() {
+                c @ ('a'..='z' | '0'..='9') => c,
+                _ => '_',
+            })
+            .collect();
+        // PostgreSQL cuts names at 63 bytes; the pid and counter must survive.
+        clean.truncate(30);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("larch_{clean}_{}_{n}", std::process::id());
+        // template0: no session is ever connected to it, so creating from it cannot fail
+        // for another session's sake, and it is the template a server lets one pick the
+        // encoding with.
+        let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'");
+        if let Err(e) = run_psql(&self.psql, &self.admin_url, &sql, CONNECT_WITHIN) {
+            panic!("could not create the test database {name}: {e}");
+        }
+        with_database(&self.admin_url, &name)
+    }
+}
+
+fn start() -> Result<Pg, Unavailable> {
+    if let Some(url) = std::env::var("LARCH_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        let psql = find_psql(None).ok_or_else(|| {
+            Unavailable::Failed(
+                "LARCH_TEST_POSTGRES is set but there is no psql to reach it with \
+                 (install the PostgreSQL client)"
+                    .into(),
+            )
+        })?;
+        if let Err(e) = run_psql(&psql, &url, "SELECT 1", CONNECT_WITHIN) {
+            return Err(Unavailable::Failed(format!(
+                "LARCH_TEST_POSTGRES={url} does not answer: {e}"
+            )));
+        }
+        return Ok(Pg {
+            admin_url: url,
+            psql,
+            _wrapper: None,
+        });
+    }
+    let Some(bin) = server_programs() else {
+        return Err(Unavailable::Missing(
+            "no PostgreSQL server programs (initdb and postgres in \
+             /usr/lib/postgresql/<version>/bin or on the PATH); install postgresql, \
+             or set LARCH_TEST_POSTGRES to a server's URL"
+                .into(),
+        ));
+    };
+    let Some(psql) = find_psql(Some(&bin)) else {
+        return Err(Unavailable::Missing(format!(
+            "PostgreSQL's server programs are in {} but psql is nowhere",
+            bin.display()
+        )));
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let as_root = unsafe { libc::geteuid() } == 0;
+    let owner = if as_root {
+        if find_on_path("runuser").is_none() {
+            return Err(Unavailable::Missing(
+                "running as root, and there is no runuser to run PostgreSQL's server as \
+                 the postgres user with"
+                    .into(),
+            ));
+        }
+        let Some(ids) = postgres_user() else {
+            return Err(Unavailable::Missing(
+                "running as root, and there is no postgres user to run PostgreSQL's server \
+                 as"
+                .into(),
+            ));
+        };
+        Some(ids)
+    } else {
+        None
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("larch-pg-")
+        .tempdir()
+        .map_err(|e| Unavailable::Failed(format!("could not make the cluster's folder: {e}")))?
+        // From here the wrapper removes it, or the failure paths below.
+        .keep();
+    let started = start_cluster(&bin, &psql, &dir, owner);
+    if started.is_err() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    started
+}
+
+/// initdb in `dir`/data, then the server under its wrapper, until it answers.
+fn start_cluster(
+    bin: &Path,
+    psql: &Path,
+    dir: &Path,
+    owner: Option<(u32, u32)>,
+) -> Result<Pg, Unavailable> {
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        Unavailable::Failed(format!(
+            "PostgreSQL test cluster in {}: {what}: {e}",
+            dir.display()
+        ))
+    };
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| failed("chmod 755", &e))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
+            .map_err(|e| failed("chown to the postgres user", &e))?;
+    }
+    let as_root = owner.is_some();
+    let out = server_command(as_root, &bin.join("initdb"))
+        .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+        .args(["--locale=C", "-D"])
+        .arg(dir.join("data"))
+        // A folder the postgres user may enter, whatever this process's is.
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| failed("could not run initdb", &e))?;
+    if !out.status.success() {
+        return Err(Unavailable::Failed(format!(
+            "initdb -D {}/data failed ({}):\n{}{}",
+            dir.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let log_path = dir.join("server.log");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    // The port is free when picked, but another process may take it before the server
+    // binds it: then the server exits at once, and another port is tried.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let port = free_port();
+        let admin_url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let log_file = File::create(&log_path).map_err(|e| failed("create server.log", &e))?;
+        let log_file2 = log_file
+            .try_clone()
+            .map_err(|e| failed("clone server.log", &e))?;
+        let mut wrapper = server_command(as_root, Path::new("sh"))
+            .arg("-c")
+            .arg(WRAPPER)
+            .arg("sh")
+            .arg(bin)
+            .arg(dir)
+            .arg(port.to_string())
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log_file2)
+            // Out of the terminal's process group: a ^C reaches the test process, whose
+            // exit then stops the server in order, through the pipe.
+            .process_group(0)
+            .spawn()
+            .map_err(|e| failed("could not start the server's wrapper", &e))?;
+        drop(log_file);
+        // The wrapper says the server's pid once it has started it; its stdout is not
+        // needed after that.
+        let mut pid = String::new();
+        let stdout = wrapper
+            .stdout
+            .take()
+            .expect("the wrapper's stdout is piped");
+        let _ = BufReader::new(stdout).read_line(&mut pid);
+        let since = Instant::now();
+        loop {
+            if let Ok(Some(status)) = wrapper.try_wait() {
+                let log = log();
+                let port_taken = log.contains("could not bind")
+                    || log.contains("could not create any TCP/IP sockets");
+                if port_taken && attempts < 3 {
+                    break;
+                }
+                return Err(Unavailable::Failed(format!(
+                    "the PostgreSQL test server (pid {}, port {port}) exited ({status}) \
+                     before it accepted connections; its log:\n{log}",
+                    pid.trim()
+                )));
+            }
+            // A short wait for the connection: should another program hold the port, it
+            // may accept the connection and never answer.
+            if run_psql(psql, &admin_url, "SELECT 1", 2).is_ok() {
+                return Ok(Pg {
+                    admin_url,
+                    psql: psql.to_path_buf(),
+                    _wrapper: Some(Mutex::new(wrapper)),
+                });
+            }
+            if since.elapsed() > READY_WITHIN {
+                let log = log();
+                // Closing the pipe stops the server (and removes the folder).
+                drop(wrapper);
+                return Err(Unavailable::Failed(format!(
+                    "the PostgreSQL test server (pid {}, port {port}) did not accept \
+                     connections within {} s; its log:\n{log}",
+                    pid.trim(),
+                    READY_WITHIN.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// `program` as the user that may run PostgreSQL's server: this one, or as root the
+/// `postgres` user.
+fn server_command(as_root: bool, program: &Path) -> Command {
+    if as_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// The `postgres` user's uid and gid.
+fn postgres_user() -> Option<(u32, u32)> {
+    // SAFETY: the name is a NUL-terminated string; the record getpwnam returns is read at
+    // once, before any other call could reuse it, and only when it is not null.
+    unsafe {
+        let pw = libc::getpwnam(c"postgres".as_ptr());
+        if pw.is_null() {
+            None
+        } else {
+            Some(((*pw).pw_uid, (*pw).pw_gid))
+        }
+    }
+}
+
+/// The folder holding `initdb` and `postgres`: Debian's newest, else the `PATH`'s.
+fn server_programs() -> Option<PathBuf> {
+    let has_server = |bin: &Path| bin.join("initdb").is_file() && bin.join("postgres").is_file();
+    let mut versions: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry
+                .file_name()
+                .to_str()?
+                .split('.')
+                .map(|part| part.parse().ok())
+                .collect::<Option<Vec<u32>>>()?;
+            let bin = entry.path().join("bin");
+            has_server(bin.as_path()).then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin).or_else(|| {
+        let bin = find_on_path("initdb")?.parent()?.to_path_buf();
+        has_server(bin.as_path()).then_some(bin)
+    })
+}
+
+/// psql: the one beside the server's programs, else the `PATH`'s.
+fn find_psql(bin: Option<&Path>) -> Option<PathBuf> {
+    bin.map(|b| b.join("psql"))
+        .filter(|p| p.is_file())
+        .or_else(|| find_on_path("psql"))
+        .or_else(|| {
+            server_programs()
+                .map(|b| b.join("psql"))
+                .filter(|p| p.is_file())
+        })
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Runs one SQL command through psql against `url`, waiting at most `connect_within`
+/// seconds for the connection; its output (unaligned, tuples only), or psql's complaint.
+fn run_psql(psql: &Path, url: &str, sql: &str, connect_within: u32) -> Result<String, String> {
+    let out = Command::new(psql)
+        // No ~/.psqlrc, never a password prompt, stop at the first error.
+        .args(["-X", "-w", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+        .args(["-d", url, "-c", sql])
+        .env("PGCONNECT_TIMEOUT", connect_within.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("could not run {}: {e}", psql.display()))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "psql exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// `url` with its database (the path) replaced by `name`, the rest (user, host, port,
+/// parameters) kept.
+fn with_database(url: &str, name: &str) -> String {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let path = url[authority..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| authority + i);
+    let query = url[path..].find('?').map_or("", |i| &url[path + i..]);
+    format!("{}/{name}{query}", &url[..path])
+}
+
+#[test]
+fn fresh_databases_are_distinct_and_answer() {
+    let Some(pg) = server() else { return };
+    let a = pg.fresh_database("Pg test: A");
+    let b = pg.fresh_database("Pg test: A");
+    assert_ne!(a, b);
+    assert!(a.contains("/larch_pg_test__a_"), "{a}");
+    let out =
+        run_psql(&pg.psql, &a, "SELECT 1", CONNECT_WITHIN).unwrap_or_else(|e| panic!("{a}: {e}"));
+    assert_eq!(out.trim(), "1");
+    let db = run_psql(&pg.psql, &b, "SELECT current_database()", CONNECT_WITHIN)
+        .unwrap_or_else(|e| panic!("{b}: {e}"));
+    assert_eq!(Some(db.trim()), b.rsplit('/').next());
+}
+
+#[test]
+fn database_urls_keep_the_server_and_parameters() {
+    assert_eq!(
+        with_database("postgres://u@127.0.0.1:5433/postgres", "x"),
+        "postgres://u@127.0.0.1:5433/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h:1", "x"), "postgres://h:1/x");
+    assert_eq!(
+        with_database("postgresql://h?a=b", "x"),
+        "postgresql://h/x?a=b"
+    );
+}
