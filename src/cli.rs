@@ -1,5 +1,6 @@
 //! The `larch` command line.
 
+mod migrate;
 pub mod scale;
 mod user;
 
@@ -168,6 +169,13 @@ enum Command {
     /// Write a consistent copy of the store (and larch.toml) into a new directory, while
     /// the server runs. The search index is not copied: `larch reindex` rebuilds it.
     Backup { dest: PathBuf },
+    /// Copy the whole archive into another database and verify the copy: TARGET is a
+    /// `postgres://` URL or a data directory (its larch.db). The target must be empty, or
+    /// hold what an interrupted run of this command left there, which it resumes.
+    MigrateStore {
+        #[arg(long, value_name = "TARGET")]
+        to: String,
+    },
     /// Build a sample archive in the data directory and serve it.
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -368,6 +376,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check => check(&data).await,
         Command::Backup { dest } => backup(&data, &dest).await,
+        Command::MigrateStore { to } => migrate::run(&data, &to).await,
         Command::Demo { listen, no_serve } => {
             let store = crate::demo::build(&data).await?;
             if no_serve {

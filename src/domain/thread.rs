@@ -85,6 +85,12 @@ impl Threader {
         }
     }
 
+    /// The next thread number and arrival number it will hand out: what the store holds
+    /// for the list after this threader's last write, unless another writer wrote since.
+    pub fn counters(&self) -> (i64, i64) {
+        (self.next_thread, self.next_seq)
+    }
+
     /// A threader that will be given only the nodes each message touches
     /// ([`Threader::load_touched`]), for live delivery: the counters come from the list.
     pub fn partial(next_thread: i64, next_seq: i64) -> Self {

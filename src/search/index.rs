@@ -17,6 +17,10 @@ use crate::store::{IndexDoc, Store};
 /// The writer, fed [`Entry`]s.
 type IndexWriter = tantivy::IndexWriter<Entry>;
 
+/// At least this often an index following a shared store commits what it applied (see
+/// [`Search::apply_queue`]).
+const SHARED_COMMIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 const WRITER_HEAP_PER_THREAD: usize = 64 << 20;
 /// Commit at least this often during long catch-ups so a crash loses little work.
 const COMMIT_EVERY: usize = 100_000;
@@ -214,7 +218,17 @@ impl Search {
         // [`Search::indexed`]).
         self.reader.reload()?;
         let mut fresh = std::collections::HashSet::new();
+        // On a shared store the other servers' deliveries arrive in this queue too, and
+        // this data directory's server reads this index: they must show within a second
+        // or two, not when an import's next commit comes.
+        let mut committed = std::time::Instant::now();
         while !stop.load(Ordering::Relaxed) {
+            if store.is_shared() && since_commit > 0 && committed.elapsed() >= SHARED_COMMIT {
+                self.commit(&writer, pos).await?;
+                since_commit = 0;
+                fresh.clear();
+                committed = std::time::Instant::now();
+            }
             // Read before the queue: once the writer says it is done, one more empty
             // read means nothing is left.
             let finished = more.is_none_or(|m| m.load(Ordering::Acquire));
@@ -242,6 +256,7 @@ impl Search {
                 self.commit(&writer, pos).await?;
                 since_commit = 0;
                 fresh.clear();
+                committed = std::time::Instant::now();
             }
         }
         self.commit(&writer, pos).await?;

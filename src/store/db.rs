@@ -245,9 +245,11 @@ fn pg_static(sql: &'static str) -> &'static str {
 /// - `json_group_array(x)` becomes `json_agg(x)` as text (`[]` for no row), `json_array`
 ///   becomes `json_build_array`;
 /// - `group_concat(x[, sep])` becomes `string_agg(CAST(x AS TEXT), sep)` (`,` by default);
-/// - every `ORDER BY` term gets SQLite's place for NULL: `NULLS FIRST` ascending, `NULLS
-///   LAST` descending (PostgreSQL's defaults are the reverse). The PostgreSQL indexes are
-///   declared `NULLS FIRST`, so they still give these orders without a sort.
+/// - an `ORDER BY` term over a column that may be NULL gets SQLite's place for NULL:
+///   `NULLS FIRST` ascending, `NULLS LAST` descending (PostgreSQL's defaults are the
+///   reverse). The PostgreSQL indexes on those columns are declared `NULLS FIRST`, so they
+///   still give these orders without a sort; terms over keys keep the default, which
+///   primary keys are in (see [`may_be_null`]).
 ///
 /// Text inside quotes is left alone. Anything else must already be common to both: the
 /// store's SQL sticks to what both databases read the same way.
@@ -263,8 +265,9 @@ fn rewrite(sql: &str, n: &mut usize) -> String {
     let mut i = 0;
     let mut ignore = false;
     let mut depth = 0usize;
-    // The depth of the ORDER BY whose terms are being copied.
-    let mut order: Option<usize> = None;
+    // The depth of the ORDER BY whose terms are being copied, and where the current term
+    // starts in `out`.
+    let mut order: Option<(usize, usize)> = None;
     while i < b.len() {
         let c = b[i];
         if c == b'\'' || c == b'"' {
@@ -312,12 +315,13 @@ fn rewrite(sql: &str, n: &mut usize) -> String {
                     continue;
                 }
             }
-            if order == Some(depth)
+            if let Some((d, start)) = order
+                && d == depth
                 && ["LIMIT", "OFFSET", "UNION"]
                     .iter()
                     .any(|w| word.eq_ignore_ascii_case(w))
             {
-                end_term(&mut out);
+                end_term(&mut out, start);
                 order = None;
             }
             if word.eq_ignore_ascii_case("ORDER")
@@ -325,7 +329,7 @@ fn rewrite(sql: &str, n: &mut usize) -> String {
             {
                 let (_, by_end) = next_word(sql, after);
                 out.push_str(&sql[i..by_end]);
-                order = Some(depth);
+                order = Some((depth, out.len()));
                 i = by_end;
                 continue;
             }
@@ -388,16 +392,23 @@ fn rewrite(sql: &str, n: &mut usize) -> String {
         match c {
             b'(' => depth += 1,
             b')' => {
-                if order == Some(depth) {
-                    end_term(&mut out);
+                if let Some((d, start)) = order
+                    && d == depth
+                {
+                    end_term(&mut out, start);
                     order = None;
                 }
                 depth = depth.saturating_sub(1);
             }
-            b',' | b';' if order == Some(depth) => {
-                end_term(&mut out);
-                if c == b';' {
-                    order = None;
+            b',' | b';' => {
+                if let Some((d, start)) = order
+                    && d == depth
+                {
+                    end_term(&mut out, start);
+                    out.push(c as char);
+                    i += 1;
+                    order = (c == b',').then_some((depth, out.len()));
+                    continue;
                 }
             }
             _ => {}
@@ -408,8 +419,8 @@ fn rewrite(sql: &str, n: &mut usize) -> String {
         out.push_str(&sql[i..i + len]);
         i += len;
     }
-    if order.is_some() {
-        end_term(&mut out);
+    if let Some((_, start)) = order {
+        end_term(&mut out, start);
     }
     if ignore {
         out.push_str(" ON CONFLICT DO NOTHING");
@@ -417,8 +428,23 @@ fn rewrite(sql: &str, n: &mut usize) -> String {
     out
 }
 
-/// Ends an `ORDER BY` term with SQLite's place for NULL (see [`pg_sql`]).
-fn end_term(out: &mut String) {
+/// Whether an `ORDER BY` term may be NULL: it names a column the schema lets be NULL (a
+/// message's date and month, a node's parent and arrival number, a thread's dates).
+fn may_be_null(term: &str) -> bool {
+    const NULLABLE: [&str; 5] = ["date", "month", "parent", "first_date", "last_date"];
+    term.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .any(|w| {
+            let column = w.rsplit('.').next().unwrap_or(w);
+            NULLABLE.contains(&column) || w == "n.seq"
+        })
+}
+
+/// Ends an `ORDER BY` term (from `start` in `out`) with SQLite's place for NULL when it may
+/// be NULL (see [`pg_sql`]).
+fn end_term(out: &mut String, start: usize) {
+    if !may_be_null(out.get(start..).unwrap_or("")) {
+        return;
+    }
     let kept = out.trim_end().len();
     let tail = out.split_off(kept);
     let last = out
@@ -507,14 +533,14 @@ mod tests {
             "SELECT a FROM t WHERE a = $1 AND b = $2"
         );
         assert_eq!(
-            pg_sql("SELECT a FROM t ORDER BY a, b DESC, lower(c) LIMIT ?"),
-            "SELECT a FROM t ORDER BY a NULLS FIRST, b DESC NULLS LAST, lower(c) NULLS FIRST LIMIT $1"
+            pg_sql("SELECT a FROM t ORDER BY n.date, n.seq DESC, lower(c), seq LIMIT ?"),
+            "SELECT a FROM t ORDER BY n.date NULLS FIRST, n.seq DESC NULLS LAST, lower(c), seq LIMIT $1"
         );
         assert_eq!(
             pg_sql(
-                "SELECT * FROM (SELECT a FROM t ORDER BY a DESC LIMIT 1) AS x UNION ALL SELECT * FROM (SELECT a FROM t ORDER BY a) AS y ORDER BY a"
+                "SELECT * FROM (SELECT a FROM t ORDER BY date DESC LIMIT 1) AS x UNION ALL SELECT * FROM (SELECT a FROM t ORDER BY m.date) AS y ORDER BY mkey"
             ),
-            "SELECT * FROM (SELECT a FROM t ORDER BY a DESC NULLS LAST LIMIT 1) AS x UNION ALL SELECT * FROM (SELECT a FROM t ORDER BY a NULLS FIRST) AS y ORDER BY a NULLS FIRST"
+            "SELECT * FROM (SELECT a FROM t ORDER BY date DESC NULLS LAST LIMIT 1) AS x UNION ALL SELECT * FROM (SELECT a FROM t ORDER BY m.date NULLS FIRST) AS y ORDER BY mkey"
         );
         assert_eq!(
             pg_sql("SELECT ?2, ?1 WHERE x = '?'"),
@@ -534,7 +560,7 @@ mod tests {
         );
         assert_eq!(
             pg_sql("SELECT json_group_array(json_array(a, iif(b, 1, 0)) ORDER BY a) FROM t"),
-            "SELECT COALESCE(CAST(json_agg(json_build_array(a, CASE WHEN b THEN 1 ELSE 0 END) ORDER BY a NULLS FIRST) AS TEXT), '[]') FROM t"
+            "SELECT COALESCE(CAST(json_agg(json_build_array(a, CASE WHEN b THEN 1 ELSE 0 END) ORDER BY a) AS TEXT), '[]') FROM t"
         );
         assert_eq!(
             pg_sql("SELECT CAST(? AS INTEGER), CAST(? AS BLOB), ?"),
@@ -545,8 +571,8 @@ mod tests {
             "SELECT $1, CASE WHEN $2 = 0 THEN $3 ELSE 'é' END, $4"
         );
         assert_eq!(
-            pg_sql("SELECT json_group_array(json_array(a, b) ORDER BY a, b DESC) FROM t"),
-            "SELECT COALESCE(CAST(json_agg(json_build_array(a, b) ORDER BY a NULLS FIRST, b DESC NULLS LAST) AS TEXT), '[]') FROM t"
+            pg_sql("SELECT json_group_array(json_array(a, b) ORDER BY a, m.date DESC) FROM t"),
+            "SELECT COALESCE(CAST(json_agg(json_build_array(a, b) ORDER BY a, m.date DESC NULLS LAST) AS TEXT), '[]') FROM t"
         );
         assert_eq!(
             pg_sql("SELECT group_concat(l.name || char(31) || l.id, char(30)), group_concat(x)"),

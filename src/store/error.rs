@@ -69,20 +69,39 @@ impl From<sqlx::Error> for Error {
             {
                 Error::Busy(e)
             }
-            // PostgreSQL: a serialization failure, a deadlock, a lock not available, or
-            // a server going away or refusing connections for now.
+            // PostgreSQL: a serialization failure, a deadlock, a lock not available, too
+            // many connections, the server shutting down or starting, a connection lost,
+            // a database closed to connections for a while.
             sqlx::Error::Database(ref d)
                 if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
                     .is_some()
                     && d.code().is_some_and(|c| {
-                        matches!(
-                            &*c,
-                            "40001" | "40P01" | "55P03" | "57P01" | "57P03" | "53300"
-                        )
+                        matches!(&*c, "40001" | "40P01" | "55P03" | "53300")
+                            || c.starts_with("57P")
+                            || c.starts_with("08")
+                            || (&*c == "55000" && d.message().contains("accepting connections"))
                     }) =>
             {
                 Error::Busy(e)
             }
+            // The database server unreachable or gone (SQLite's file errors are not of
+            // these kinds).
+            sqlx::Error::Io(ref io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::ConnectionRefused
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::NotConnected
+                        | std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::HostUnreachable
+                        | std::io::ErrorKind::NetworkUnreachable
+                ) =>
+            {
+                Error::Busy(e)
+            }
+            sqlx::Error::PoolClosed => Error::Busy(e),
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 Error::Damaged(Box::new(e))
             }

@@ -17,6 +17,7 @@ mod api;
 mod browse;
 pub(crate) mod db;
 mod error;
+mod migrate;
 mod raw;
 mod read;
 mod search;
@@ -28,6 +29,7 @@ pub use accounts::{Account, UserSummary};
 pub use api::*;
 pub use browse::*;
 pub use error::{Error, Result};
+pub use migrate::{CopyReport, TableCopy};
 pub use raw::compress;
 pub use read::*;
 pub use search::*;
@@ -551,7 +553,7 @@ impl Batch {
              FROM want CROSS JOIN nodes n ON n.list_id = ?2 AND n.mkey = want.k
              LEFT JOIN messages m ON m.id = n.message_id",
             "WITH RECURSIVE want(k) AS (
-                 SELECT value FROM json_array_elements_text(CAST($1 AS JSON))
+                 SELECT value COLLATE \"C\" FROM json_array_elements_text(CAST($1 AS JSON))
                  UNION
                  SELECT n.parent FROM want JOIN nodes n ON n.list_id = $2 AND n.mkey = want.k
                  WHERE n.parent IS NOT NULL
@@ -638,6 +640,28 @@ impl Batch {
                 .fetch_all(&mut **c)
                 .await?
         ))
+    }
+
+    /// The list's next thread number, next arrival number and next pipermail number as
+    /// committed, read under the write lock: another server may have written to the list
+    /// since this process read them.
+    pub async fn list_counters(&mut self, list_id: i64) -> Result<(i64, i64, i64)> {
+        on_tx!(&mut self.conn, |c, d| {
+            let r = sqlx::query(d.sql(
+                "SELECT next_thread, next_seq,
+                        COALESCE((SELECT MAX(number) + 1 FROM pipermail_numbers
+                                  WHERE list_id = ?1), 0) AS next_number
+                 FROM lists WHERE id = ?1",
+            ))
+            .bind(list_id)
+            .fetch_one(&mut **c)
+            .await?;
+            Ok((
+                r.col("next_thread")?,
+                r.col("next_seq")?,
+                r.col("next_number")?,
+            ))
+        })
     }
 
     pub async fn mkey_taken(&mut self, mkey: &str) -> Result<bool> {

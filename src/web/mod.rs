@@ -477,6 +477,9 @@ fn compressible() -> impl tower_http::compression::Predicate {
 async fn healthz(
     axum::extract::State(st): axum::extract::State<Arc<AppState>>,
 ) -> Result<Response, WebError> {
+    // A database that cannot be reached makes this server unable to serve: 503, which a
+    // load balancer reads as "send the readers elsewhere".
+    st.store.generation().await?;
     let lag = st.search.lag(&st.store).await?;
     let failures = st.search.failures();
     let (status, word) = if failures >= 3 {

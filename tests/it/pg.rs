@@ -115,6 +115,12 @@ impl Pg {
         }
         with_database(&self.admin_url, &name)
     }
+
+    /// Runs one SQL command as the server's administrator (to cut a database off for a
+    /// while, say); its output, or psql's complaint.
+    pub fn admin(&self, sql: &str) -> Result<String, String> {
+        run_psql(&self.psql, &self.admin_url, sql, CONNECT_WITHIN)
+    }
 }
 
 fn start() -> Result<Pg, Unavailable> {
