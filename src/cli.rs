@@ -605,33 +605,51 @@ async fn check(data: &Path) -> anyhow::Result<ExitCode> {
         ),
         Err(e) => say(false, format!("{e:#}")),
     }
-    if !data.join("larch.db").is_file() {
+    if !config::database_is_shared() && !data.join("larch.db").is_file() {
         say(false, format!("no archive in {}", data.display()));
         return Ok(ExitCode::FAILURE);
     }
-    let store = config::open_store(data).await?;
-    match store.integrity_problems().await {
-        Ok(p) if p.is_empty() => say(true, "the database passes SQLite's quick_check".into()),
-        Ok(p) => say(false, format!("the database is damaged: {}", p.join("; "))),
-        Err(e) => say(false, format!("the database cannot be checked: {e}")),
-    }
-    match crate::search::Search::for_store(&store) {
-        Ok(search) => {
-            let lag = search.lag(&store).await?;
-            let docs = search.doc_count();
-            let stored = store.message_count().await?;
+    // Without the store (a broken larch.toml may name it) the spool is still checked.
+    let store = match config::open_store(data).await {
+        Ok(s) => Some(s),
+        Err(e) => {
             say(
-                lag > 0 || docs == stored as u64,
-                format!("search index: {docs} messages, {stored} stored, {lag} changes to apply"),
+                false,
+                format!("the archive's database cannot be opened: {e:#}"),
             );
-            if lag > 0 {
-                println!("        (a running server applies them; else `larch reindex`)");
-            }
+            None
         }
-        Err(e) => say(
-            false,
-            format!("the search index cannot be opened: {e:#} (`larch reindex` rebuilds it)"),
-        ),
+    };
+    if let Some(store) = &store {
+        match store.integrity_problems().await {
+            Ok(p) if p.is_empty() && store.is_shared() => say(
+                true,
+                "the PostgreSQL database answers (it checks its own pages)".into(),
+            ),
+            Ok(p) if p.is_empty() => say(true, "the database passes SQLite's quick_check".into()),
+            Ok(p) => say(false, format!("the database is damaged: {}", p.join("; "))),
+            Err(e) => say(false, format!("the database cannot be checked: {e}")),
+        }
+        match crate::search::Search::for_store(store) {
+            Ok(search) => {
+                let lag = search.lag(store).await?;
+                let docs = search.doc_count();
+                let stored = store.message_count().await?;
+                say(
+                    lag > 0 || docs == stored as u64,
+                    format!(
+                        "search index: {docs} messages, {stored} stored, {lag} changes to apply"
+                    ),
+                );
+                if lag > 0 {
+                    println!("        (a running server applies them; else `larch reindex`)");
+                }
+            }
+            Err(e) => say(
+                false,
+                format!("the search index cannot be opened: {e:#} (`larch reindex` rebuilds it)"),
+            ),
+        }
     }
     let spool = Spool::open(data)?;
     let waiting = spool.depth();
@@ -645,7 +663,9 @@ async fn check(data: &Path) -> anyhow::Result<ExitCode> {
             spool.dir().join("bad").display()
         ),
     );
-    store.close().await;
+    if let Some(store) = store {
+        store.close().await;
+    }
     Ok(if problems.is_empty() {
         ExitCode::SUCCESS
     } else {

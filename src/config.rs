@@ -57,23 +57,37 @@ pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
 }
 
 /// The database this process's commands open (see [`choose_database`]): one process
-/// serves one archive, and every command that opens the store asks here.
-static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+/// serves one archive, and every command that opens the store asks here. An error when
+/// `larch.toml` could not be read and the command line named no database: the file may
+/// name it, so no store is opened (a command that reports on the file says why).
+static DATABASE: std::sync::OnceLock<Result<Option<String>, String>> = std::sync::OnceLock::new();
 
 /// Settles where the archive is: `--database` / `LARCH_DATABASE_URL` when given, else
 /// `database` in `larch.toml`, else `larch.db` in the data directory.
 pub fn choose_database(data: &Path, arg: Option<String>) -> anyhow::Result<()> {
     let url = match arg.filter(|u| !u.is_empty()) {
-        Some(u) => Some(u),
-        None => Config::load(data)?.database,
+        Some(u) => Ok(Some(u)),
+        None => Config::load(data)
+            .map(|c| c.database)
+            .map_err(|e| format!("{e:#}")),
     };
     let _ = DATABASE.set(url);
     Ok(())
 }
 
+/// Whether [`choose_database`] settled on a database server rather than the data
+/// directory's own file.
+pub fn database_is_shared() -> bool {
+    DATABASE.get().is_some_and(|d| matches!(d, Ok(Some(_))))
+}
+
 /// Opens the archive [`choose_database`] settled on (SQLite in `data` when nothing did).
 pub async fn open_store(data: &Path) -> anyhow::Result<crate::store::Store> {
-    let url = DATABASE.get().cloned().flatten();
+    let url = match DATABASE.get() {
+        Some(Err(e)) => anyhow::bail!("{e}"),
+        Some(Ok(url)) => url.clone(),
+        None => None,
+    };
     Ok(crate::store::Store::open_with(data, url.as_deref()).await?)
 }
 

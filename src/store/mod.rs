@@ -647,20 +647,18 @@ impl Batch {
     /// since this process read them.
     pub async fn list_counters(&mut self, list_id: i64) -> Result<(i64, i64, i64)> {
         on_tx!(&mut self.conn, |c, d| {
-            let r = sqlx::query(d.sql(
-                "SELECT next_thread, next_seq,
-                        COALESCE((SELECT MAX(number) + 1 FROM pipermail_numbers
-                                  WHERE list_id = ?1), 0) AS next_number
-                 FROM lists WHERE id = ?1",
-            ))
+            let (next_thread, next_seq): (i64, i64) =
+                sqlx::query_as(d.sql("SELECT next_thread, next_seq FROM lists WHERE id = ?"))
+                    .bind(list_id)
+                    .fetch_one(&mut **c)
+                    .await?;
+            let number: Option<i64> = sqlx::query_scalar(
+                d.sql("SELECT MAX(number) FROM pipermail_numbers WHERE list_id = ?"),
+            )
             .bind(list_id)
             .fetch_one(&mut **c)
             .await?;
-            Ok((
-                r.col("next_thread")?,
-                r.col("next_seq")?,
-                r.col("next_number")?,
-            ))
+            Ok((next_thread, next_seq, number.map_or(0, |n| n + 1)))
         })
     }
 
