@@ -341,8 +341,33 @@ impl Store {
                  AND n.message_id IS NOT NULL AND (n.date, n.seq) > (o.date, o.seq)
                ORDER BY n.date, n.seq LIMIT 1) AS after"
         );
+        // PostgreSQL compares the rows as an index condition only against values it knows
+        // when it starts the scan, as a lateral join's outer row is; in the join above it
+        // walked the list's nodes up to the message (150 ms a page at 51,000 messages).
+        let lateral = concat!(
+            "SELECT * FROM (
+               SELECT CAST(0 AS BIGINT) AS side, x.* FROM nodes o CROSS JOIN LATERAL (
+                 SELECT ",
+            super::item_columns!(),
+            "
+                 FROM nodes n JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = o.list_id AND n.message_id IS NOT NULL
+                   AND (n.date, n.seq) < (o.date, o.seq)
+                 ORDER BY n.date DESC, n.seq DESC LIMIT 1) AS x
+               WHERE o.list_id = ?1 AND o.mkey = ?2) AS before
+             UNION ALL SELECT * FROM (
+               SELECT CAST(1 AS BIGINT) AS side, x.* FROM nodes o CROSS JOIN LATERAL (
+                 SELECT ",
+            super::item_columns!(),
+            "
+                 FROM nodes n JOIN messages m ON m.id = n.message_id
+                 WHERE n.list_id = o.list_id AND n.message_id IS NOT NULL
+                   AND (n.date, n.seq) > (o.date, o.seq)
+                 ORDER BY n.date, n.seq LIMIT 1) AS x
+               WHERE o.list_id = ?1 AND o.mkey = ?2) AS after"
+        );
         let rows: Vec<(i64, MessageItem)> = on_pool!(self.pool(), |p, d| {
-            let rows = sqlx::query(d.sql(sql))
+            let rows = sqlx::query(if d.is_pg() { d.sql(lateral) } else { sql })
                 .bind(list_id)
                 .bind(mkey)
                 .fetch_all(p)
