@@ -68,18 +68,7 @@ impl Dialect {
 /// row type of either.
 macro_rules! on_pool {
     ($pool:expr, |$p:ident, $d:ident| $body:expr) => {
-        match $pool {
-            $crate::store::db::Pool::Sqlite($p) => {
-                #[allow(unused_variables)]
-                let $d = $crate::store::db::Dialect::Sqlite;
-                $body
-            }
-            $crate::store::db::Pool::Pg($p) => {
-                #[allow(unused_variables)]
-                let $d = $crate::store::db::Dialect::Pg;
-                $body
-            }
-        }
+        $crate::store::db::on_backend!($crate::store::db::Pool, $pool, |$p, $d| $body)
     };
 }
 pub(crate) use on_pool;
@@ -88,21 +77,30 @@ pub(crate) use on_pool;
 /// connection, for `execute` and `fetch_*`).
 macro_rules! on_tx {
     ($tx:expr, |$c:ident, $d:ident| $body:expr) => {
-        match $tx {
-            $crate::store::db::Tx::Sqlite($c) => {
+        $crate::store::db::on_backend!($crate::store::db::Tx, $tx, |$c, $d| $body)
+    };
+}
+pub(crate) use on_tx;
+
+/// The match behind [`on_pool!`] and [`on_tx!`], over either enum of the two backends.
+macro_rules! on_backend {
+    ($enum:path, $value:expr, |$v:ident, $d:ident| $body:expr) => {{
+        use $enum as Backend;
+        match $value {
+            Backend::Sqlite($v) => {
                 #[allow(unused_variables)]
                 let $d = $crate::store::db::Dialect::Sqlite;
                 $body
             }
-            $crate::store::db::Tx::Pg($c) => {
+            Backend::Pg($v) => {
                 #[allow(unused_variables)]
                 let $d = $crate::store::db::Dialect::Pg;
                 $body
             }
         }
-    };
+    }};
 }
-pub(crate) use on_tx;
+pub(crate) use on_backend;
 
 /// Reading a column the same way from either database's rows: the value type must decode
 /// from both, which every type the store reads does.
@@ -114,10 +112,15 @@ pub(crate) trait Cols {
             + for<'r> sqlx::Decode<'r, sqlx::Postgres>
             + sqlx::Type<sqlx::Postgres>;
 
-    /// A text column of a listing, read leniently: on SQLite a damaged value (bytes that
-    /// are not UTF-8) shows with replacement characters in the lists that name its message,
-    /// rather than failing every page beside it. PostgreSQL holds only valid text.
-    fn lossy(&self, name: &str) -> sqlx::Result<String>;
+    /// A text column of a listing, read leniently (see [`Lossy`]): a damaged value shows
+    /// with replacement characters in the lists that name its message, rather than failing
+    /// every page beside it. NULL reads as empty.
+    fn lossy(&self, name: &str) -> sqlx::Result<String> {
+        Ok(self
+            .col::<Option<Lossy>>(name)?
+            .map(|l| l.0)
+            .unwrap_or_default())
+    }
 }
 
 impl Cols for sqlx::sqlite::SqliteRow {
@@ -130,15 +133,6 @@ impl Cols for sqlx::sqlite::SqliteRow {
     {
         sqlx::Row::try_get(self, name)
     }
-
-    fn lossy(&self, name: &str) -> sqlx::Result<String> {
-        let bytes: Option<Vec<u8>> = sqlx::Row::try_get(self, name)?;
-        Ok(match bytes.map(String::from_utf8) {
-            None => String::new(),
-            Some(Ok(s)) => s,
-            Some(Err(e)) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
-    }
 }
 
 impl Cols for sqlx::postgres::PgRow {
@@ -150,11 +144,6 @@ impl Cols for sqlx::postgres::PgRow {
             + sqlx::Type<sqlx::Postgres>,
     {
         sqlx::Row::try_get(self, name)
-    }
-
-    fn lossy(&self, name: &str) -> sqlx::Result<String> {
-        let s: Option<String> = sqlx::Row::try_get(self, name)?;
-        Ok(s.unwrap_or_default())
     }
 }
 
@@ -219,12 +208,13 @@ impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Lossy {
 
 /// PostgreSQL texts of the store's static statements, rewritten once each. The statements
 /// are the program's own literals, so the map holds a fixed number of them.
-static PG_TEXTS: LazyLock<RwLock<HashMap<usize, &'static str>>> = LazyLock::new(Default::default);
+static PG_TEXTS: LazyLock<RwLock<HashMap<(usize, usize), &'static str>>> =
+    LazyLock::new(Default::default);
 
 fn pg_static(sql: &'static str) -> &'static str {
     // A literal's address names it: two literals with the same text at different
     // addresses are rewritten twice, to the same result.
-    let key = sql.as_ptr() as usize ^ (sql.len() << 48);
+    let key = (sql.as_ptr() as usize, sql.len());
     if let Some(t) = PG_TEXTS.read().ok().and_then(|m| m.get(&key).copied()) {
         return t;
     }

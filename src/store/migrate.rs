@@ -1073,8 +1073,9 @@ async fn insert(tx: &mut Tx, t: &Table, rows: Vec<Row>) -> Result<u64> {
                         (Value::Int(x), Column::Int(c)) => c.push(x),
                         (Value::Flag(x), Column::Flag(c)) => c.push(x),
                         (Value::Text(x), Column::Text(c)) => {
-                            nul |= x.as_deref().is_some_and(|s| s.contains('\0'));
-                            c.push(x.map(|s| pg_text(&s).into_owned()));
+                            let has_nul = x.as_deref().is_some_and(|s| s.contains('\0'));
+                            nul |= has_nul;
+                            c.push(x.map(|s| if has_nul { pg_text(&s).into_owned() } else { s }));
                         }
                         (Value::Blob(x), Column::Blob(c)) => c.push(x),
                         _ => {
