@@ -31,6 +31,12 @@ pub enum Error {
     /// A name the caller gave (a user, a list) names nothing; nothing was changed.
     #[error("{0}")]
     Unknown(String),
+    /// A value the database cannot hold was asked for: PostgreSQL refuses a NUL character in
+    /// text, and stores none (writes turn it into U+FFFD), so a name or key holding one,
+    /// from a request's address say, matches nothing. The request is at fault, not the
+    /// archive.
+    #[error("the archive cannot hold this text: {0}")]
+    Unholdable(#[source] sqlx::Error),
     /// Any other failure of the database.
     #[error("the archive database failed: {0}")]
     Database(#[source] sqlx::Error),
@@ -102,6 +108,13 @@ impl From<sqlx::Error> for Error {
                 Error::Busy(e)
             }
             sqlx::Error::PoolClosed => Error::Busy(e),
+            sqlx::Error::Database(ref d)
+                if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                    && d.code().is_some_and(|c| &*c == "22021") =>
+            {
+                Error::Unholdable(e)
+            }
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 Error::Damaged(Box::new(e))
             }

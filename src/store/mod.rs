@@ -34,6 +34,8 @@ pub use raw::compress;
 pub use read::*;
 pub use search::*;
 pub use stats::ArchiveCounts;
+#[cfg(any(test, feature = "test-support"))]
+pub use testing::portable_sql;
 
 use std::collections::HashMap;
 use std::path::Path;

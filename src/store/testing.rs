@@ -7,6 +7,16 @@
 use super::db::{Cols, on_pool};
 use super::{BodyRow, MessageItem, Result, Store};
 
+/// A statement written in SQLite's dialect as the store's database takes it, for tests
+/// that check what the store holds with their own SQL on either backend.
+pub fn portable_sql(sql: &str, postgres: bool) -> String {
+    if postgres {
+        super::db::pg_sql(sql)
+    } else {
+        sql.to_string()
+    }
+}
+
 impl Store {
     /// Every message of one thread, oldest first.
     ///

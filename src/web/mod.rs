@@ -107,6 +107,9 @@ impl From<crate::store::Error> for WebError {
     fn from(e: crate::store::Error) -> Self {
         match e {
             crate::store::Error::Busy(_) => WebError::Busy(e),
+            crate::store::Error::Unholdable(_) => WebError::BadRequest(
+                "The address holds a character (NUL) that nothing in the archive holds.".into(),
+            ),
             e => WebError::Internal(e.into()),
         }
     }

@@ -87,9 +87,90 @@ pub async fn serve(store: Store) -> String {
     format!("http://{addr}")
 }
 
-/// The archive's database opened on its own connection, for checks that read (or, to
+/// Whether this run opens the tests' archives in PostgreSQL (`LARCH_TEST_BACKEND=postgres`,
+/// set by `backends::the_suite_on_postgresql` when it runs the store, web, search and
+/// ingest tests again), rather than in SQLite in each data directory.
+pub fn on_postgres() -> bool {
+    std::env::var("LARCH_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// Gets a data directory ready for the run's backend before anything opens it, and returns
+/// the database it names. On PostgreSQL a fresh database is made for it and named in its
+/// `larch.toml`, so the store this harness opens and every `larch --data DIR` the test
+/// runs share it; a directory already set up keeps its database. On SQLite: nothing, `None`.
+pub fn prepare(data: &Path) -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    std::fs::create_dir_all(data).expect("create the data directory");
+    let config = data.join("larch.toml");
+    let text = std::fs::read_to_string(&config).unwrap_or_default();
+    if let Some(url) = configured_database(&text) {
+        return Some(url);
+    }
+    let pg = crate::pg::server().expect("LARCH_TEST_BACKEND=postgres needs a PostgreSQL server");
+    let url = pg.fresh_database("suite");
+    // First, before any table the file may already hold.
+    std::fs::write(&config, format!("database = \"{url}\"\n{text}")).expect("write larch.toml");
+    Some(url)
+}
+
+fn configured_database(config: &str) -> Option<String> {
+    config.lines().find_map(|l| {
+        let url = l.strip_prefix("database = \"")?.strip_suffix('"')?;
+        Some(url.to_string())
+    })
+}
+
+/// The archive's database on a connection of its own, for checks that read (or, to
 /// simulate damage, change) what the store holds without going through the store's API.
-pub async fn db(store: &Store) -> sqlx::SqlitePool {
+/// Statements are written in SQLite's dialect and sent through [`Db::sql`], which carries
+/// them over to PostgreSQL on that run.
+pub struct Db {
+    pub pool: sqlx::AnyPool,
+    pub postgres: bool,
+}
+
+impl Db {
+    /// `sql` as this database takes it.
+    pub fn sql(&self, sql: &str) -> sqlx::AssertSqlSafe<String> {
+        sqlx::AssertSqlSafe(larch::store::portable_sql(sql, self.postgres))
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = sqlx::AnyPool;
+    fn deref(&self) -> &sqlx::AnyPool {
+        &self.pool
+    }
+}
+
+pub async fn db(store: &Store) -> Db {
+    sqlx::any::install_default_drivers();
+    let (url, postgres) = match prepare(store.dir()) {
+        Some(url) => (url, true),
+        None => (
+            format!("sqlite://{}", store.dir().join("larch.db").display()),
+            false,
+        ),
+    };
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("open the archive's database");
+    if !postgres {
+        sqlx::query("PRAGMA busy_timeout = 30000")
+            .execute(&pool)
+            .await
+            .expect("set a busy timeout");
+    }
+    Db { pool, postgres }
+}
+
+/// The SQLite database file itself, for the tests that only make sense on SQLite (a
+/// query plan, damage to the file).
+pub async fn sqlite_db(store: &Store) -> sqlx::SqlitePool {
     let opts = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(store.dir().join("larch.db"))
         .busy_timeout(Duration::from_secs(30));
@@ -100,8 +181,23 @@ pub async fn db(store: &Store) -> sqlx::SqlitePool {
         .expect("open the database file")
 }
 
+/// Opens the archive of a data directory on the run's backend (see [`prepare`]); opening
+/// the same directory again opens the same archive.
 pub async fn store(dir: &Path) -> Store {
-    Store::open(dir).await.expect("open store")
+    let database = prepare(dir);
+    Store::open_with(dir, database.as_deref())
+        .await
+        .expect("open store")
+}
+
+/// Says that the running test is skipped on PostgreSQL, and why, when this is that run.
+pub fn sqlite_only(why: &str) -> bool {
+    if on_postgres() {
+        skip(&format!("SQLite only: {why}"));
+        true
+    } else {
+        false
+    }
 }
 
 pub async fn import(store: &Store, list: &str, paths: &[PathBuf]) -> Summary {
@@ -143,13 +239,19 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
+/// The `larch` binary on a data directory set up for the run's backend ([`prepare`]).
+pub fn larch_command(data: &Path) -> Command {
+    prepare(data);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_larch"));
+    c.arg("--data").arg(data);
+    c
+}
+
 /// Runs the `larch` binary on a data directory with `stdin` as its standard input (a
 /// password, a message), warnings only in its log; its whole output.
 pub fn larch_cli(data: &Path, args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_larch"))
-        .arg("--data")
-        .arg(data)
+    let mut child = larch_command(data)
         .args(args)
         .env("LARCH_LOG", "warn")
         .stdin(Stdio::piped())

@@ -11,8 +11,6 @@ use larch::store::Store;
 
 use crate::common::*;
 
-const LARCH: &str = env!("CARGO_BIN_EXE_larch");
-
 fn message(i: usize, extra_headers: &str, body: &str) -> String {
     format!(
         "From sender{i}@example.org Tue Mar  1 03:09:56 2005\n\
@@ -46,10 +44,13 @@ async fn import_with(store: &Store, list: &str, paths: &[PathBuf], max: u64) -> 
 
 /// (source, offset, reason, kept bytes) of every reject.
 async fn rejects(store: &Store) -> Vec<(String, i64, String, i64)> {
-    sqlx::query_as("SELECT source, source_offset, reason, length(raw) FROM rejects ORDER BY id")
-        .fetch_all(&db(store).await)
-        .await
-        .unwrap()
+    let db = db(store).await;
+    sqlx::query_as(
+        db.sql("SELECT source, source_offset, reason, length(raw) FROM rejects ORDER BY id"),
+    )
+    .fetch_all(&*db)
+    .await
+    .unwrap()
 }
 
 /// `Content-Length: 99999999999` on the first message once swallowed the whole file into it.
@@ -201,9 +202,7 @@ fn command_line_limit() {
     let dir = tempfile::tempdir().unwrap();
     let mbox = message(0, "", "small") + &message(1, "", &"x".repeat(5000));
     let f = write(dir.path(), "l.mbox", mbox.as_bytes());
-    let out = std::process::Command::new(LARCH)
-        .arg("--data")
-        .arg(dir.path().join("data"))
+    let out = larch_command(&dir.path().join("data"))
         .args(["import", "--list", "l", "--max-message-size", "2000"])
         .arg(&f)
         .output()

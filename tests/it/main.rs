@@ -2,6 +2,7 @@
 //! them through `LARCH_CORPORA` and skip, saying so, when it is unset.
 
 mod api;
+mod backends;
 mod browser;
 mod common;
 mod corpora;

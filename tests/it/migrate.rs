@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use larch::store::{CopyReport, Removal, Store};
 
-use super::common::{corpora, db, import, larch_cli, list_id, store, within};
+use super::common::{corpora, import, larch_cli, list_id, sqlite_db, store, within};
 use super::pg;
 
 /// A pipermail archive (numbers, scrubbed attachments) and a notmuch maildir (threading
@@ -171,7 +171,7 @@ fn archive_moves_to_postgresql_and_back() {
             src.remove_message(&victim, false).await.unwrap(),
             Removal::Done(_)
         ));
-        let raw = db(&src).await;
+        let raw = sqlite_db(&src).await;
         // Text that is not UTF-8 (damage to the file) is copied with U+FFFD.
         sqlx::query(
             "UPDATE messages SET source = CAST(X'626164FF' AS TEXT)
@@ -307,6 +307,63 @@ fn archive_moves_to_postgresql_and_back() {
         // Each copy goes on numbering where the archive does.
         same_next_numbers(&[&src, &pg, &back, &pg2], &victim2).await;
         for s in [src, pg, back, pg2] {
+            s.close().await;
+        }
+    });
+}
+
+/// The whole linux-mips list (51,564 messages, patches, duplicates), through the command
+/// both ways: SQLite to PostgreSQL to a new SQLite archive, identical at each step.
+#[test]
+fn linux_mips_moves_to_postgresql_and_back() {
+    let Some(root) = corpora() else { return };
+    let Some(server) = pg::server() else { return };
+    let url = server.fresh_database("migrate_mips");
+    within(Duration::from_secs(1500), move || async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let (src_dir, pg_dir, back_dir) = (
+            tmp.path().join("src"),
+            tmp.path().join("pg"),
+            tmp.path().join("back"),
+        );
+        let mbox = root.join("mbox/linux-mips-2019-2026.mbox.gz");
+        let run = |data: &std::path::Path, args: &[&str]| {
+            let t = Instant::now();
+            let out = larch_cli(data, args, b"");
+            assert!(
+                out.status.success(),
+                "larch {args:?}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            eprintln!("larch {}: {:.1} s", args[0], t.elapsed().as_secs_f64());
+        };
+        run(
+            &src_dir,
+            &["import", "--list", "linux-mips", mbox.to_str().unwrap()],
+        );
+        run(&src_dir, &["migrate-store", "--to", &url]);
+        run(
+            &pg_dir,
+            &[
+                "--database",
+                &url,
+                "migrate-store",
+                "--to",
+                back_dir.to_str().unwrap(),
+            ],
+        );
+        let src = Store::open(&src_dir).await.unwrap();
+        let original = state(&src).await;
+        assert!(
+            rows(&original, "messages") > 50_000,
+            "the whole list was imported"
+        );
+        let pg = Store::open_with(&pg_dir, Some(&url)).await.unwrap();
+        assert_same("linux-mips in PostgreSQL", &original, &state(&pg).await);
+        let back = Store::open(&back_dir).await.unwrap();
+        assert_same("linux-mips back in SQLite", &original, &state(&back).await);
+        for s in [src, pg, back] {
             s.close().await;
         }
     });

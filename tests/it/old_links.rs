@@ -51,11 +51,11 @@ async fn hyperkitty_links_land_on_their_messages() {
     )
     .await;
     let db = db(&store).await;
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT m.message_id, m.mkey FROM messages m WHERE m.msgid_generated = 0
+    let rows: Vec<(String, String)> = sqlx::query_as(db.sql(
+        "SELECT m.message_id, m.mkey FROM messages m WHERE NOT m.msgid_generated
          ORDER BY m.id LIMIT 1000",
-    )
-    .fetch_all(&db)
+    ))
+    .fetch_all(&*db)
     .await
     .unwrap();
     assert_eq!(rows.len(), 1000);

@@ -95,10 +95,8 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, env: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(LARCH);
-        cmd.arg("--data")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+        let mut cmd = larch_command(data);
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
             .env("LARCH_LOG", "info")
             .env_remove("LARCH_LOG_FORMAT")
             .env_remove("LARCH_BASE_URL")
@@ -660,9 +658,7 @@ async fn json_logs_are_one_object_per_line() {
 #[test]
 fn an_unknown_log_format_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(LARCH)
-        .arg("--data")
-        .arg(tmp.path())
+    let out = larch_command(tmp.path())
         .arg("lists")
         .env("LARCH_LOG_FORMAT", "yaml")
         .output()

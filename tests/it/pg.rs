@@ -116,6 +116,11 @@ impl Pg {
         with_database(&self.admin_url, &name)
     }
 
+    /// The administrator's URL, for a process that is to use this server too.
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
+    }
+
     /// Runs one SQL command as the server's administrator (to cut a database off for a
     /// while, say); its output, or psql's complaint.
     pub fn admin(&self, sql: &str) -> Result<String, String> {

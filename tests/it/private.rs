@@ -403,16 +403,16 @@ async fn members_read_private_lists_and_nobody_else_reads_a_byte() {
         "{listing}"
     );
     let stored: String = {
-        let store = Store::open(&data).await.unwrap();
+        let store = crate::common::store(&data).await;
         let db = db(&store).await;
-        sqlx::query_scalar("SELECT group_concat(password_hash) FROM users")
-            .fetch_one(&db)
+        sqlx::query_scalar(db.sql("SELECT group_concat(password_hash) FROM users"))
+            .fetch_one(&*db)
             .await
             .unwrap()
     };
     assert!(!stored.contains("password"), "only hashes are stored");
 
-    let store = Store::open(&data).await.unwrap();
+    let store = crate::common::store(&data).await;
     let base = serve_with(store.clone(), AuthConfig::default()).await;
 
     // Anonymous: the private list does not exist, whatever is asked.
@@ -569,8 +569,8 @@ async fn members_read_private_lists_and_nobody_else_reads_a_byte() {
     let forged = format!("larch_session={}", "0".repeat(64));
     assert_eq!(page_for(forged).await, StatusCode::NOT_FOUND);
     let db = db(&store).await;
-    sqlx::query("UPDATE sessions SET expires_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'member')")
-        .execute(&db)
+    sqlx::query(db.sql("UPDATE sessions SET expires_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'member')"))
+        .execute(&*db)
         .await
         .unwrap();
     assert_eq!(

@@ -86,11 +86,11 @@ async fn generated_archives_are_new_mail_in_whole_threads() {
     assert_eq!(read, 1000);
     let store = store(&data).await;
     let db = db(&store).await;
-    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(db.sql(
         "SELECT l.name, n.thread_no, n.mkey FROM nodes n JOIN lists l ON l.id = n.list_id
          WHERE n.message_id IS NOT NULL",
-    )
-    .fetch_all(&db)
+    ))
+    .fetch_all(&*db)
     .await
     .unwrap();
     let mut replays: HashMap<(String, i64), HashSet<String>> = HashMap::new();

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -15,8 +15,6 @@ use proptest::test_runner::TestRunner;
 
 use crate::common::*;
 use crate::search::fixture;
-
-const LARCH: &str = env!("CARGO_BIN_EXE_larch");
 
 fn query_string() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
@@ -157,10 +155,8 @@ impl Drop for Server {
 /// Starts `larch serve`; `pause_at` names a point where it is to stop for a kill (see
 /// `larch::pause`).
 fn start_server(data: &std::path::Path, port: u16, pause_at: Option<&str>) -> Server {
-    let mut cmd = Command::new(LARCH);
-    cmd.arg("--data")
-        .arg(data)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+    let mut cmd = larch_command(data);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("LARCH_LOG", "warn")
         .env_remove("LARCH_TEST_PAUSE_AT")
         .stdout(Stdio::null())
@@ -222,9 +218,7 @@ async fn wait_indexed(client: &reqwest::Client, port: u16, docs: u64) {
 /// Delivers a message as an MTA would; the spool takes it whatever the server is doing.
 /// The list is public (a list first seen live is private otherwise, and not searchable).
 fn ingest(data: &std::path::Path, msg: &[u8]) {
-    let mut child = Command::new(LARCH)
-        .arg("--data")
-        .arg(data)
+    let mut child = larch_command(data)
         .args(["ingest", "--list", "live", "--public"])
         .env("LARCH_LOG", "warn")
         .env_remove("LARCH_TEST_PAUSE_AT")
@@ -258,8 +252,9 @@ fn header_message_id(raw: &[u8]) -> String {
 
 async fn stored_ids(data: &std::path::Path) -> Vec<String> {
     let store = store(data).await;
-    let ids = sqlx::query_scalar("SELECT message_id FROM messages ORDER BY id")
-        .fetch_all(&db(&store).await)
+    let db = db(&store).await;
+    let ids = sqlx::query_scalar(db.sql("SELECT message_id FROM messages ORDER BY id"))
+        .fetch_all(&*db)
         .await
         .unwrap();
     store.close().await;
@@ -361,8 +356,9 @@ async fn sigkill_while_ingesting_loses_and_doubles_nothing() {
         archived(240),
         "exactly the delivered messages are stored, but those asking not to be"
     );
-    let rejects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rejects")
-        .fetch_one(&db(&store).await)
+    let db = db(&store).await;
+    let rejects: i64 = sqlx::query_scalar(db.sql("SELECT COUNT(*) FROM rejects"))
+        .fetch_one(&*db)
         .await
         .unwrap();
     assert_eq!(rejects, 0);
@@ -388,9 +384,7 @@ async fn sigkill_while_ingesting_loses_and_doubles_nothing() {
     drop(server);
 
     // `larch reindex` rebuilds the same index from scratch.
-    let out = Command::new(LARCH)
-        .arg("--data")
-        .arg(&data)
+    let out = larch_command(&data)
         .arg("reindex")
         .output()
         .expect("run larch reindex");
@@ -410,9 +404,7 @@ async fn sigkill_while_ingesting_loses_and_doubles_nothing() {
     drop(search);
 
     // `larch remove` hides a message and, with no server running, updates the index itself.
-    let out = Command::new(LARCH)
-        .arg("--data")
-        .arg(&data)
+    let out = larch_command(&data)
         .args(["remove", &format!("<{}>", ids[0])])
         .output()
         .expect("run larch remove");
@@ -423,9 +415,7 @@ async fn sigkill_while_ingesting_loses_and_doubles_nothing() {
     );
     let search = larch::search::Search::for_store(&store).unwrap();
     assert_eq!(search.doc_count() as usize, ids.len() - 1);
-    let out = Command::new(LARCH)
-        .arg("--data")
-        .arg(&data)
+    let out = larch_command(&data)
         .args(["remove", "no-such-message@example.org"])
         .output()
         .expect("run larch remove");

@@ -181,8 +181,8 @@ async fn weekly_daily_and_quarterly_archives_keep_every_url() {
         assert!(s.skipped_files.is_empty(), "{list}: {:?}", s.skipped_files);
         let db = db(&store).await;
         let keys: HashMap<String, String> =
-            sqlx::query_as::<_, (String, String)>("SELECT message_id, mkey FROM messages")
-                .fetch_all(&db)
+            sqlx::query_as::<_, (String, String)>(db.sql("SELECT message_id, mkey FROM messages"))
+                .fetch_all(&*db)
                 .await
                 .unwrap()
                 .into_iter()
