@@ -293,6 +293,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .unwrap_or(ingest::DEFAULT_MAX_MESSAGE_SIZE),
                 private: (private || public).then_some(private),
                 archive_all,
+                indexed: None,
             };
             import(&data, &list, &paths, format, &options, !no_index).await
         }
@@ -420,6 +421,8 @@ async fn import(
     } else {
         None
     };
+    let mut options = options.clone();
+    options.indexed = search.as_ref().map(|s| s.position());
     let follower = search.map(|search| {
         let (st, d) = (store.clone(), done.clone());
         tokio::spawn(async move { search.follow(&st, &d).await })
@@ -433,7 +436,7 @@ async fn import(
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let summary =
-        ingest::import_with(&store, list, paths, format, &Bar(bar.clone()), options).await;
+        ingest::import_with(&store, list, paths, format, &Bar(bar.clone()), &options).await;
     done.store(true, Ordering::Release);
     let indexed = match follower {
         Some(f) if summary.is_ok() => {

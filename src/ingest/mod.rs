@@ -32,6 +32,33 @@ const BATCH: usize = 4000;
 /// batch keeps that wait well under a second, for some of the import's speed.
 const SHARED_BATCH: usize = 250;
 
+/// How far, in queue entries, an import on a shared store may run ahead of its own search
+/// index ([`ImportOptions::indexed`]): two batches, so the index always has the next one
+/// to work on, and a delivery behind them waits for at most that much indexing.
+const SHARED_LAG: i64 = 2 * SHARED_BATCH as i64;
+
+/// An index that has not moved for this long is not keeping up for some reason of its own
+/// (rebuilding, stuck): the import goes on without it rather than wait.
+const PACE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits until the search index following this import is within [`SHARED_LAG`] entries of
+/// the queue's head, or has not moved for [`PACE_PATIENCE`].
+async fn keep_pace(store: &Store, indexed: &std::sync::atomic::AtomicI64) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    let head = store.search_queue_head().await?;
+    let mut last = indexed.load(Ordering::Acquire);
+    let mut moved = std::time::Instant::now();
+    while last >= 0 && head - last > SHARED_LAG && moved.elapsed() < PACE_PATIENCE {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let now = indexed.load(Ordering::Acquire);
+        if now != last {
+            last = now;
+            moved = std::time::Instant::now();
+        }
+    }
+    Ok(())
+}
+
 /// Largest message an import or a live delivery takes, unless configured otherwise (see
 /// [`crate::domain::MAX_MESSAGE_SIZE`]); a larger one is rejected, with its source and
 /// offset, and never read into memory whole.
@@ -47,7 +74,7 @@ pub const OVERSIZED_KEPT_BYTES: usize = crate::domain::OVERSIZED_KEPT_BYTES;
 pub const IN_FLIGHT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How an import treats its input.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Messages larger than this many bytes are rejected without being read whole.
     pub max_message_size: u64,
@@ -57,6 +84,12 @@ pub struct ImportOptions {
     /// Archive messages that ask not to be (`X-No-Archive`, `Archive: no`), for an archive
     /// whose owner decided otherwise.
     pub archive_all: bool,
+    /// The change-queue position this process's search index has applied (negative while
+    /// it is not following the queue), published by the index as it follows the import.
+    /// On a shared store the import keeps within [`SHARED_LAG`] entries of it: the other
+    /// servers' live deliveries queue behind the import's messages, and must be searchable
+    /// on this server within seconds, not when the index has caught up with the import.
+    pub indexed: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
 }
 
 impl Default for ImportOptions {
@@ -65,6 +98,7 @@ impl Default for ImportOptions {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             private: None,
             archive_all: false,
+            indexed: None,
         }
     }
 }
@@ -358,6 +392,11 @@ pub async fn import_with(
         }
         writer.write_batch(store, pending.drain(..)).await?;
         progress.tick(writer.summary.read);
+        if let Some(indexed) = &options.indexed
+            && store.is_shared()
+        {
+            keep_pace(store, indexed).await?;
+        }
     }
     if reader.join().is_err() {
         anyhow::bail!("the reader thread failed");

@@ -3,7 +3,7 @@
 //! the task that keeps a running server's index current.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -61,6 +61,7 @@ impl Search {
             busy: Default::default(),
             queue_budget: Arc::new(tokio::sync::Semaphore::new(QUEUE_KIB as usize)),
             applied_seen: Mutex::new(None),
+            position: Arc::new(AtomicI64::new(-1)),
             skipped: Default::default(),
             failures: Default::default(),
         })
@@ -168,6 +169,12 @@ impl Search {
         self.apply_queue(store, writer, from, stop, None).await
     }
 
+    /// The queue position this index is applying, published as it goes (negative when no
+    /// round is running), for an import to pace itself by.
+    pub fn position(&self) -> Arc<AtomicI64> {
+        self.position.clone()
+    }
+
     /// Applies the store's changes while another task of this process writes them (an
     /// import), one writer kept open throughout, until `done` is set and the queue is
     /// empty. Indexing then overlaps the import instead of following it, so the archive
@@ -211,6 +218,8 @@ impl Search {
     ) -> anyhow::Result<Option<usize>> {
         let writer = Arc::new(Mutex::new(writer));
         let mut pos = from;
+        let position = Published(&self.position);
+        position.set(pos);
         let mut written = 0;
         let mut since_commit = 0;
         // Entries added since the last commit: the reader does not see them yet. What
@@ -252,6 +261,7 @@ impl Search {
             fresh.extend(docs.iter().map(|d| d.id));
             self.apply(&writer, delete, docs).await?;
             pos = last;
+            position.set(pos);
             if since_commit >= COMMIT_EVERY {
                 self.commit(&writer, pos).await?;
                 since_commit = 0;
@@ -530,4 +540,20 @@ pub fn spawn_indexer(store: Store, search: Arc<Search>) -> Indexer {
 /// Where the index lives for a data directory.
 pub fn index_dir(data: &Path) -> PathBuf {
     data.join("search")
+}
+
+/// The position a round of [`Search::apply_queue`] publishes; negative again when the round
+/// ends, however it ends, so that nothing waits on an index that has stopped.
+struct Published<'a>(&'a AtomicI64);
+
+impl Published<'_> {
+    fn set(&self, pos: i64) {
+        self.0.store(pos, Ordering::Release);
+    }
+}
+
+impl Drop for Published<'_> {
+    fn drop(&mut self) {
+        self.0.store(-1, Ordering::Release);
+    }
 }

@@ -45,6 +45,9 @@ pub struct Search {
     applied_seen: Mutex<Option<(std::time::Instant, Option<i64>)>>,
     /// Message rows the index could not read (damaged), since the process started.
     skipped: std::sync::atomic::AtomicU64,
+    /// The queue position applied so far by a round of [`Search::follow`] or a catch-up,
+    /// negative between rounds: an import paces itself by it (`ImportOptions::indexed`).
+    position: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// Catch-ups that failed in a row: the health check reports a stuck indexer.
     failures: std::sync::atomic::AtomicU32,
 }
