@@ -32,15 +32,17 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 const CONNECT_WITHIN: u32 = 10;
 
 /// The wrapper the server runs under: `$1` the programs' folder, `$2` the cluster's
-/// folder, `$3` the port. The pipe on its standard input moves to fd 3, read by a
+/// folder, `$3` the port, then the server's own further options. The pipe on its standard input moves to fd 3, read by a
 /// background job: when the pipe closes (the test process is gone) the job stops the
 /// server (SIGQUIT: immediate shutdown, which also ends the server's children) and the
 /// wrapper removes the folder. When the server exits by itself instead, the wrapper ends
 /// the job and exits, leaving the folder and its log for the test process to report.
-const WRAPPER: &str = r#"exec 3<&0 </dev/null
-"$1/postgres" -D "$2/data" -c listen_addresses=127.0.0.1 -p "$3" -k "$2" \
+const WRAPPER: &str = r#"bin=$1 dir=$2 port=$3
+shift 3
+exec 3<&0 </dev/null
+"$bin/postgres" -D "$dir/data" -c listen_addresses=127.0.0.1 -p "$port" -k "$dir" \
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-  -c max_connections=300 -c shared_buffers=128MB 3<&- >&2 &
+  -c max_connections=300 -c shared_buffers=128MB "$@" 3<&- >&2 &
 p=$!
 (read x <&3; kill -QUIT "$p" 2>/dev/null; exit 0) &
 r=$!
@@ -48,7 +50,7 @@ exec 3<&-
 echo "$p"
 wait "$p"
 kill "$r" 2>/dev/null
-wait "$r" && rm -rf -- "$2"
+wait "$r" && rm -rf -- "$dir"
 "#;
 
 /// A PostgreSQL server for tests: the one named by `LARCH_TEST_POSTGRES` (a URL to a
@@ -57,6 +59,9 @@ wait "$r" && rm -rf -- "$2"
 pub struct Pg {
     admin_url: String,
     psql: PathBuf,
+    /// The authority that signed the throw-away cluster's certificate, when `openssl` was
+    /// there to make them: connections may then be encrypted and verified.
+    ca: Option<PathBuf>,
     /// The throw-away cluster's wrapper: holding it holds the pipe that keeps the server
     /// running. Never dropped (it lives in a static), so the pipe closes only when the
     /// process ends.
@@ -116,6 +121,11 @@ impl Pg {
         with_database(&self.admin_url, &name)
     }
 
+    /// The certificate to verify the server's TLS with, when it speaks TLS.
+    pub fn ca(&self) -> Option<&Path> {
+        self.ca.as_deref()
+    }
+
     /// The administrator's URL, for a process that is to use this server too.
     pub fn admin_url(&self) -> &str {
         &self.admin_url
@@ -148,6 +158,7 @@ fn start() -> Result<Pg, Unavailable> {
         return Ok(Pg {
             admin_url: url,
             psql,
+            ca: None,
             _wrapper: None,
         });
     }
@@ -237,6 +248,18 @@ fn start_cluster(
             String::from_utf8_lossy(&out.stderr)
         )));
     }
+    let tls = make_certificate(dir, owner);
+    let tls_options: Vec<String> = match &tls {
+        Some((_, cert)) => vec![
+            "-c".into(),
+            "ssl=on".into(),
+            "-c".into(),
+            format!("ssl_cert_file={}", cert.display()),
+            "-c".into(),
+            format!("ssl_key_file={}", dir.join("server.key").display()),
+        ],
+        None => Vec::new(),
+    };
     let log_path = dir.join("server.log");
     let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     // The port is free when picked, but another process may take it before the server
@@ -257,6 +280,7 @@ fn start_cluster(
             .arg(bin)
             .arg(dir)
             .arg(port.to_string())
+            .args(&tls_options)
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -296,6 +320,7 @@ fn start_cluster(
                 return Ok(Pg {
                     admin_url,
                     psql: psql.to_path_buf(),
+                    ca: tls.as_ref().map(|(ca, _)| ca.clone()),
                     _wrapper: Some(Mutex::new(wrapper)),
                 });
             }
@@ -313,6 +338,76 @@ fn start_cluster(
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A certificate authority, and a server certificate for 127.0.0.1 it signed, with the
+/// server's key, in `dir` and owned by the server's user: (authority, certificate, key).
+/// Made with `openssl` when it is there; else the cluster speaks without TLS, and the TLS
+/// test says it skipped.
+fn make_certificate(dir: &Path, owner: Option<(u32, u32)>) -> Option<(PathBuf, PathBuf)> {
+    let openssl = find_on_path("openssl")?;
+    let file = |name: &str| dir.join(name);
+    let run = |args: &[&str]| -> Option<()> {
+        let out = Command::new(&openssl)
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        out.status.success().then_some(())
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &["-days", "7", "-subj", "/CN=larch test authority"],
+        &["-keyout", "ca.key", "-out", "ca.crt"],
+    ]
+    .concat())?;
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    ]
+    .concat())?;
+    std::fs::write(file("server.ext"), "subjectAltName=IP:127.0.0.1\n").ok()?;
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "7",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ])?;
+    let key = file("server.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).ok()?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(&key, Some(uid), Some(gid)).ok()?;
+        std::os::unix::fs::chown(file("server.crt"), Some(uid), Some(gid)).ok()?;
+    }
+    Some((file("ca.crt"), file("server.crt")))
 }
 
 /// `program` as the user that may run PostgreSQL's server: this one, or as root the

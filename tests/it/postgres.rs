@@ -347,3 +347,77 @@ fn postgresql_archive_matches_sqlite_page_for_page() {
 fn percent_encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+/// A database across a network is reached over TLS, the server's certificate verified: the
+/// archive's connections are encrypted (as the server itself reports), and a server whose
+/// certificate the given authority did not sign is refused with a clear error.
+#[test]
+fn tls_to_postgresql_is_encrypted_and_verified() {
+    let Some(server) = pg::server() else { return };
+    let Some(ca) = server.ca().map(Path::to_path_buf) else {
+        assert!(
+            !crate::common::in_ci(),
+            "CI is set but the PostgreSQL test cluster has no certificate (openssl missing)"
+        );
+        crate::common::skip("no openssl to make the test cluster a certificate with");
+        return;
+    };
+    let url = server.fresh_database("tls");
+    let name = url.rsplit('/').next().unwrap().to_string();
+    let verified = format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display());
+    let tmp = tempfile::tempdir().unwrap();
+    let (other_key, other_cert) = (tmp.path().join("other.key"), tmp.path().join("other.crt"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&other_key)
+        .arg("-out")
+        .arg(&other_cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let forged = format!(
+        "{url}?sslmode=verify-full&sslrootcert={}",
+        other_cert.display()
+    );
+    crate::common::within(std::time::Duration::from_secs(120), move || async move {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Some(&verified)).await.unwrap();
+        store.ensure_list("tls", false).await.unwrap();
+        let seen = server
+            .admin(&format!(
+                "SELECT count(*) FILTER (WHERE s.ssl) || ' of ' || count(*)
+                 FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                 WHERE a.application_name = 'larch' AND a.datname = '{name}'"
+            ))
+            .unwrap();
+        let (encrypted, all) = seen.trim().split_once(" of ").unwrap();
+        assert!(
+            all != "0" && encrypted == all,
+            "encrypted connections: {seen}"
+        );
+
+        // The command line takes the same URL.
+        let out = crate::common::larch_cli(dir.path(), &["--database", &verified, "lists"], b"");
+        assert!(out.status.success(), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("tls"),
+            "{out:?}"
+        );
+
+        let refused = Store::open_with(tempfile::tempdir().unwrap().path(), Some(&forged)).await;
+        let Err(e) = refused else {
+            panic!("a server whose certificate the given authority did not sign was trusted")
+        };
+        let e = format!("{e:#}").to_lowercase();
+        assert!(e.contains("certificate") || e.contains("tls"), "{e}");
+        store.close().await;
+    });
+}
