@@ -27,6 +27,17 @@ struct Cli {
     /// larch.toml). The data directory still holds this server's search index and spool.
     #[arg(long, global = true, env = "LARCH_DATABASE_URL", value_name = "URL")]
     database: Option<String>,
+    /// A streaming replica of the PostgreSQL database for `larch serve` to read pages,
+    /// feeds, downloads and search results from, sparing the primary (or `database_read`
+    /// in larch.toml). Writes, sign-ins and what deliveries read stay on the primary; a
+    /// replica that lags shows the archive as it was, one that fails is set aside.
+    #[arg(
+        long,
+        global = true,
+        env = "LARCH_DATABASE_READ_URL",
+        value_name = "URL"
+    )]
+    database_read: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -275,7 +286,7 @@ fn fmt_date(t: Option<i64>) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = config::data_dir(cli.data);
-    config::choose_database(&data, cli.database)?;
+    config::choose_database(&data, cli.database, cli.database_read)?;
     match cli.command {
         Command::Import {
             list,
@@ -492,7 +503,10 @@ async fn import(
 }
 
 async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
-    let store = config::open_store(data).await?;
+    let store = config::open_serving_store(data).await?;
+    if store.is_shared() {
+        tracing::info!("pages read from {}", store.reads_from());
+    }
     apply_list_settings(data, &store, &config).await?;
     let config = std::sync::Arc::new(config);
     let spool = std::sync::Arc::new(Spool::open(data)?);

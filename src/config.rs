@@ -62,16 +62,45 @@ pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
 /// name it, so no store is opened (a command that reports on the file says why).
 static DATABASE: std::sync::OnceLock<Result<Option<String>, String>> = std::sync::OnceLock::new();
 
+/// The streaming replica `larch serve` reads pages from, chosen as [`DATABASE`] is. Only
+/// the server reads it: every other command writes, or must see the latest state.
+static DATABASE_READ: std::sync::OnceLock<Result<Option<String>, String>> =
+    std::sync::OnceLock::new();
+
 /// Settles where the archive is: `--database` / `LARCH_DATABASE_URL` when given, else
-/// `database` in `larch.toml`, else `larch.db` in the data directory.
-pub fn choose_database(data: &Path, arg: Option<String>) -> anyhow::Result<()> {
+/// `database` in `larch.toml`, else `larch.db` in the data directory; and likewise where
+/// the server reads pages from (`--database-read` / `LARCH_DATABASE_READ_URL`, else
+/// `database_read`).
+pub fn choose_database(
+    data: &Path,
+    arg: Option<String>,
+    read: Option<String>,
+) -> anyhow::Result<()> {
+    let loaded = std::cell::OnceCell::new();
+    let file = || {
+        loaded
+            .get_or_init(|| Config::load(data).map_err(|e| format!("{e:#}")))
+            .clone()
+    };
     let url = match arg.filter(|u| !u.is_empty()) {
         Some(u) => Ok(Some(u)),
-        None => Config::load(data)
-            .map(|c| c.database)
-            .map_err(|e| format!("{e:#}")),
+        None => file().map(|c| c.database),
+    };
+    let read = match read.filter(|u| !u.is_empty()) {
+        Some(u) => Ok(Some(u)),
+        None => file().map(|c| c.database_read),
+    };
+    // A replica of larch.db cannot exist: said when the server starts, rather than
+    // serving from the file as if the setting were not there.
+    let read = match (&url, read) {
+        (Ok(None), Ok(Some(_))) => Err("a read replica (--database-read, LARCH_DATABASE_READ_URL \
+             or database_read in larch.toml) needs the archive in PostgreSQL (--database): \
+             SQLite has no replicas"
+            .to_string()),
+        (_, read) => read,
     };
     let _ = DATABASE.set(url);
+    let _ = DATABASE_READ.set(read);
     Ok(())
 }
 
@@ -89,6 +118,20 @@ pub async fn open_store(data: &Path) -> anyhow::Result<crate::store::Store> {
         None => None,
     };
     Ok(crate::store::Store::open_with(data, url.as_deref()).await?)
+}
+
+/// [`open_store`] for `larch serve`: with the read replica [`choose_database`] settled on,
+/// if any, for its pages.
+pub async fn open_serving_store(data: &Path) -> anyhow::Result<crate::store::Store> {
+    let read = match DATABASE_READ.get() {
+        Some(Err(e)) => anyhow::bail!("{e}"),
+        Some(Ok(read)) => read.clone(),
+        None => None,
+    };
+    let (Some(read), Some(Ok(Some(url)))) = (read, DATABASE.get()) else {
+        return open_store(data).await;
+    };
+    Ok(crate::store::Store::open_with_replica(data, url, &read).await?)
 }
 
 /// `larch.toml`.
@@ -127,6 +170,9 @@ pub struct Config {
     /// The archive's database, when not `larch.db` in the data directory: a `postgres://`
     /// URL (`--database`, `LARCH_DATABASE_URL`).
     pub database: Option<String>,
+    /// A streaming replica of `database` that `larch serve` reads its pages from
+    /// (`--database-read`, `LARCH_DATABASE_READ_URL`).
+    pub database_read: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]

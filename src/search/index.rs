@@ -508,8 +508,9 @@ pub fn spawn_indexer(store: Store, search: Arc<Search>) -> Indexer {
             if flag.set.load(Ordering::Relaxed) {
                 break;
             }
-            // Its own task, so that even a panic is a failed round, not a dead indexer.
-            let (st, se, fl) = (store.clone(), search.clone(), flag.clone());
+            // Its own task, so that even a panic is a failed round, not a dead indexer. The
+            // round reads from one database (the read replica while it answers).
+            let (st, se, fl) = (store.for_search(), search.clone(), flag.clone());
             let round = tokio::spawn(async move { se.catch_up_until(&st, &fl.set).await })
                 .await
                 .unwrap_or_else(|e| Err(anyhow::anyhow!("catch-up panicked: {e}")));
@@ -523,6 +524,7 @@ pub fn spawn_indexer(store: Store, search: Arc<Search>) -> Indexer {
                     wait = std::time::Duration::ZERO;
                 }
                 Err(e) => {
+                    store.search_round_failed(&e);
                     failures = failures.saturating_add(1);
                     search.failures.store(failures, Ordering::Relaxed);
                     wait = std::time::Duration::from_millis(500)

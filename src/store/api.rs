@@ -4,6 +4,7 @@
 //! change log that mirrors follow (`migrations/0008_changes.sql`).
 
 use super::db::{Cols, on_pool};
+use super::replica::on_reader;
 use super::{ListSummary, MonthCount, Result, Store, ThreadSummary};
 
 /// Where undated messages sort: after every dated one, as on the thread pages.
@@ -116,8 +117,8 @@ impl Store {
     pub async fn lists_after(&self, after: Option<&str>, limit: i64) -> Result<Vec<ListSummary>> {
         let sql =
             format!("{LIST_SUMMARY} WHERE ?1 IS NULL OR l.name > ?1 ORDER BY l.name LIMIT ?2");
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ListSummary>(
-            d.dynamic(sql)
+        on_reader!(self, |p, d| Ok(sqlx::query_as::<_, ListSummary>(
+            d.dynamic(sql.clone())
         )
         .bind(after)
         .bind(limit)
@@ -128,8 +129,8 @@ impl Store {
     /// One list with its counts.
     pub async fn list_summary(&self, list_id: i64) -> Result<Option<ListSummary>> {
         let sql = format!("{LIST_SUMMARY} WHERE l.id = ?");
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ListSummary>(
-            d.dynamic(sql)
+        on_reader!(self, |p, d| Ok(sqlx::query_as::<_, ListSummary>(
+            d.dynamic(sql.clone())
         )
         .bind(list_id)
         .fetch_optional(p)
@@ -143,7 +144,7 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<MonthCount>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
+        on_reader!(self, |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT month, count FROM months WHERE list_id = ? AND month > ? AND count > 0
              ORDER BY month LIMIT ?",
         ))
@@ -165,7 +166,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<MonthThread>> {
         let (date, thread) = after.unzip();
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             let rows = sqlx::query(d.sql(
                 "SELECT g.thread_no, g.first_in_month, g.in_month, t.root_mkey,
                         iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
@@ -202,7 +203,7 @@ impl Store {
 
     /// The thread of a message the list holds (not of a message that replies only name).
     pub async fn thread_holding(&self, list_id: i64, mkey: &str) -> Result<Option<ThreadSummary>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             let row = sqlx::query(d.sql(
                 "SELECT t.thread_no, t.root_mkey,
                         iif(EXISTS (SELECT 1 FROM messages m WHERE m.mkey = t.root_mkey AND m.removed),
@@ -233,7 +234,7 @@ impl Store {
             Some((d, s, k)) => (Some(d), Some(s), Some(k)),
             None => (None, None, None),
         };
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             let rows = sqlx::query(d.sql(concat!(
                 "SELECT n.mkey, n.parent, IFNULL(n.seq, -1) AS seq, m.removed, ",
                 super::item_text_columns!(),
@@ -248,7 +249,7 @@ impl Store {
             .bind(UNDATED)
             .bind(date)
             .bind(seq)
-            .bind(mkey)
+            .bind(mkey.as_deref())
             .bind(limit)
             .fetch_all(p)
             .await?;
@@ -270,9 +271,11 @@ impl Store {
     }
 
     /// The newest entry of the change log (0 when it is empty): where a mirror that has
-    /// just copied the archive starts following it.
+    /// just copied the archive starts following it. Read where no later page read can be
+    /// older (see [`Store::steady_reader`]): a head newer than the copy would skip what
+    /// lies between.
     pub async fn changes_head(&self) -> Result<i64> {
-        let n: Option<i64> = on_pool!(self.pool(), |p, d| sqlx::query_scalar(
+        let n: Option<i64> = on_pool!(self.steady_reader(), |p, d| sqlx::query_scalar(
             d.sql("SELECT MAX(seq) FROM changes")
         )
         .fetch_one(p)
@@ -282,7 +285,7 @@ impl Store {
 
     /// A list's changes after sequence number `after`, oldest first.
     pub async fn changes_after(&self, list_id: i64, after: i64, limit: i64) -> Result<Vec<Change>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             let rows = sqlx::query(d.sql(
                 "SELECT seq, mkey, kind, at FROM changes INDEXED BY changes_list
                  WHERE list_id = ? AND seq > ? ORDER BY seq LIMIT ?",

@@ -4,6 +4,7 @@ use futures::{Stream, StreamExt};
 use sqlx::FromRow;
 
 use super::db::{Cols, Flag, Lossy, on_pool};
+use super::replica::on_reader;
 use super::{Error, MessageItem, Result, Store};
 use crate::domain::normalize::Flowed;
 
@@ -122,7 +123,7 @@ impl<'r, R: sqlx::Row + Cols> FromRow<'r, R> for ExportRow {
 impl Store {
     /// Message counts per archive month, oldest first.
     pub async fn month_counts(&self, list_id: i64) -> Result<Vec<MonthCount>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
+        on_reader!(self, |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT month, count FROM months WHERE list_id = ? AND count > 0 ORDER BY month"
         ))
         .bind(list_id)
@@ -144,24 +145,16 @@ impl Store {
                  JOIN lists l ON l.id = n.list_id
                  WHERE m.message_id IN ({marks}) AND NOT m.removed"
             );
-            on_pool!(self.pool(), |p, d| {
-                let mut q = sqlx::query_as::<_, (String, String, bool)>(d.dynamic(sql));
+            let rows = on_reader!(self, |p, d| {
+                let mut q = sqlx::query_as::<_, (String, String, bool)>(d.dynamic(sql.clone()));
                 for id in chunk {
                     q = q.bind(id);
                 }
-                out.extend(q.fetch_all(p).await?);
-            });
+                Ok(q.fetch_all(p).await?)
+            })?;
+            out.extend(rows);
         }
         Ok(out)
-    }
-
-    /// The store's write generation: changes whenever an import batch commits.
-    pub async fn generation(&self) -> Result<i64> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(
-            "SELECT value FROM generation WHERE id = 1"
-        )
-        .fetch_one(p)
-        .await?))
     }
 
     /// All nodes (ghosts included) and message items of some threads, in one query per
@@ -205,10 +198,10 @@ impl Store {
                  WHERE n.list_id = ? AND n.thread_no IN ({ids})"
             );
             let json: Option<Lossy> =
-                on_pool!(self.pool(), |p, d| sqlx::query_scalar(d.dynamic(sql))
+                on_reader!(self, |p, d| Ok(sqlx::query_scalar(d.dynamic(sql.clone()))
                     .bind(list_id)
                     .fetch_one(p)
-                    .await?);
+                    .await?))?;
             let rows: Vec<Row> = json_rows(json.as_ref().map_or("[]", |j| j.0.as_str()))?;
             for row in rows {
                 let (key, parent, thread, real, via_subject, seq, name, addr, date, subject, month) =
@@ -241,13 +234,13 @@ impl Store {
 
     /// Number of messages of a list in one month.
     pub async fn month_count(&self, list_id: i64, month: i64) -> Result<i64> {
-        let n: Option<i64> = on_pool!(self.pool(), |p, d| sqlx::query_scalar(
+        let n: Option<i64> = on_reader!(self, |p, d| Ok(sqlx::query_scalar(
             d.sql("SELECT count FROM months WHERE list_id = ? AND month = ?")
         )
         .bind(list_id)
         .bind(month)
         .fetch_optional(p)
-        .await?);
+        .await?))?;
         Ok(n.unwrap_or(0))
     }
 
@@ -292,7 +285,7 @@ impl Store {
                 )
             }
         };
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, MessageItem>(
+        on_reader!(self, |p, d| Ok(sqlx::query_as::<_, MessageItem>(
             d.sql(sql)
         )
         .bind(list_id)
@@ -306,7 +299,7 @@ impl Store {
     /// Threads with messages in a month, each with its number of messages in the month,
     /// ordered by their first date in the month (pipermail's thread.html order).
     pub async fn month_threads(&self, list_id: i64, month: i64) -> Result<Vec<(i64, i64)>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
+        on_reader!(self, |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT thread_no, COUNT(*) FROM nodes INDEXED BY nodes_month
              WHERE list_id = ? AND month = ? AND message_id IS NOT NULL
              GROUP BY thread_no ORDER BY MIN(date), MIN(seq)"
@@ -366,16 +359,17 @@ impl Store {
                  ORDER BY n.date, n.seq LIMIT 1) AS x
                WHERE o.list_id = ?1 AND o.mkey = ?2) AS after"
         );
-        let rows: Vec<(i64, MessageItem)> = on_pool!(self.pool(), |p, d| {
+        let rows: Vec<(i64, MessageItem)> = on_reader!(self, |p, d| {
             let rows = sqlx::query(if d.is_pg() { d.sql(lateral) } else { sql })
                 .bind(list_id)
                 .bind(mkey)
                 .fetch_all(p)
                 .await?;
-            rows.iter()
+            Ok(rows
+                .iter()
                 .map(|r| Ok((r.col::<i64>("side")?, MessageItem::from_row(r)?)))
-                .collect::<sqlx::Result<_>>()?
-        });
+                .collect::<sqlx::Result<_>>()?)
+        })?;
         let (mut prev, mut next) = (None, None);
         for (side, item) in rows {
             if side == 0 {
@@ -406,13 +400,13 @@ impl Store {
                  FROM nodes n JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.mkey IN ({marks})"
             );
-            let rows = on_pool!(self.pool(), |p, d| {
-                let mut q = sqlx::query_as::<_, BodyRow>(d.dynamic(sql)).bind(list_id);
+            let rows = on_reader!(self, |p, d| {
+                let mut q = sqlx::query_as::<_, BodyRow>(d.dynamic(sql.clone())).bind(list_id);
                 for k in chunk {
                     q = q.bind(k);
                 }
-                q.fetch_all(p).await?
-            });
+                Ok(q.fetch_all(p).await?)
+            })?;
             for r in rows {
                 out.insert(r.mkey.clone(), r);
             }
@@ -421,7 +415,7 @@ impl Store {
     }
 
     pub async fn attachments(&self, message_pk: i64) -> Result<Vec<AttachmentInfo>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, AttachmentInfo>(d.sql(
             "SELECT idx, filename, content_type, size FROM attachments WHERE message_id = ? ORDER BY idx"
         ))
@@ -432,7 +426,7 @@ impl Store {
     }
 
     pub async fn attachment(&self, message_pk: i64, idx: i64) -> Result<Option<AttachmentData>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, AttachmentData>(d.sql(
             "SELECT filename, content_type, data FROM attachments WHERE message_id = ? AND idx = ?"
         ))
@@ -445,7 +439,7 @@ impl Store {
 
     /// Where the message with this HyperKitty hash (see `domain::hyperkitty`) is archived.
     pub async fn placements_by_hyperkitty_hash(&self, hash: &str) -> Result<Vec<Placement>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, Placement>(d.sql(
             "SELECT l.name AS list, m.mkey, l.private FROM messages m INDEXED BY messages_hk_hash
              JOIN nodes n ON n.message_id = m.id JOIN lists l ON l.id = n.list_id
@@ -474,15 +468,13 @@ impl Store {
 
     /// The newest messages of a list (for its Atom feed).
     pub async fn latest_messages(&self, list_id: i64, limit: i64) -> Result<Vec<ExportRow>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ExportRow>(
-            d.sql(
-                "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
+        on_reader!(self, |p, d| Ok(sqlx::query_as::<_, ExportRow>(d.sql(
+            "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.subject,
                     m.in_reply_to, m.refs, m.body_text, CAST('' AS BLOB) AS raw
              FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
              WHERE n.list_id = ? AND n.message_id IS NOT NULL AND NOT m.removed
              ORDER BY n.date DESC, n.seq DESC LIMIT ?"
-            )
-        )
+        ))
         .bind(list_id)
         .bind(limit)
         .fetch_all(p)
@@ -521,7 +513,7 @@ impl Store {
     /// The ids of an export's messages, in export order.
     async fn export_order(&self, list_id: i64, scope: ExportScope) -> Result<Vec<i64>> {
         if let ExportScope::Span(start, end) = scope {
-            return on_pool!(self.pool(), |p, d| {
+            return on_reader!(self, |p, d| {
                 Ok(sqlx::query_scalar(d.sql(
                 "SELECT m.id FROM nodes n INDEXED BY nodes_date JOIN messages m ON m.id = n.message_id
                  WHERE n.list_id = ? AND n.date >= ? AND n.date < ? AND NOT m.removed
@@ -553,7 +545,7 @@ impl Store {
             ),
             ExportScope::Span(..) => return Ok(Vec::new()),
         };
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(d.sql(sql))
+        on_reader!(self, |p, d| Ok(sqlx::query_scalar(d.sql(sql))
             .bind(list_id)
             .bind(arg)
             .fetch_all(p)

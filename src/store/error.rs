@@ -59,6 +59,29 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether the failure came from the database connection or server rather than from a
+    /// row, a name or the file system: what makes a read replica worth setting aside.
+    pub(super) fn is_database(&self) -> bool {
+        matches!(self, Error::Busy(_) | Error::Database(_) | Error::Io { .. })
+    }
+
+    /// A serialization failure, which a read-only query meets on a hot standby only when
+    /// replaying the primary's changes needed what it read ("canceling statement due to
+    /// conflict with recovery"): the same query on the primary succeeds, and the standby
+    /// itself is fine. The code rather than the message, which the server may translate.
+    pub(super) fn is_recovery_conflict(&self) -> bool {
+        let (Error::Busy(sqlx::Error::Database(d)) | Error::Database(sqlx::Error::Database(d))) =
+            self
+        else {
+            return false;
+        };
+        d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some()
+            && d.code().is_some_and(|c| c == "40001")
+    }
+}
+
 /// SQLite's primary result codes for a database or table held by another connection.
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;

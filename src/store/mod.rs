@@ -20,6 +20,7 @@ mod error;
 mod migrate;
 mod raw;
 mod read;
+mod replica;
 mod search;
 pub mod spool;
 mod stats;
@@ -66,7 +67,10 @@ const PG_WRITE_LOCK: i64 = 0x6c61_7263_6877;
 /// connection type and the SQL dialect are private to this module ([`db`]).
 #[derive(Clone)]
 pub struct Store {
+    /// The primary: every write, and the reads that must see the latest state.
     pool: Pool,
+    /// A streaming replica of the primary that page reads go to, if one was given.
+    replica: Option<std::sync::Arc<replica::Replica>>,
     dir: std::path::PathBuf,
 }
 
@@ -216,6 +220,7 @@ impl Store {
         }
         let store = Store {
             pool: Pool::Sqlite(pool),
+            replica: None,
             dir: dir.to_path_buf(),
         };
         store.fill_hyperkitty_hashes().await?;
@@ -244,8 +249,53 @@ impl Store {
         MIGRATOR_PG.run(&pool).await?;
         Ok(Store {
             pool: Pool::Pg(pool),
+            replica: None,
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// [`Store::open_with`] on PostgreSQL, with page reads from `read`, a streaming replica
+    /// of `database` (see [`replica`]). A replica that cannot be read yet is no error (it
+    /// may be down, or not have replayed the schema just migrated on the primary): pages
+    /// read from the primary until it can.
+    pub async fn open_with_replica(dir: &Path, database: &str, read: &str) -> Result<Store> {
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        if !(read.starts_with("postgres://") || read.starts_with("postgresql://")) {
+            return Err(Error::Unknown(format!(
+                "the read database must be a postgres:// or postgresql:// URL (a streaming \
+                 replica of the database), not {read:?}"
+            )));
+        }
+        let mut store = Store::open_with(dir, Some(database)).await?;
+        let opts = PgConnectOptions::from_str(read)?;
+        // Where pages read from, for the log: never the URL, which may hold a password.
+        let label = format!(
+            "{}:{}/{}",
+            opts.get_host(),
+            opts.get_port(),
+            opts.get_database().unwrap_or_default()
+        );
+        let opts = opts
+            .application_name("larch")
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        let pool = Pool::Pg(
+            PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(replica::ACQUIRE_TIMEOUT)
+                .connect_lazy_with(opts),
+        );
+        let up = match replica::read_generation(&pool).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(
+                    "the read replica {label} cannot be read ({e}); pages read from the primary until it can"
+                );
+                false
+            }
+        };
+        store.replica = Some(std::sync::Arc::new(replica::Replica::new(pool, label, up)));
+        Ok(store)
     }
 
     /// Whether the archive is in PostgreSQL, where several servers may share it.
@@ -297,7 +347,10 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(&self.pool, |p, _d| p.close().await)
+        on_pool!(&self.pool, |p, _d| p.close().await);
+        if let Some(r) = &self.replica {
+            on_pool!(&r.pool, |p, _d| p.close().await);
+        }
     }
 
     /// Returns the list, creating it when new with the given privacy (in the one statement

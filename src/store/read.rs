@@ -1,6 +1,7 @@
 //! Read side of the store: what the CLI and the web pages ask for.
 
-use super::db::{Cols, Pool, on_pool};
+use super::db::{Cols, on_pool};
+use super::replica::on_reader;
 use super::{Result, Store};
 use crate::domain::normalize::Flowed;
 
@@ -117,12 +118,11 @@ impl Store {
     }
 
     pub async fn list_summaries(&self) -> Result<Vec<ListSummary>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as::<_, ListSummary>(
-            d.sql(
-                // Read from the month counts and the indexes' ends, not by counting a list's
-                // messages: the front page asked for that on every request, 200 ms at a
-                // million messages. Only undated messages, which have no month, are counted.
-                "SELECT l.name, l.title, l.description, l.private,
+        on_reader!(self, |p, d| Ok(sqlx::query_as::<_, ListSummary>(d.sql(
+            // Read from the month counts and the indexes' ends, not by counting a list's
+            // messages: the front page asked for that on every request, 200 ms at a
+            // million messages. Only undated messages, which have no month, are counted.
+            "SELECT l.name, l.title, l.description, l.private,
                 CAST(COALESCE((SELECT SUM(count) FROM months mo WHERE mo.list_id = l.id), 0)
                   AS BIGINT) + (SELECT COUNT(*) FROM nodes n INDEXED BY nodes_month
                      WHERE n.list_id = l.id AND n.month IS NULL AND n.message_id IS NOT NULL)
@@ -135,8 +135,7 @@ impl Store {
                   AS last_date,
                 (SELECT COUNT(*) FROM rejects r WHERE r.list_id = l.id) AS rejected
              FROM lists l ORDER BY l.name"
-            )
-        )
+        ))
         .fetch_all(p)
         .await?))
     }
@@ -196,7 +195,7 @@ impl Store {
     }
 
     pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, super::ListRow>(d.sql(
             "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists
              WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)"
@@ -216,7 +215,7 @@ impl Store {
         mkey: &str,
         max_chars: i64,
     ) -> Result<Option<MessageView>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, MessageView>(d.sql(
             "SELECT m.id, m.mkey, m.message_id, m.from_name, m.from_addr, m.date, m.tz_offset,
                     m.subject, m.in_reply_to, substr(m.body_text, 1, CAST(?3 AS INTEGER)) AS body_text,
@@ -255,10 +254,10 @@ impl Store {
         blob: Blob,
         chunk: usize,
     ) -> impl futures::Stream<Item = Result<bytes::Bytes>> + Send + 'static + use<> {
-        let pool: Pool = self.pool().clone();
+        let store = self.clone();
         let chunk = chunk.max(1) as i64;
         futures::stream::try_unfold(Some(1i64), move |from| {
-            let pool = pool.clone();
+            let store = store.clone();
             async move {
                 let Some(from) = from else { return Ok(None) };
                 let (sql, id, idx) = match blob {
@@ -275,15 +274,15 @@ impl Store {
                         idx,
                     ),
                 };
-                let part: Option<Option<Vec<u8>>> = on_pool!(&pool, |p, d| {
-                    sqlx::query_scalar(d.sql(sql))
+                let part: Option<Option<Vec<u8>>> = on_reader!(&store, |p, d| {
+                    Ok(sqlx::query_scalar(d.sql(sql))
                         .bind(from)
                         .bind(chunk)
                         .bind(id)
                         .bind(idx)
                         .fetch_optional(p)
-                        .await?
-                });
+                        .await?)
+                })?;
                 let part = part.flatten().unwrap_or_default();
                 if part.is_empty() {
                     return Ok(None);
@@ -295,7 +294,7 @@ impl Store {
     }
 
     pub async fn recent_threads(&self, list_id: i64, limit: i64) -> Result<Vec<ThreadSummary>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, ThreadSummary>(
             d.sql(
                 "SELECT t.thread_no, t.root_mkey,
@@ -314,7 +313,7 @@ impl Store {
 
     /// Thread number of a message in a list.
     pub async fn thread_of(&self, list_id: i64, mkey: &str) -> Result<Option<i64>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(d.sql(
+        on_reader!(self, |p, d| Ok(sqlx::query_scalar(d.sql(
             "SELECT thread_no FROM nodes WHERE list_id = ? AND mkey = ?"
         ))
         .bind(list_id)
@@ -330,7 +329,7 @@ impl Store {
         list_id: i64,
         path: &str,
     ) -> Result<Option<(String, i64, String)>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
+        on_reader!(self, |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT m.mkey, a.idx, a.filename FROM pipermail_attachments p
              JOIN messages m ON m.id = p.message_id
              JOIN attachments a ON a.message_id = p.message_id AND a.idx = p.idx
@@ -349,7 +348,7 @@ impl Store {
         list_id: i64,
         mkey: &str,
     ) -> Result<Vec<(String, i64, String)>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_as(d.sql(
+        on_reader!(self, |p, d| Ok(sqlx::query_as(d.sql(
             "SELECT p.path, a.idx, a.filename FROM messages m
              JOIN pipermail_attachments p ON p.message_id = m.id AND p.list_id = ?
              JOIN attachments a ON a.message_id = m.id AND a.idx = p.idx
@@ -364,7 +363,7 @@ impl Store {
     /// Whether the list holds any message dated in the span (start inclusive, end
     /// exclusive).
     pub async fn any_in_span(&self, list_id: i64, start: i64, end: i64) -> Result<bool> {
-        let hit: Option<i64> = on_pool!(self.pool(), |p, d| sqlx::query_scalar(d.sql(
+        let hit: Option<i64> = on_reader!(self, |p, d| Ok(sqlx::query_scalar(d.sql(
             "SELECT CAST(1 AS BIGINT) FROM nodes INDEXED BY nodes_date
              WHERE list_id = ? AND date >= ? AND date < ? AND message_id IS NOT NULL LIMIT 1"
         ))
@@ -372,13 +371,13 @@ impl Store {
         .bind(start)
         .bind(end)
         .fetch_optional(p)
-        .await?);
+        .await?))?;
         Ok(hit.is_some())
     }
 
     /// The message key a pipermail article number maps to.
     pub async fn pipermail_number(&self, list_id: i64, number: i64) -> Result<Option<String>> {
-        on_pool!(self.pool(), |p, d| Ok(sqlx::query_scalar(d.sql(
+        on_reader!(self, |p, d| Ok(sqlx::query_scalar(d.sql(
             "SELECT m.mkey FROM pipermail_numbers p JOIN messages m ON m.id = p.message_id
              WHERE p.list_id = ? AND p.number = ?"
         ))

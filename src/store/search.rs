@@ -1,7 +1,8 @@
 //! What the search index reads from the store: the queue of changed messages, the fields
 //! of a message's index entry, and the rows a results page shows.
 
-use super::db::{Cols, Pool, on_pool};
+use super::db::{Cols, on_pool};
+use super::replica::on_reader;
 use super::{Result, Store};
 
 /// Everything the index holds about one message.
@@ -195,7 +196,7 @@ impl Store {
 
     /// Every list, public or not (search decides visibility with the web layer's rule).
     pub async fn all_lists(&self) -> Result<Vec<super::ListRow>> {
-        on_pool!(self.pool(), |p, d| {
+        on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, super::ListRow>(d.sql(
             "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists ORDER BY name"
         ))
@@ -210,7 +211,7 @@ impl Store {
         &self,
         ids: Vec<i64>,
     ) -> impl futures::Stream<Item = Result<super::ExportRow>> + Send + 'static + use<> {
-        let pool: Pool = self.pool().clone();
+        let store = self.clone();
         // A stalled client leaves at most one batch and the channel's few rows in memory.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<super::ExportRow>>(4);
         tokio::spawn(async move {
@@ -221,17 +222,17 @@ impl Store {
                             m.in_reply_to, m.refs, m.body_text, m.raw
                      FROM messages m WHERE NOT m.removed AND m.id IN ({marks})"
                 );
-                let rows = on_pool!(&pool, |p, d| {
-                    let mut q = sqlx::query_as::<_, super::ExportRow>(d.dynamic(sql));
+                let rows = on_reader!(&store, |p, d| {
+                    let mut q = sqlx::query_as::<_, super::ExportRow>(d.dynamic(sql.clone()));
                     for id in chunk {
                         q = q.bind(id);
                     }
-                    q.fetch_all(p).await
+                    Ok(q.fetch_all(p).await?)
                 });
                 let rows = match rows {
                     Ok(r) => r,
                     Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
+                        let _ = tx.send(Err(e)).await;
                         return;
                     }
                 };
@@ -266,8 +267,8 @@ impl Store {
                      WHERE n.message_id = m.id) AS lists
              FROM messages m WHERE NOT m.removed AND m.id IN ({marks})"
         );
-        on_pool!(self.pool(), |p, d| {
-            let mut q = sqlx::query(d.dynamic(sql)).bind(bodies);
+        on_reader!(self, |p, d| {
+            let mut q = sqlx::query(d.dynamic(sql.clone())).bind(bodies);
             for id in ids {
                 q = q.bind(id);
             }

@@ -23,6 +23,7 @@ mod postgres;
 mod private;
 mod public_inbox;
 mod render;
+mod replica;
 mod scale;
 mod scaleout;
 mod search;

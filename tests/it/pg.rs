@@ -162,6 +162,25 @@ fn start() -> Result<Pg, Unavailable> {
             _wrapper: None,
         });
     }
+    let Programs { bin, psql, owner } = local_programs()?;
+    let dir = cluster_dir("larch-pg-")?;
+    let started = start_cluster(&bin, &psql, &dir, owner);
+    if started.is_err() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    started
+}
+
+/// What runs a cluster on this machine.
+struct Programs {
+    /// The server's programs' folder.
+    bin: PathBuf,
+    psql: PathBuf,
+    /// The postgres user's uid and gid when running as root.
+    owner: Option<(u32, u32)>,
+}
+
+fn local_programs() -> Result<Programs, Unavailable> {
     let Some(bin) = server_programs() else {
         return Err(Unavailable::Missing(
             "no PostgreSQL server programs (initdb and postgres in \
@@ -197,17 +216,38 @@ fn start() -> Result<Pg, Unavailable> {
     } else {
         None
     };
-    let dir = tempfile::Builder::new()
-        .prefix("larch-pg-")
+    Ok(Programs { bin, psql, owner })
+}
+
+/// A new folder for a cluster. From when its server starts, the server's wrapper removes
+/// it; until then, whoever made it does on failure.
+fn cluster_dir(prefix: &str) -> Result<PathBuf, Unavailable> {
+    Ok(tempfile::Builder::new()
+        .prefix(prefix)
         .tempdir()
         .map_err(|e| Unavailable::Failed(format!("could not make the cluster's folder: {e}")))?
-        // From here the wrapper removes it, or the failure paths below.
-        .keep();
-    let started = start_cluster(&bin, &psql, &dir, owner);
-    if started.is_err() {
-        let _ = std::fs::remove_dir_all(&dir);
+        .keep())
+}
+
+/// A failure to set up or start the cluster in `dir`.
+fn failed(dir: &Path, what: &str, e: &dyn std::fmt::Display) -> Unavailable {
+    Unavailable::Failed(format!(
+        "PostgreSQL test cluster in {}: {what}: {e}",
+        dir.display()
+    ))
+}
+
+/// A cluster's folder made the postgres user's (when running as root), who writes the
+/// server's files in it.
+fn own_dir(dir: &Path, owner: Option<(u32, u32)>) -> Result<(), Unavailable> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| failed(dir, what, e);
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| fail("chmod 755", &e))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
+            .map_err(|e| fail("chown to the postgres user", &e))?;
     }
-    started
+    Ok(())
 }
 
 /// initdb in `dir`/data, then the server under its wrapper, until it answers.
@@ -217,18 +257,8 @@ fn start_cluster(
     dir: &Path,
     owner: Option<(u32, u32)>,
 ) -> Result<Pg, Unavailable> {
-    let failed = |what: &str, e: &dyn std::fmt::Display| {
-        Unavailable::Failed(format!(
-            "PostgreSQL test cluster in {}: {what}: {e}",
-            dir.display()
-        ))
-    };
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| failed("chmod 755", &e))?;
-    if let Some((uid, gid)) = owner {
-        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
-            .map_err(|e| failed("chown to the postgres user", &e))?;
-    }
+    own_dir(dir, owner)?;
+    let fail = |what: &str, e: &dyn std::fmt::Display| failed(dir, what, e);
     let as_root = owner.is_some();
     let out = server_command(as_root, &bin.join("initdb"))
         .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
@@ -238,7 +268,7 @@ fn start_cluster(
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| failed("could not run initdb", &e))?;
+        .map_err(|e| fail("could not run initdb", &e))?;
     if !out.status.success() {
         return Err(Unavailable::Failed(format!(
             "initdb -D {}/data failed ({}):\n{}{}",
@@ -260,19 +290,45 @@ fn start_cluster(
         ],
         None => Vec::new(),
     };
+    let (wrapper, port) = launch(bin, psql, dir, as_root, None, &tls_options)?;
+    Ok(Pg {
+        admin_url: admin_url(port),
+        psql: psql.to_path_buf(),
+        ca: tls.map(|(ca, _)| ca),
+        _wrapper: Some(Mutex::new(wrapper)),
+    })
+}
+
+fn admin_url(port: u16) -> String {
+    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+}
+
+/// Starts the server of the cluster in `dir`/data under its wrapper, on `port` or else a
+/// free one, with the server's further `options`, and waits until it answers: the wrapper
+/// and the port.
+fn launch(
+    bin: &Path,
+    psql: &Path,
+    dir: &Path,
+    as_root: bool,
+    given: Option<u16>,
+    options: &[String],
+) -> Result<(Child, u16), Unavailable> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| failed(dir, what, e);
     let log_path = dir.join("server.log");
     let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     // The port is free when picked, but another process may take it before the server
-    // binds it: then the server exits at once, and another port is tried.
+    // binds it: then the server exits at once, and another port is tried (unless the
+    // port was given).
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let port = free_port();
-        let admin_url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-        let log_file = File::create(&log_path).map_err(|e| failed("create server.log", &e))?;
+        let port = given.unwrap_or_else(free_port);
+        let admin_url = admin_url(port);
+        let log_file = File::create(&log_path).map_err(|e| fail("create server.log", &e))?;
         let log_file2 = log_file
             .try_clone()
-            .map_err(|e| failed("clone server.log", &e))?;
+            .map_err(|e| fail("clone server.log", &e))?;
         let mut wrapper = server_command(as_root, Path::new("sh"))
             .arg("-c")
             .arg(WRAPPER)
@@ -280,7 +336,7 @@ fn start_cluster(
             .arg(bin)
             .arg(dir)
             .arg(port.to_string())
-            .args(&tls_options)
+            .args(options)
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -289,7 +345,7 @@ fn start_cluster(
             // exit then stops the server in order, through the pipe.
             .process_group(0)
             .spawn()
-            .map_err(|e| failed("could not start the server's wrapper", &e))?;
+            .map_err(|e| fail("could not start the server's wrapper", &e))?;
         drop(log_file);
         // The wrapper says the server's pid once it has started it; its stdout is not
         // needed after that.
@@ -305,7 +361,7 @@ fn start_cluster(
                 let log = log();
                 let port_taken = log.contains("could not bind")
                     || log.contains("could not create any TCP/IP sockets");
-                if port_taken && attempts < 3 {
+                if port_taken && attempts < 3 && given.is_none() {
                     break;
                 }
                 return Err(Unavailable::Failed(format!(
@@ -317,12 +373,7 @@ fn start_cluster(
             // A short wait for the connection: should another program hold the port, it
             // may accept the connection and never answer.
             if run_psql(psql, &admin_url, "SELECT 1", 2).is_ok() {
-                return Ok(Pg {
-                    admin_url,
-                    psql: psql.to_path_buf(),
-                    ca: tls.as_ref().map(|(ca, _)| ca.clone()),
-                    _wrapper: Some(Mutex::new(wrapper)),
-                });
+                return Ok((wrapper, port));
             }
             if since.elapsed() > READY_WITHIN {
                 let log = log();
@@ -408,6 +459,170 @@ fn make_certificate(dir: &Path, owner: Option<(u32, u32)>) -> Option<(PathBuf, P
         std::os::unix::fs::chown(file("server.crt"), Some(uid), Some(gid)).ok()?;
     }
     Some((file("ca.crt"), file("server.crt")))
+}
+
+/// A primary and a hot standby streaming from it, both throw-away clusters of their own
+/// for one test (the shared cluster's databases would all be replayed too, and a test that
+/// stops the standby would stop it for others). Both die with the test process, as the
+/// shared cluster does.
+pub struct Streaming {
+    primary: Pg,
+    bin: PathBuf,
+    psql: PathBuf,
+    as_root: bool,
+    standby_dir: PathBuf,
+    standby_port: u16,
+    /// The standby's wrapper while it runs.
+    standby: Mutex<Option<Child>>,
+}
+
+/// A primary with a standby (see [`Streaming`]), or `None` after saying why the test is
+/// skipped; under CI, missing programs fail the test instead.
+pub fn streaming() -> Option<Streaming> {
+    match start_streaming() {
+        Ok(s) => Some(s),
+        Err(Unavailable::Missing(why)) if in_ci() => {
+            panic!("CI is set but a streaming replica cannot be set up for the tests: {why}")
+        }
+        Err(Unavailable::Missing(why)) => {
+            skip(&why);
+            None
+        }
+        Err(Unavailable::Failed(why)) => panic!("{why}"),
+    }
+}
+
+fn start_streaming() -> Result<Streaming, Unavailable> {
+    let Programs { bin, psql, owner } = local_programs()?;
+    for program in ["pg_basebackup", "pg_ctl"] {
+        if !bin.join(program).is_file() {
+            return Err(Unavailable::Missing(format!(
+                "no {program} beside PostgreSQL's server programs in {}",
+                bin.display()
+            )));
+        }
+    }
+    let as_root = owner.is_some();
+    let primary_dir = cluster_dir("larch-pg-primary-")?;
+    let primary = start_cluster(&bin, &psql, &primary_dir, owner).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&primary_dir);
+    })?;
+    let standby_dir = cluster_dir("larch-pg-standby-")?;
+    let standby = (|| {
+        own_dir(&standby_dir, owner)?;
+        // A fast checkpoint: the default spreads it over minutes. -R writes the standby's
+        // settings (standby.signal, primary_conninfo) into the copy.
+        let out = server_command(as_root, &bin.join("pg_basebackup"))
+            .args(["-R", "-X", "stream", "-c", "fast", "--no-sync", "-D"])
+            .arg(standby_dir.join("data"))
+            .args(["-d", &primary.admin_url])
+            .current_dir(&standby_dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| failed(&standby_dir, "could not run pg_basebackup", &e))?;
+        if !out.status.success() {
+            return Err(failed(
+                &standby_dir,
+                "pg_basebackup failed",
+                &format!(
+                    "{}\n{}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            ));
+        }
+        launch(&bin, &psql, &standby_dir, as_root, None, &[])
+    })();
+    let (wrapper, standby_port) = standby.inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&standby_dir);
+    })?;
+    Ok(Streaming {
+        primary,
+        bin,
+        psql,
+        as_root,
+        standby_dir,
+        standby_port,
+        standby: Mutex::new(Some(wrapper)),
+    })
+}
+
+impl Streaming {
+    pub fn primary(&self) -> &Pg {
+        &self.primary
+    }
+
+    /// The URL of a database of the primary (from [`Pg::fresh_database`]) on the standby.
+    pub fn standby_url(&self, primary_url: &str) -> String {
+        let name = primary_url.rsplit('/').next().unwrap_or_default();
+        with_database(&admin_url(self.standby_port), name)
+    }
+
+    /// Runs one SQL command on the standby; its output, or psql's complaint.
+    pub fn standby_sql(&self, sql: &str) -> Result<String, String> {
+        run_psql(
+            &self.psql,
+            &admin_url(self.standby_port),
+            sql,
+            CONNECT_WITHIN,
+        )
+    }
+
+    /// Stops the standby (a fast shutdown: its sessions are ended), keeping its files.
+    pub fn stop_standby(&self) {
+        let mut standby = self.standby.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(mut wrapper) = standby.take() else {
+            return;
+        };
+        let out = server_command(self.as_root, &self.bin.join("pg_ctl"))
+            .args(["stop", "-m", "fast", "-w", "-D"])
+            .arg(self.standby_dir.join("data"))
+            .current_dir(&self.standby_dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pg_ctl");
+        assert!(
+            out.status.success(),
+            "pg_ctl stop: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The server exited by itself: its wrapper leaves the folder and ends.
+        let _ = wrapper.wait();
+    }
+
+    /// Starts the stopped standby again, on its port.
+    pub fn start_standby(&self) {
+        let mut standby = self.standby.lock().unwrap_or_else(|e| e.into_inner());
+        if standby.is_some() {
+            return;
+        }
+        match launch(
+            &self.bin,
+            &self.psql,
+            &self.standby_dir,
+            self.as_root,
+            Some(self.standby_port),
+            &[],
+        ) {
+            Ok((wrapper, _)) => *standby = Some(wrapper),
+            Err(Unavailable::Missing(why) | Unavailable::Failed(why)) => {
+                panic!("the standby did not start again: {why}")
+            }
+        }
+    }
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        let standby = self.standby.get_mut().unwrap_or_else(|e| e.into_inner());
+        if standby.take().is_none() {
+            // Stopped: no wrapper is left to remove its folder.
+            let _ = std::fs::remove_dir_all(&self.standby_dir);
+        }
+        // A running standby's wrapper, dropped, closes its pipe: the server stops and its
+        // folder goes; so does the primary's when `primary` is dropped.
+    }
 }
 
 /// `program` as the user that may run PostgreSQL's server: this one, or as root the
