@@ -127,6 +127,10 @@ enum Command {
         /// for messages whose `List-Post` header does not say; empty clears it.
         #[arg(long, value_name = "ADDRESS")]
         post_address: Option<String>,
+        /// The language of the list's pages for readers whose browsers ask for none of
+        /// the shipped ones (en, fr, es, ar, ru, zh, de); empty clears it.
+        #[arg(long, value_name = "CODE")]
+        language: Option<String>,
         /// Another name the list answers to, e.g. its old pipermail name (repeatable).
         #[arg(long)]
         alias: Vec<String>,
@@ -327,9 +331,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             private,
             obfuscate,
             post_address,
+            language,
             alias,
         } => {
             let post_address = post_address.map(|a| checked_post_address(&a)).transpose()?;
+            let language = language.map(|l| checked_language(&l)).transpose()?;
             let _lock = WriteLock::acquire(&data)?;
             let store = config::open_store(&data).await?;
             let (list, _) = store.ensure_list(&name, private.unwrap_or(false)).await?;
@@ -343,6 +349,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     post_address.as_deref(),
                 )
                 .await?;
+            if let Some(l) = &language {
+                store.set_list_language(list.id, l).await?;
+            }
             for a in &alias {
                 store.add_alias(list.id, a).await?;
             }
@@ -529,6 +538,10 @@ async fn serve(data: &Path, config: Config) -> anyhow::Result<ExitCode> {
         live,
         limits: Some(server_limits(&config.limits)),
         auth: config.auth()?,
+        language: match config.language.as_deref() {
+            Some(l) => crate::i18n::Lang::from_code(&checked_language(l)?),
+            None => None,
+        },
     };
     let listen = config.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
     let served = crate::web::serve(store, listen, web, crate::web::server::stop_signal()).await;
@@ -574,6 +587,12 @@ async fn apply_list_settings(data: &Path, store: &Store, config: &Config) -> any
             .map(checked_post_address)
             .transpose()
             .map_err(|e| anyhow::anyhow!("larch.toml, list {name}: {e}"))?;
+        let language = l
+            .language
+            .as_deref()
+            .map(checked_language)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("larch.toml, list {name}: {e}"))?;
         let (list, _) = store
             .ensure_list(name, l.private.unwrap_or_else(|| config.live_private(name)))
             .await?;
@@ -587,11 +606,33 @@ async fn apply_list_settings(data: &Path, store: &Store, config: &Config) -> any
                 post_address.as_deref(),
             )
             .await?;
+        if let Some(lang) = &language {
+            store.set_list_language(list.id, lang).await?;
+        }
         for a in &l.aliases {
             store.add_alias(list.id, a).await?;
         }
     }
     Ok(())
+}
+
+/// A language as `list-set` and larch.toml take it: the code of a shipped language, or
+/// empty to clear it.
+fn checked_language(l: &str) -> anyhow::Result<String> {
+    let l = l.trim();
+    if l.is_empty() {
+        return Ok(String::new());
+    }
+    match crate::i18n::Lang::from_tag(l) {
+        Some(lang) => Ok(lang.code().to_string()),
+        None => {
+            let shipped: Vec<&str> = crate::i18n::Lang::ALL.iter().map(|l| l.code()).collect();
+            anyhow::bail!(
+                "the language {l:?} is not one the interface ships ({})",
+                shipped.join(", ")
+            )
+        }
+    }
 }
 
 /// A posting address as `list-set` and larch.toml take it: one plain address, or empty to

@@ -173,6 +173,9 @@ pub struct Config {
     /// A streaming replica of `database` that `larch serve` reads its pages from
     /// (`--database-read`, `LARCH_DATABASE_READ_URL`).
     pub database_read: Option<String>,
+    /// The language of pages for readers whose browsers ask for none that ships, on
+    /// pages of no list with a language of its own (`en` when unset).
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
@@ -198,6 +201,8 @@ pub struct ListConfig {
     pub obfuscate: Option<bool>,
     /// The list's posting address, for replies to messages that carry no `List-Post`.
     pub post_address: Option<String>,
+    /// The language of the list's pages (`fr`), as Mailman's preferred language.
+    pub language: Option<String>,
     #[serde(default)]
     pub aliases: Vec<String>,
 }

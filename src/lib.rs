@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod i18n;
 pub mod ingest;
 pub mod live;
 pub mod memory;
@@ -26,11 +27,12 @@ mod layers {
     /// line, the demo, the configuration) sit on top and may use anything.
     const ALLOWED: &[(&str, &[&str])] = &[
         ("domain", &[]),
+        ("i18n", &[]),
         ("store", &["domain"]),
         ("ingest", &["store", "domain"]),
-        ("render", &["domain"]),
+        ("render", &["domain", "i18n"]),
         ("search", &["store", "domain"]),
-        ("web", &["search", "render", "store", "domain"]),
+        ("web", &["search", "render", "store", "domain", "i18n"]),
     ];
 
     fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

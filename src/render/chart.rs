@@ -4,13 +4,15 @@ use std::fmt::Write as _;
 
 use crate::domain::escape::{Html, esc};
 
-/// Bars for `values` (oldest first), `width` x `height` pixels, with a title per bar.
-pub fn bars(values: &[(String, i64)], width: u32, height: u32) -> Html {
+/// Bars for `values` (oldest first), `width` x `height` pixels, with a title per bar;
+/// `label` is the chart's text alternative.
+pub fn bars(values: &[(String, i64)], width: u32, height: u32, label: &str) -> Html {
     let n = values.len().max(1) as f64;
     let max = values.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
     let bw = width as f64 / n;
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"messages per period\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
+        esc(label)
     );
     for (i, (label, v)) in values.iter().enumerate() {
         let h = (*v as f64 / max) * (height as f64 - 1.0);

@@ -37,6 +37,7 @@ use std::collections::HashSet;
 use crate::domain::escape::{Html, esc};
 use crate::domain::normalize::Flowed;
 use crate::domain::tail::Tail;
+use crate::i18n::Lang;
 
 /// Text bodies up to this size get quote levels, folding, links and the rest; larger ones
 /// are shown as escaped text. That markup costs several times the text (a line of bare
@@ -59,10 +60,10 @@ pub const MAX_SHOWN_TEXT_BYTES: usize = 2 << 20;
 /// this much dense markup, and mail clients clip HTML long before it (Gmail at 102 KB).
 pub const MAX_HTML_BYTES: usize = 512 << 10;
 
-const NOTE_TRUNCATED: &str = "<p class=\"body-note\">This message is too large to display in full; download the raw message.</p>";
-const NOTE_PLAIN: &str =
-    "<p class=\"body-note\">This message is large: it is shown as plain text, without links.</p>";
-const NOTE_HTML_AS_TEXT: &str = "<p class=\"body-note\">This message's HTML is too large or too complex to display; its text version is shown instead.</p>";
+/// A note above a body that is not shown as its sender wrote it, in the reader's language.
+fn note(lang: Lang, key: &str) -> String {
+    format!("<p class=\"body-note\">{}</p>", esc(&lang.t(key)))
+}
 
 /// How a body is rendered.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +80,8 @@ pub struct Options<'a> {
     /// Scrubbed attachments the archive holds again: the `DATE/HASH/NAME` their notes name,
     /// and the stored file's address, which the note's card links instead of the old site.
     pub kept_files: &'a [(String, String)],
+    /// The reader's language, for the words the renderer adds (fold summaries, notes).
+    pub lang: Lang,
 }
 
 impl Default for Options<'_> {
@@ -89,6 +92,7 @@ impl Default for Options<'_> {
             earlier: &[],
             zone: None,
             kept_files: &[],
+            lang: Lang::En,
         }
     }
 }
@@ -195,7 +199,7 @@ fn body_markup(b: &Body<'_>, opts: Options<'_>) -> (String, Fidelity) {
         }
         let (text, fidelity) = text_body(b, opts);
         return (
-            format!("{NOTE_HTML_AS_TEXT}{text}"),
+            format!("{}{text}", note(opts.lang, "note-html-as-text")),
             fidelity.max(Fidelity::TextInsteadOfHtml),
         );
     }
@@ -220,9 +224,17 @@ fn text_body(b: &Body<'_>, opts: Options<'_>) -> (String, Fidelity) {
     let html = match fidelity {
         Fidelity::Truncated => {
             let cut = shown_prefix(b.text, MAX_SHOWN_TEXT_BYTES);
-            format!("{NOTE_TRUNCATED}{}", plain_text(&b.text[..cut], opts))
+            format!(
+                "{}{}",
+                note(opts.lang, "note-truncated"),
+                plain_text(&b.text[..cut], opts)
+            )
         }
-        Fidelity::Plain => format!("{NOTE_PLAIN}{}", plain_text(b.text, opts)),
+        Fidelity::Plain => format!(
+            "{}{}",
+            note(opts.lang, "note-plain"),
+            plain_text(b.text, opts)
+        ),
         _ => {
             let text = match b.flowed {
                 Flowed::Fixed => Cow::Borrowed(b.text),
@@ -505,16 +517,20 @@ fn fold_summary(start: Option<&quotes::Start>, lines: usize, opts: Options<'_>) 
                 }
                 match earlier::find(&s.who, &s.addr, &s.when, opts.zone, opts.earlier) {
                     Some(e) => h.push_str(&format!(
-                        "<a class=\"qwhen\" href=\"{}\" title=\"The quoted message\">{}</a>",
+                        "<a class=\"qwhen\" href=\"{}\" title=\"{}\">{}</a>",
                         esc(&e.href),
+                        esc(&opts.lang.t("quote-link-title")),
                         esc(&s.when)
                     )),
                     None => h.push_str(&format!("<span class=\"qwhen\">{}</span>", esc(&s.when))),
                 }
             }
-            format!("{h} <small>({lines} lines)</small>")
+            format!(
+                "{h} <small>({})</small>",
+                esc(&opts.lang.n("quote-lines", lines))
+            )
         }
-        None => format!("show quoted text ({lines} lines)"),
+        None => esc(&opts.lang.n("quote-show", lines)),
     }
 }
 
@@ -549,7 +565,8 @@ fn text_blocks(text: &str, opts: Options<'_>) -> String {
         if lines[i].starts_with(STUB_RULE) {
             let (stub, used) = parse_stub(&lines[i..body_end]);
             w.flush();
-            w.out.push_str(&stub_card(&stub, opts.kept_files));
+            w.out
+                .push_str(&stub_card(&stub, opts.kept_files, opts.lang));
             i += used;
             continue;
         }
@@ -703,12 +720,12 @@ impl Blocks<'_, '_, '_> {
     }
 }
 
-fn stub_card(s: &Stub, kept: &[(String, String)]) -> String {
+fn stub_card(s: &Stub, kept: &[(String, String)], lang: Lang) -> String {
     let mut h = String::from("<div class=\"stub\"><span class=\"stub-kind\">");
-    h.push_str(&esc(if s.kind.is_empty() {
-        "Attachment (removed by the list)"
+    h.push_str(&esc(&if s.kind.is_empty() {
+        lang.t("stub-removed")
     } else {
-        &s.kind
+        s.kind.clone()
     }));
     h.push_str("</span>");
     let mut details = Vec::new();
@@ -731,11 +748,16 @@ fn stub_card(s: &Stub, kept: &[(String, String)]) -> String {
         .and_then(|p| kept.iter().find(|(k, _)| *k == p))
         .map(|(_, url)| url);
     if let Some(url) = here {
-        h.push_str(&format!(" <a href=\"{}\">attachment</a>", esc(url)));
+        h.push_str(&format!(
+            " <a href=\"{}\">{}</a>",
+            esc(url),
+            esc(&lang.t("stub-attachment"))
+        ));
     } else if let Some(u) = links::safe_http_url(&s.url) {
         h.push_str(&format!(
-            " <a href=\"{}\" rel=\"nofollow noopener ugc\">original attachment</a>",
-            esc(&u)
+            " <a href=\"{}\" rel=\"nofollow noopener ugc\">{}</a>",
+            esc(&u),
+            esc(&lang.t("stub-original"))
         ));
     }
     h.push_str("</div>");
@@ -1123,7 +1145,7 @@ mod tests {
         let r = render_body(&text(&plain), Options::default());
         assert_eq!(r.fidelity, Fidelity::Plain);
         assert!(body_is_large(&text(&plain)));
-        assert!(r.html.starts_with(NOTE_PLAIN));
+        assert!(r.html.starts_with(&note(Lang::En, "note-plain")));
         assert!(!r.html.contains("<a href") && !r.html.contains("jane@"));
         assert!(r.html.contains("jane at e.org"));
 
@@ -1136,7 +1158,7 @@ mod tests {
         let huge = "é<".repeat(MAX_SHOWN_TEXT_BYTES / 3 + 7);
         let r = render_body(&text(&huge), Options::default());
         assert_eq!(r.fidelity, Fidelity::Truncated);
-        assert!(r.html.starts_with(NOTE_TRUNCATED));
+        assert!(r.html.starts_with(&note(Lang::En, "note-truncated")));
         assert!(r.html.ends_with("é&lt;</pre>") || r.html.ends_with("é</pre>"));
         // At most six bytes of HTML for each byte shown (`"` becomes `&quot;`).
         assert!(r.html.len() < MAX_SHOWN_TEXT_BYTES * 6 + 200);
@@ -1150,7 +1172,10 @@ mod tests {
         assert_eq!(r.fidelity, Fidelity::TextInsteadOfHtml);
         assert_eq!(
             r.html.as_str(),
-            format!("{NOTE_HTML_AS_TEXT}<pre class=\"text\">the text version\n</pre>")
+            format!(
+                "{}<pre class=\"text\">the text version\n</pre>",
+                note(Lang::En, "note-html-as-text")
+            )
         );
         assert!(body_is_large(&html(&big_html)) && !body_is_large(&html("<p>x</p>")));
         assert_eq!(

@@ -12,12 +12,13 @@ pub const MAX_NESTING: usize = 30;
 
 /// One row of a listing.
 pub enum Entry {
-    /// A message, linked to its page; with its date where the listing is not by thread.
+    /// A message, linked to its page; with its date where the listing is not by thread:
+    /// the instant (RFC 3339) and how the reader's language shows it.
     Message {
         href: String,
         subject: String,
         who: String,
-        date: Option<String>,
+        date: Option<(String, String)>,
     },
     /// The page's own message, in its thread's outline.
     Current { subject: String, who: String },
@@ -36,25 +37,30 @@ impl Entry {
             } => {
                 let _ = write!(
                     out,
-                    "<a href=\"{}\">{}</a> <span class=\"who\">{}</span>",
+                    "<a href=\"{}\" dir=\"auto\">{}</a> <bdi class=\"who\">{}</bdi>",
                     esc(href),
                     esc(subject),
                     esc(who)
                 );
-                if let Some(d) = date {
-                    let _ = write!(out, " <time>{}</time>", esc(d));
+                if let Some((instant, shown)) = date {
+                    let _ = write!(
+                        out,
+                        " <time datetime=\"{}\">{}</time>",
+                        esc(instant),
+                        esc(shown)
+                    );
                 }
             }
             Entry::Current { subject, who } => {
                 let _ = write!(
                     out,
-                    "<strong aria-current=\"page\">{}</strong> <span class=\"who\">{}</span>",
+                    "<strong aria-current=\"page\" dir=\"auto\">{}</strong> <bdi class=\"who\">{}</bdi>",
                     esc(subject),
                     esc(who)
                 );
             }
             Entry::Heading(h) => {
-                let _ = write!(out, "<strong>{}</strong>", esc(h));
+                let _ = write!(out, "<strong dir=\"auto\">{}</strong>", esc(h));
             }
         }
     }
@@ -136,7 +142,7 @@ mod tests {
                     href: "/l/m/a%40b/".into(),
                     subject: "<i>".into(),
                     who: "A & B".into(),
-                    date: Some("2024-01-02 03:04 UTC".into()),
+                    date: Some(("2024-01-02T03:04:00Z".into(), "2 Jan 2024 <3>".into())),
                 },
             ),
             (
@@ -149,7 +155,7 @@ mod tests {
         ];
         assert_eq!(
             nested_list(&rows, "tree").as_str(),
-            "<ul class=\"tree\"><li><a href=\"/l/m/a%40b/\">&lt;i&gt;</a> <span class=\"who\">A &amp; B</span> <time>2024-01-02 03:04 UTC</time><ul><li><strong aria-current=\"page\">Re: &lt;i&gt;</strong> <span class=\"who\">C</span></li></ul></li></ul>"
+            "<ul class=\"tree\"><li><a href=\"/l/m/a%40b/\" dir=\"auto\">&lt;i&gt;</a> <bdi class=\"who\">A &amp; B</bdi> <time datetime=\"2024-01-02T03:04:00Z\">2 Jan 2024 &lt;3&gt;</time><ul><li><strong aria-current=\"page\" dir=\"auto\">Re: &lt;i&gt;</strong> <bdi class=\"who\">C</bdi></li></ul></li></ul>"
         );
     }
 }

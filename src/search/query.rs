@@ -49,7 +49,24 @@ pub enum Expr {
 pub struct Parsed {
     pub expr: Expr,
     /// Problems worth telling the reader, e.g. an unreadable date.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
+}
+
+/// A remark on how a query was read: a message key of the interface's catalogs and its
+/// arguments, for the page to say in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Note {
+    fn new(key: &'static str, args: &[(&'static str, String)]) -> Note {
+        Note {
+            key,
+            args: args.to_vec(),
+        }
+    }
 }
 
 impl Parsed {
@@ -224,7 +241,7 @@ struct Parser {
     lex: Vec<Lex>,
     pos: usize,
     leaves: usize,
-    notes: Vec<String>,
+    notes: Vec<Note>,
 }
 
 /// Reads a query. Never fails.
@@ -237,8 +254,9 @@ pub fn parse(q: &str) -> Parsed {
             cut -= 1;
         }
         q = &q[..cut];
-        notes.push(format!(
-            "Only the first {MAX_QUERY_BYTES} characters of the query were used."
+        notes.push(Note::new(
+            "note-query-cut",
+            &[("n", MAX_QUERY_BYTES.to_string())],
         ));
     }
     let mut p = Parser {
@@ -258,8 +276,9 @@ pub fn parse(q: &str) -> Parsed {
         }
     }
     if p.leaves > MAX_LEAVES {
-        p.notes.push(format!(
-            "Only the first {MAX_LEAVES} terms of the query were used."
+        p.notes.push(Note::new(
+            "note-query-terms",
+            &[("n", MAX_LEAVES.to_string())],
         ));
     }
     Parsed {
@@ -368,7 +387,7 @@ impl Parser {
                     Some(Leaf::HasAttachment)
                 } else {
                     self.notes
-                        .push(format!("has:{t} is not known; only has:attachment is."));
+                        .push(Note::new("note-unknown-has", &[("what", t.clone())]));
                     None
                 }
             }
@@ -381,8 +400,9 @@ impl Parser {
                 match r {
                     Some((lo, hi)) => Some(Leaf::Date { lo, hi }),
                     None => {
-                        self.notes.push(format!(
-                            "“{p}:{text}” is not a date this search reads (use 2016, 2016-04 or 2016-04-01)."
+                        self.notes.push(Note::new(
+                            "note-bad-date",
+                            &[("term", format!("{p}:{text}"))],
                         ));
                         None
                     }
@@ -784,13 +804,13 @@ mod tests {
             let p = parse(bad);
             assert!(p.is_empty(), "{bad}");
             assert_eq!(p.notes.len(), 1, "{bad}: {:?}", p.notes);
-            assert!(p.notes[0].contains("is not a date"), "{bad}");
+            assert_eq!(p.notes[0].key, "note-bad-date", "{bad}");
         }
         let p = parse("has:pdf x");
         assert_eq!(p.expr, text("x", false));
         assert_eq!(
             p.notes,
-            vec!["has:pdf is not known; only has:attachment is."]
+            vec![Note::new("note-unknown-has", &[("what", "pdf".into())])]
         );
     }
 

@@ -97,6 +97,7 @@ const TABLES: &[Table] = &[
             ("created_at", Int),
             ("next_seq", Int),
             ("post_address", Text),
+            ("language", Text),
         ],
         key: &["id"],
         identity: Some("id"),

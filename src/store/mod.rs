@@ -85,6 +85,8 @@ pub struct ListRow {
     pub next_thread: i64,
     /// The configured posting address, for replies to messages without `List-Post`.
     pub post_address: Option<String>,
+    /// The language of the list's pages for readers who ask for none that ships.
+    pub language: Option<String>,
 }
 
 /// SQLite's page cache per pooled connection (KiB, negative as the pragma takes it). Every
@@ -369,7 +371,7 @@ impl Store {
             .rows_affected()
                 > 0;
             let row = sqlx::query_as::<_, ListRow>(d.sql(
-                "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists WHERE name = ?",
+                "SELECT id, name, title, description, private, obfuscate, next_thread, post_address, language FROM lists WHERE name = ?",
             ))
             .bind(name)
             .fetch_one(p)

@@ -140,6 +140,19 @@ impl Store {
         .await?))
     }
 
+    /// Sets the language of a list's pages (a BCP 47 tag); empty clears it.
+    pub async fn set_list_language(&self, list_id: i64, language: &str) -> Result<()> {
+        on_pool!(self.pool(), |p, d| sqlx::query(
+            d.sql("UPDATE lists SET language = NULLIF(?, '') WHERE id = ?")
+        )
+        .bind(language)
+        .bind(list_id)
+        .execute(p)
+        .await?
+        .rows_affected());
+        self.bump_generation().await
+    }
+
     /// Changes a list's settings; `None` leaves a setting as it is.
     pub async fn update_list(
         &self,
@@ -197,7 +210,7 @@ impl Store {
     pub async fn list_by_name(&self, name: &str) -> Result<Option<super::ListRow>> {
         on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, super::ListRow>(d.sql(
-            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists
+            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address, language FROM lists
              WHERE name = ? OR id = (SELECT list_id FROM list_aliases WHERE alias = ?)"
         ))
         .bind(name)

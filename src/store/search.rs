@@ -198,7 +198,7 @@ impl Store {
     pub async fn all_lists(&self) -> Result<Vec<super::ListRow>> {
         on_reader!(self, |p, d| {
             Ok(sqlx::query_as::<_, super::ListRow>(d.sql(
-            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address FROM lists ORDER BY name"
+            "SELECT id, name, title, description, private, obfuscate, next_thread, post_address, language FROM lists ORDER BY name"
         ))
         .fetch_all(p)
         .await?)

@@ -926,7 +926,12 @@ async fn search(
     let parsed = query::parse(&q);
     let all = st.store.all_lists().await?;
     let obfuscating: HashMap<i64, bool> = all.iter().map(|l| (l.id, l.obfuscate)).collect();
-    let mut notes = parsed.notes.clone();
+    let lang = super::lang::current();
+    let mut notes: Vec<String> = parsed
+        .notes
+        .iter()
+        .map(|n| super::search::note_text(lang, n))
+        .collect();
     let order = match p.get("o") {
         Some("relevance") => Order::Relevance,
         Some("new") => Order::Newest,

@@ -24,9 +24,10 @@ use crate::store::Account;
 const SESSION_COOKIE: &str = "larch_session";
 /// The login form's own token (double submit: the form's field must match the cookie).
 const LOGIN_COOKIE: &str = "larch_login";
-/// What every anonymous page's header holds; a signed-in reader's pages show their name
-/// and the logout button in its place (see [`account_nav`]).
-pub const LOGIN_LINK: &str = r#"<a class="login" href="/login">Log in</a>"#;
+/// Where every page's header holds its login link, up to the next `</div>`; a signed-in
+/// reader's pages show their name and the logout button in its place (see
+/// [`account_nav`]).
+pub const ACCOUNT_BOX: &str = r#"<div class="account">"#;
 
 /// How sign-in works on this server (`larch.toml`).
 #[derive(Clone, Debug)]
@@ -97,7 +98,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     }
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -226,6 +227,7 @@ async fn find_viewer(st: &AppState, req: &Parts, peer: Option<IpAddr>) -> Result
 struct AccountNav<'a> {
     name: &'a str,
     csrf: Option<&'a str>,
+    lang: crate::i18n::Lang,
 }
 
 /// Puts the reader's name and the logout button where an anonymous page has its login
@@ -249,15 +251,23 @@ async fn account_nav(viewer: &Viewer, res: Response) -> Response {
     let nav = AccountNav {
         name: &a.name,
         csrf: a.csrf.as_deref(),
+        lang: parts
+            .extensions
+            .get::<crate::i18n::Lang>()
+            .copied()
+            .unwrap_or(crate::i18n::Lang::En),
     }
     .render()
     .unwrap_or_default();
-    let body = match find(&bytes, LOGIN_LINK.as_bytes()) {
-        Some(at) => {
+    let inner = find(&bytes, ACCOUNT_BOX.as_bytes())
+        .map(|at| at + ACCOUNT_BOX.len())
+        .and_then(|start| find(&bytes[start..], b"</div>").map(|len| (start, start + len)));
+    let body = match inner {
+        Some((start, end)) => {
             let mut out = Vec::with_capacity(bytes.len() + nav.len());
-            out.extend_from_slice(&bytes[..at]);
+            out.extend_from_slice(&bytes[..start]);
             out.extend_from_slice(nav.as_bytes());
-            out.extend_from_slice(&bytes[at + LOGIN_LINK.len()..]);
+            out.extend_from_slice(&bytes[end..]);
             Body::from(out)
         }
         None => Body::from(bytes),
@@ -362,6 +372,7 @@ struct LoginPage<'a> {
     csrf: &'a str,
     user: &'a str,
     problem: &'a str,
+    lang: crate::i18n::Lang,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -371,7 +382,7 @@ pub struct LoginQuery {
 
 /// Where a login may send the reader afterwards: a path on this site, nothing else (an
 /// absolute URL or `//host` would make the login page an open redirect).
-fn local_next(next: Option<&str>) -> String {
+pub(super) fn local_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
@@ -402,6 +413,7 @@ fn login_form(
         csrf: &csrf,
         user,
         problem,
+        lang: super::lang::current(),
     }
     .render()
     .unwrap_or_default();
@@ -462,7 +474,7 @@ pub async fn login(
             StatusCode::FORBIDDEN,
             &next,
             "",
-            "The form had expired. Please try again.",
+            &super::lang::current().t("login-expired"),
         );
     }
     let user = f.user.trim();
@@ -472,7 +484,7 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             &next,
             "",
-            "Wrong user name or password.",
+            &super::lang::current().t("login-wrong"),
         );
     }
     if !st.throttle.allows(&st.auth.throttle, user, addr) {
@@ -482,7 +494,7 @@ pub async fn login(
             StatusCode::TOO_MANY_REQUESTS,
             &next,
             user,
-            "Too many failed attempts. Please wait a few minutes and try again.",
+            &super::lang::current().t("login-throttled"),
         );
     }
     let found = match st.store.password_hash(user).await {
@@ -509,7 +521,7 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             &next,
             user,
-            "Wrong user name or password.",
+            &super::lang::current().t("login-wrong"),
         );
     };
     st.throttle.succeeded(user);

@@ -254,7 +254,17 @@ pub async fn cached(State(st): State<Arc<AppState>>, mut req: Request, next: Nex
     if !matches!(*req.method(), Method::GET | Method::HEAD) || st.cache.disabled || signed_in {
         return next.run(req).await;
     }
-    let key = cache_key(req.uri().path(), req.uri().query());
+    // Each language's copy of a page is its own entry (see `web::lang`).
+    let lang = req
+        .extensions()
+        .get::<crate::i18n::Lang>()
+        .copied()
+        .unwrap_or(crate::i18n::Lang::En);
+    let key = format!(
+        "{} {}",
+        lang.code(),
+        cache_key(req.uri().path(), req.uri().query())
+    );
     let generation = st.cache.current_generation(&st).await;
     if let Some(hit) = st.cache.lookup(&key, generation) {
         return hit;

@@ -251,7 +251,7 @@ fn entry(base: &str, m: EntryOf) -> Entry {
         id: url.clone(),
         url,
         title: if m.subject.is_empty() {
-            "(no subject)".into()
+            super::lang::current().t("no-subject")
         } else {
             xml_text(m.subject)
         },
@@ -309,7 +309,7 @@ pub async fn list_atom(
     let alt_url = format!("{base}{}", urls::list(&l.name));
     atom(Feed {
         id: alt_url.clone(),
-        title: format!("{}: new messages", l.name),
+        title: super::lang::current().tr("feed-list-title", &[("list", l.name.as_str().into())]),
         self_url: format!("{base}{}", urls::list_atom(&l.name)),
         updated: rows
             .first()

@@ -32,10 +32,12 @@ pub async fn path(
     let l = visible_list(&st, &viewer, mailman::address_list(&st.live, &address)).await?;
     let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
     let unknown = || {
-        WebError::NotFoundHint(format!(
-            "The old archive address “{rest}” of {} does not match any message here. \
-             Try the search box above or the list's overview.",
-            l.name
+        WebError::NotFoundHint(super::lang::current().tr(
+            "error-old-address",
+            &[
+                ("what", rest.as_str().into()),
+                ("list", l.name.as_str().into()),
+            ],
         ))
     };
     match parts.as_slice() {

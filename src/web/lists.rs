@@ -1,6 +1,7 @@
 //! The front page and each list's overview: where a reader starts, and what tells them
 //! how much a list holds and when it was busy.
 
+use crate::i18n::Lang;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -34,9 +35,11 @@ struct IndexRow {
 #[template(path = "index.html")]
 struct IndexPage {
     lists: Vec<IndexRow>,
+    lang: Lang,
 }
 
 pub async fn index(State(st): St, viewer: Viewer) -> Result<impl IntoResponse, WebError> {
+    let lang = super::lang::current();
     let mut lists = Vec::new();
     for l in st.store.list_summaries().await? {
         if !viewer.can_read(&l.name, l.private) {
@@ -47,7 +50,12 @@ pub async fn index(State(st): St, viewer: Viewer) -> Result<impl IntoResponse, W
         };
         let months = st.store.month_counts(row.id).await?;
         lists.push(IndexRow {
-            chart: chart::bars(&last_months(&months, 24), 120, 24),
+            chart: chart::bars(
+                &last_months(&months, 24, lang),
+                120,
+                24,
+                &lang.t("chart-index-label"),
+            ),
             name: l.name,
             description: l.description,
             messages: l.messages,
@@ -56,17 +64,20 @@ pub async fn index(State(st): St, viewer: Viewer) -> Result<impl IntoResponse, W
             last: l.last_date,
         });
     }
-    Ok(IndexPage { lists })
+    Ok(IndexPage { lists, lang })
 }
 
 /// Counts of the last `n` months up to the newest one that has mail, zeros included.
-fn last_months(months: &[crate::store::MonthCount], n: usize) -> Vec<(String, i64)> {
+fn last_months(months: &[crate::store::MonthCount], n: usize, lang: Lang) -> Vec<(String, i64)> {
     let counts: HashMap<i64, i64> = months.iter().map(|m| (m.month, m.count)).collect();
     let mut out = Vec::new();
     let mut m = months.last().and_then(|m| Month::from_code(m.month));
     for _ in 0..n {
         let Some(this) = m else { break };
-        out.push((this.name(), counts.get(&this.code()).copied().unwrap_or(0)));
+        out.push((
+            lang.month_label(this.year(), this.month()),
+            counts.get(&this.code()).copied().unwrap_or(0),
+        ));
         m = this.prev();
     }
     out.reverse();
@@ -94,6 +105,7 @@ struct ListPage {
     years: Vec<YearRow>,
     threads: Vec<ThreadSummary>,
     chart: Html,
+    lang: Lang,
 }
 
 pub async fn list_redirect(
@@ -150,7 +162,13 @@ pub async fn list_page(
     for t in &mut threads {
         t.subject = listing_subject(&t.subject, &tags).into_owned();
     }
-    let chart = chart::bars(&last_months(&months, 60), 600, 60);
+    let lang = super::lang::current();
+    let chart = chart::bars(
+        &last_months(&months, 60, lang),
+        600,
+        60,
+        &lang.t("chart-list-label"),
+    );
     Ok(ListPage {
         private: l.private,
         title: list_title(&l),
@@ -160,6 +178,7 @@ pub async fn list_page(
         years,
         threads,
         chart,
+        lang,
     }
     .into_response())
 }

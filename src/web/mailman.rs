@@ -419,6 +419,7 @@ mod tests {
             live,
             limits: None,
             auth: Default::default(),
+            language: None,
         };
         App {
             router: crate::web::router_configured(store.clone(), search, &config),

@@ -14,10 +14,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::auth::Viewer;
 use super::thread::{earlier_messages, item, linkable_ids, thread_order};
 use super::urls;
-use super::util::{self, fmt_date, sender};
+use super::util::{self, sender};
 use super::{AppState, WebError, list_tags, visible_list};
 use crate::domain::escape::Html;
 use crate::domain::month::Month;
+use crate::i18n::Lang;
 use crate::render::outline::{self, Entry};
 use crate::render::{ListTags, listing_subject};
 use crate::store::{AttachmentInfo, Blob, ListRow, MessageItem, MessageView};
@@ -49,9 +50,9 @@ async fn visible_message(
 }
 
 pub(super) fn not_archived(l: &ListRow, key: &str) -> WebError {
-    WebError::NotFoundHint(format!(
-        "The message <{key}> is not in the archive of {}.",
-        l.name
+    WebError::NotFoundHint(super::lang::current().tr(
+        "error-no-message",
+        &[("key", key.into()), ("list", l.name.as_str().into())],
     ))
 }
 
@@ -88,13 +89,14 @@ struct MessagePage {
     embedded: Vec<(String, String, String, Html)>,
     /// Relative URLs of attached raster images, shown inline.
     images: Vec<String>,
+    lang: Lang,
 }
 
 /// Attached messages larger than this are listed as attachments, not shown in place.
 const EMBED_MAX: i64 = 1024 * 1024;
 
 /// An attached message rendered for display inside its parent.
-fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Html) {
+fn embedded_message(raw: &[u8], obfuscate: bool, lang: Lang) -> (String, String, String, Html) {
     use crate::domain::normalize::{Origin, normalize};
     match normalize(raw, Origin::default()) {
         Ok(n) => {
@@ -107,6 +109,7 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Htm
                 },
                 crate::render::Options {
                     obfuscate,
+                    lang,
                     ..Default::default()
                 },
             );
@@ -115,10 +118,10 @@ fn embedded_message(raw: &[u8], obfuscate: bool) -> (String, String, String, Htm
             } else {
                 sender(&n.from_name, &n.from_addr)
             };
-            (n.subject, from, fmt_date(&n.date), html)
+            (n.subject, from, lang.datetime(&n.date), html)
         }
         Err(_) => (
-            "(unreadable attached message)".into(),
+            lang.t("msg-unreadable-attached"),
             String::new(),
             String::new(),
             Html::default(),
@@ -151,11 +154,12 @@ pub async fn message_page(
     let place = place(&st, &l, &m, &mkey, &tags).await?;
     let (body, embedded) =
         render_message(&st, &viewer, &l, &m, &place.items, attached.messages).await?;
+    let lang = super::lang::current();
     Ok(MessagePage {
         private: l.private,
         title_subject: listing_subject(&m.subject, &tags).into_owned(),
         body,
-        local_date: util::fmt_local(&m.date, m.tz_offset),
+        local_date: lang.local(&m.date, m.tz_offset),
         list: l.name.clone(),
         lists: m
             .lists()
@@ -179,12 +183,15 @@ pub async fn message_page(
         } else {
             m.from_addr.clone()
         },
-        month_link: m
-            .date
-            .and_then(Month::from_timestamp)
-            .map(|mo| (urls::month(&l.name, mo), mo.name())),
+        month_link: m.date.and_then(Month::from_timestamp).map(|mo| {
+            (
+                urls::month(&l.name, mo),
+                lang.month_label(mo.year(), mo.month()),
+            )
+        }),
         reply: reply_link(&l, &m),
         m,
+        lang,
     }
     .into_response())
 }
@@ -271,7 +278,7 @@ async fn place(
                     who: sender(&i.from_name, &i.from_addr),
                 }
             } else {
-                item(&l.name, i, false, tags)
+                item(&l.name, i, false, tags, super::lang::current())
             };
             Some((*d, row))
         })
@@ -309,6 +316,7 @@ async fn render_message(
     let zone = m.tz_offset * 60;
     let (text, html) = (m.body_text.clone(), m.body_html.clone());
     let (text_from_html, flowed, obfuscate) = (m.text_from_html, m.flowed, l.obfuscate);
+    let lang = super::lang::current();
     let cost = text.len()
         + html.as_ref().map_or(0, String::len)
         + attached.iter().map(Vec::len).sum::<usize>();
@@ -326,11 +334,12 @@ async fn render_message(
                 earlier: &earlier,
                 zone: Some(zone),
                 kept_files: &kept,
+                lang,
             },
         );
         let embedded: Vec<_> = attached
             .iter()
-            .map(|raw| embedded_message(raw, obfuscate))
+            .map(|raw| embedded_message(raw, obfuscate, lang))
             .collect();
         (body, embedded)
     })
@@ -470,6 +479,7 @@ pub async fn attachment(
 struct ChoicePage {
     id: String,
     places: Vec<(String, String)>,
+    lang: Lang,
 }
 
 pub async fn resolve(
@@ -487,10 +497,15 @@ pub async fn resolve(
         .map(|p| (p.list, p.mkey))
         .collect();
     match places.len() {
-        0 => Err(WebError::NotFoundHint(format!(
-            "No list archives the message <{id}>."
-        ))),
+        0 => Err(WebError::NotFoundHint(
+            super::lang::current().tr("error-no-list-archives", &[("id", id.as_str().into())]),
+        )),
         1 => Ok(Redirect::to(&urls::message(&places[0].0, &places[0].1)).into_response()),
-        _ => Ok(ChoicePage { id, places }.into_response()),
+        _ => Ok(ChoicePage {
+            id,
+            places,
+            lang: super::lang::current(),
+        }
+        .into_response()),
     }
 }

@@ -8,6 +8,7 @@ mod cache;
 mod export;
 mod http;
 mod hyperkitty;
+pub mod lang;
 mod lists;
 mod mailman;
 mod message;
@@ -58,6 +59,9 @@ pub struct AppState {
     metrics: metrics::Metrics,
     pub auth: auth::AuthConfig,
     throttle: auth::Throttle,
+    /// The site's language, for readers who ask for none that ships on a page of no
+    /// list that has one (`language` in larch.toml).
+    pub language: crate::i18n::Lang,
 }
 
 /// The server's side of live delivery (see `store::spool`).
@@ -107,9 +111,9 @@ impl From<crate::store::Error> for WebError {
     fn from(e: crate::store::Error) -> Self {
         match e {
             crate::store::Error::Busy(_) => WebError::Busy(e),
-            crate::store::Error::Unholdable(_) => WebError::BadRequest(
-                "The address holds a character (NUL) that nothing in the archive holds.".into(),
-            ),
+            crate::store::Error::Unholdable(_) => {
+                WebError::BadRequest(lang::current().t("error-nul"))
+            }
             e => WebError::Internal(e.into()),
         }
     }
@@ -117,26 +121,33 @@ impl From<crate::store::Error> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let l = lang::current();
         match self {
-            WebError::NotFound => site::error_page(StatusCode::NOT_FOUND, "Not found", ""),
-            WebError::NotFoundHint(h) => site::error_page(StatusCode::NOT_FOUND, "Not found", &h),
+            WebError::NotFound => {
+                site::error_page(StatusCode::NOT_FOUND, &l.t("error-not-found"), "")
+            }
+            WebError::NotFoundHint(h) => {
+                site::error_page(StatusCode::NOT_FOUND, &l.t("error-not-found"), &h)
+            }
             WebError::Gone => site::error_page(
                 StatusCode::GONE,
-                "Removed",
-                "This message was removed from the archive.",
+                &l.t("error-gone"),
+                &l.t("error-gone-hint"),
             ),
-            WebError::BadRequest(h) => site::error_page(StatusCode::BAD_REQUEST, "Bad request", &h),
+            WebError::BadRequest(h) => {
+                site::error_page(StatusCode::BAD_REQUEST, &l.t("error-bad-request"), &h)
+            }
             WebError::Forbidden => site::error_page(
                 StatusCode::FORBIDDEN,
-                "Forbidden",
-                "The form had expired. Go back, reload the page and try again.",
+                &l.t("error-forbidden"),
+                &l.t("error-forbidden-hint"),
             ),
             WebError::Busy(e) => {
                 tracing::warn!("answered 503: {e}");
                 let mut res = site::error_page(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "Busy",
-                    "The archive is busy. Please try again in a few seconds.",
+                    &l.t("error-busy"),
+                    &l.t("error-busy-hint"),
                 );
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -144,7 +155,11 @@ impl IntoResponse for WebError {
             }
             WebError::Internal(e) => {
                 tracing::error!("internal error: {e:#}");
-                site::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "")
+                site::error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &l.t("error-internal"),
+                    "",
+                )
             }
         }
     }
@@ -159,7 +174,7 @@ async fn rejection_page(res: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
     if res.status() == StatusCode::BAD_REQUEST && plain {
-        return WebError::BadRequest("This address cannot be read.".into()).into_response();
+        return WebError::BadRequest(lang::current().t("error-unreadable-address")).into_response();
     }
     res
 }
@@ -216,9 +231,9 @@ pub async fn visible_list(
     };
     match row {
         Some(l) if viewer.can_read(&l.name, l.private) => Ok(l),
-        _ => Err(WebError::NotFoundHint(format!(
-            "There is no public list named “{name}”. All lists are on the front page."
-        ))),
+        _ => Err(WebError::NotFoundHint(
+            lang::current().tr("error-no-list", &[("list", name.into())]),
+        )),
     }
 }
 
@@ -281,6 +296,8 @@ pub struct WebConfig {
     /// The server's connection limits; `None`: the defaults and the environment.
     pub limits: Option<server::Limits>,
     pub auth: auth::AuthConfig,
+    /// The site's language (`language` in larch.toml); English without one.
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl WebConfig {
@@ -339,6 +356,7 @@ pub fn router_configured(
             ..config.auth.clone()
         },
         throttle: Default::default(),
+        language: config.language.unwrap_or(crate::i18n::Lang::En),
     });
     Router::new()
         .merge(cached_pages(&state))
@@ -346,6 +364,12 @@ pub fn router_configured(
         .route(urls::METRICS, get(metrics::scrape))
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response(rejection_page))
+        // Inside `identify`, whose reader it needs (a private list's language is shown
+        // only to its members), around every page and error.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            lang::negotiate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::identify,
@@ -441,6 +465,7 @@ fn uncached_routes() -> Router<Arc<AppState>> {
         .route(urls::MAILMAN_URLS, get(mailman::urls))
         .route(urls::LOGIN, get(auth::login_page).post(auth::login))
         .route(urls::LOGOUT, axum::routing::post(auth::logout))
+        .route(urls::LANGUAGE, get(lang::choose_language))
         .merge(api_routes())
 }
 

@@ -1,6 +1,7 @@
 //! A month of a list, in its four orderings (thread, date, author, subject), paged: the
 //! listing pipermail readers know, at the same addresses in the new shape.
 
+use crate::i18n::Lang;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -62,6 +63,20 @@ struct MonthPage {
     next_month: Option<String>,
     page: i64,
     pages: i64,
+    lang: Lang,
+    /// The page's title: list, month and order, in the reader's language.
+    month_title: String,
+}
+
+fn month_title(lang: Lang, list: &str, label: &str, order: &str) -> String {
+    lang.tr(
+        "month-title",
+        &[
+            ("list", list.into()),
+            ("month", label.into()),
+            ("order", lang.tk("order-", order).as_str().into()),
+        ],
+    )
 }
 
 /// The month a listing's address names: a four-digit year and a two-digit month.
@@ -125,6 +140,7 @@ pub async fn month_thread(
         by_thread.entry(n.thread).or_default().push(n);
     }
     let tags = list_tags(&st).await?;
+    let lang = super::lang::current();
     let mut rows: Vec<(usize, Entry)> = Vec::new();
     for t in &shown {
         let Some(nodes) = by_thread.get(t) else {
@@ -133,14 +149,20 @@ pub async fn month_thread(
         let keys = shown_rows(nodes, |n| n.real && in_month.contains(n.key.as_str()));
         for (d, k) in keys {
             if let Some(i) = items.get(k.as_str()) {
-                rows.push((d, item(&l.name, i, false, &tags)));
+                rows.push((d, item(&l.name, i, false, &tags, lang)));
             }
         }
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
     Ok(MonthPage {
         private: l.private,
-        label: ym.name(),
+        label: lang.month_label(ym.year(), ym.month()),
+        month_title: month_title(
+            lang,
+            &l.name,
+            &lang.month_label(ym.year(), ym.month()),
+            "thread",
+        ),
         month: ym,
         list: l.name.clone(),
         order: "thread",
@@ -150,6 +172,7 @@ pub async fn month_thread(
         next_month: next.map(|m| urls::month(&l.name, m)),
         page,
         pages,
+        lang,
     }
     .into_response())
 }
@@ -184,10 +207,16 @@ fn last_page(base: &str, pages: i64) -> Response {
 }
 
 fn empty_month(l: &ListRow, ym: Month) -> WebError {
-    WebError::NotFoundHint(format!(
-        "{} has no messages in {}. See the list's overview for the months it has.",
-        l.name,
-        ym.name()
+    let lang = super::lang::current();
+    WebError::NotFoundHint(lang.tr(
+        "error-empty-month",
+        &[
+            ("list", l.name.as_str().into()),
+            (
+                "month",
+                lang.month_label(ym.year(), ym.month()).as_str().into(),
+            ),
+        ],
     ))
 }
 
@@ -220,6 +249,7 @@ pub async fn month_ordered(
         .month_messages(l.id, ym.code(), order, PAGE, (page - 1) * PAGE)
         .await?;
     let tags = list_tags(&st).await?;
+    let lang = super::lang::current();
     let mut rows: Vec<(usize, Entry)> = Vec::new();
     let mut group = String::new();
     for i in &items {
@@ -233,7 +263,7 @@ pub async fn month_ordered(
             rows.push((
                 0,
                 Entry::Heading(if g.is_empty() {
-                    "(none)".into()
+                    lang.t("month-group-none")
                 } else {
                     g.clone()
                 }),
@@ -242,13 +272,19 @@ pub async fn month_ordered(
         }
         rows.push((
             usize::from(order != Order::Date),
-            item(&l.name, i, true, &tags),
+            item(&l.name, i, true, &tags, lang),
         ));
     }
     let (prev, next) = month_neighbours(&st, l.id, ym).await?;
     Ok(MonthPage {
         private: l.private,
-        label: ym.name(),
+        label: lang.month_label(ym.year(), ym.month()),
+        month_title: month_title(
+            lang,
+            &l.name,
+            &lang.month_label(ym.year(), ym.month()),
+            name,
+        ),
         month: ym,
         list: l.name.clone(),
         order: name,
@@ -258,6 +294,7 @@ pub async fn month_ordered(
         next_month: next.map(|m| urls::month_order(&l.name, m, name)),
         page,
         pages,
+        lang,
     }
     .into_response())
 }

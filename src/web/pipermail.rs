@@ -44,10 +44,9 @@ pub async fn path(
         return moved(&urls::list(&l.name));
     }
     let not_here = |what: &str| {
-        WebError::NotFoundHint(format!(
-            "The old archive address “{what}” of {} does not match anything in this archive. \
-             Try the search box above or the list's overview.",
-            l.name
+        WebError::NotFoundHint(super::lang::current().tr(
+            "error-old-address",
+            &[("what", what.into()), ("list", l.name.as_str().into())],
         ))
     };
     // Text archives of a volume.

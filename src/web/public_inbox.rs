@@ -72,10 +72,14 @@ async fn place(
             }
         }
     }
-    Err(WebError::NotFoundHint(format!(
-        "No message <{id}> in {}.",
-        l.map_or_else(|| "the lists you can read".to_string(), |l| l.name)
-    )))
+    let lang = super::lang::current();
+    Err(WebError::NotFoundHint(match l {
+        Some(l) => lang.tr(
+            "error-no-message",
+            &[("key", id.into()), ("list", l.name.as_str().into())],
+        ),
+        None => lang.tr("error-no-message-anywhere", &[("key", id.into())]),
+    }))
 }
 
 /// `/LIST/MSGID/`: the message's page.

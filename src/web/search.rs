@@ -1,6 +1,7 @@
 //! Search pages: `/search` and `/{list}/search`, as HTML, Atom or mbox.gz. Every result
 //! set is a plain GET URL, so a search can be bookmarked, linked and subscribed to.
 
+use crate::i18n::Lang;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth::Viewer;
 use super::urls;
-use super::util::{enc_query, fmt_date, sender};
+use super::util::{enc_query, sender};
 use super::{AppState, WebError, visible_list};
 use crate::domain::escape::Html;
 use crate::render::marked;
@@ -100,8 +101,8 @@ struct Page {
     scope: Option<String>,
     searched: bool,
     total: usize,
-    unit: &'static str,
-    ms: String,
+    /// "N results in M ms", in the reader's language.
+    stats: String,
     order: &'static str,
     thread: bool,
     hits: Vec<Hit>,
@@ -114,6 +115,7 @@ struct Page {
     atom: String,
     mbox: String,
     lag: i64,
+    lang: Lang,
 }
 
 pub async fn search_all(
@@ -214,7 +216,7 @@ impl Default for Results {
         Results {
             hits: Vec::new(),
             total: 0,
-            unit: "results",
+            unit: "search-stats-results",
             per_list: Vec::new(),
             per_year: Vec::new(),
             pages_total: 0,
@@ -232,7 +234,8 @@ async fn run(
     let p = params(raw.as_deref());
     let parsed = query::parse(&p.q);
     let all = st.store.all_lists().await?;
-    let mut notes = parsed.notes.clone();
+    let lang = super::lang::current();
+    let mut notes: Vec<String> = parsed.notes.iter().map(|n| note_text(lang, n)).collect();
     let order = p.order.unwrap_or(if parsed.has_text() {
         Order::Relevance
     } else {
@@ -294,12 +297,13 @@ pub(super) async fn named_lists(
     parsed: &query::Parsed,
     notes: &mut Vec<String>,
 ) -> HashMap<String, Option<i64>> {
+    let lang = super::lang::current();
     let mut lists = HashMap::new();
     for name in parsed.list_names() {
         let id = match visible_list(st, viewer, &name).await {
             Ok(l) => Some(l.id),
             Err(_) => {
-                notes.push(format!("There is no public list named “{name}”."));
+                notes.push(lang.tr("note-no-list", &[("list", name.as_str().into())]));
                 None
             }
         };
@@ -358,7 +362,7 @@ async fn exported(st: &AppState, ask: &Ask, found: &Found) -> Result<Response, W
     let host = &st.base_url;
     let q = enc_query(&ask.p.q);
     super::export::search_feed(
-        format!("Search: {}", ask.p.q),
+        super::lang::current().tr("feed-search-title", &[("q", ask.p.q.as_str().into())]),
         format!("{host}{}?q={q}&x=atom", ask.base),
         format!("{host}{}?q={q}", ask.base),
         host,
@@ -376,16 +380,11 @@ async fn results(st: &AppState, ask: &Ask, found: &Found) -> Result<Results, Web
         let (ids, counts, threads) = by_thread(st, ask, found).await?;
         out.total = threads;
         out.unit = match (found.total > COLLAPSE_POOL, threads == 1) {
-            (true, true) => "thread among the first 1,000 results",
-            (true, false) => "threads among the first 1,000 results",
-            (false, true) => "thread",
-            (false, false) => "threads",
+            (true, _) => "search-stats-threads-capped",
+            (false, _) => "search-stats-threads",
         };
         (ids, counts)
     } else {
-        if found.total == 1 {
-            out.unit = "result";
-        }
         (found.ids.clone(), HashMap::new())
     };
     out.pages_total = out.total.div_ceil(PER_PAGE).min(MAX_PAGE);
@@ -476,7 +475,7 @@ async fn hits(
         };
         let subject = match subj {
             Some(e) => marked(&e.text, &e.marks),
-            None if h.subject.is_empty() => Html::escape("(no subject)"),
+            None if h.subject.is_empty() => Html::escape(&super::lang::current().t("no-subject")),
             None => Html::escape(&h.subject),
         };
         hits.push(Hit {
@@ -486,7 +485,7 @@ async fn hits(
             url: urls::message(&list, &h.mkey),
             subject,
             from,
-            date: fmt_date(&h.date),
+            date: super::lang::current().datetime(&h.date),
             lists: h
                 .lists
                 .iter()
@@ -523,6 +522,7 @@ fn list_facets(ask: &Ask, found: &Found) -> Vec<Facet> {
 }
 
 fn page(ask: Ask, r: Results, notes: Vec<String>, searched: bool, ms: String, lag: i64) -> Page {
+    let lang = super::lang::current();
     let current = ask.p.page;
     let pages = page_window(current, r.pages_total)
         .into_iter()
@@ -534,8 +534,7 @@ fn page(ask: Ask, r: Results, notes: Vec<String>, searched: bool, ms: String, la
         scope: ask.scope.as_ref().map(|l| l.name.clone()),
         searched,
         total: r.total,
-        unit: r.unit,
-        ms,
+        stats: lang.tr(r.unit, &[("n", r.total.into()), ("ms", ms.as_str().into())]),
         order: order_name(ask.order),
         thread: ask.p.thread,
         hits: r.hits,
@@ -549,6 +548,7 @@ fn page(ask: Ask, r: Results, notes: Vec<String>, searched: bool, ms: String, la
         mbox: format!("{}?q={q}&o={}&x=mbox", ask.base, order_name(ask.order)),
         q: ask.p.q,
         lag,
+        lang,
     }
 }
 
@@ -577,6 +577,16 @@ fn page_window(current: usize, total: usize) -> Vec<usize> {
         .collect();
     v.dedup();
     v
+}
+
+/// A note on how a query was read, in `lang`.
+pub(super) fn note_text(lang: Lang, n: &crate::search::query::Note) -> String {
+    let args: Vec<(&str, crate::i18n::Arg<'_>)> = n
+        .args
+        .iter()
+        .map(|(k, v)| (*k, crate::i18n::Arg::S(v)))
+        .collect();
+    lang.tr(n.key, &args)
 }
 
 #[cfg(test)]

@@ -13,12 +13,17 @@ use super::WebError;
 struct ErrorPage<'a> {
     title: &'a str,
     hint: &'a str,
+    lang: crate::i18n::Lang,
 }
 
 pub fn error_page(status: StatusCode, title: &str, hint: &str) -> Response {
-    let body = ErrorPage { title, hint }
-        .render()
-        .unwrap_or_else(|_| title.to_string());
+    let body = ErrorPage {
+        title,
+        hint,
+        lang: super::lang::current(),
+    }
+    .render()
+    .unwrap_or_else(|_| title.to_string());
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],

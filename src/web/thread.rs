@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use super::auth::Viewer;
 use super::message::not_archived;
 use super::urls;
-use super::util::{fmt_date, sender};
+use super::util::{rfc3339, sender};
 use super::{AppState, WebError, list_tags, visible_list};
 use crate::domain::escape::Html;
 use crate::domain::thread::{NodeRow, display_order, keep_placed};
+use crate::i18n::Lang;
 use crate::render::outline::Entry;
 use crate::render::{ListTags, listing_subject};
 use crate::store::{BodyRow, ListRow, MessageItem};
@@ -23,16 +24,22 @@ use crate::store::{BodyRow, ListRow, MessageItem};
 type St = State<Arc<AppState>>;
 
 /// A message as one row of a listing: a month page, or a message's thread outline.
-pub(super) fn item(list: &str, i: &MessageItem, with_date: bool, tags: &ListTags) -> Entry {
+pub(super) fn item(
+    list: &str,
+    i: &MessageItem,
+    with_date: bool,
+    tags: &ListTags,
+    lang: Lang,
+) -> Entry {
     Entry::Message {
         href: urls::message(list, &i.mkey),
         subject: if i.subject.is_empty() {
-            "(no subject)".to_string()
+            lang.t("no-subject")
         } else {
             listing_subject(&i.subject, tags).into_owned()
         },
         who: sender(&i.from_name, &i.from_addr),
-        date: with_date.then(|| fmt_date(&i.date)),
+        date: with_date.then(|| (rfc3339(&i.date), lang.datetime(&i.date))),
     }
 }
 
@@ -74,6 +81,7 @@ struct ThreadPage {
     subject: String,
     root: String,
     messages: Vec<ThreadMsg>,
+    lang: Lang,
 }
 
 /// The display order of a thread, (depth, key) in pre-order over real messages, and its
@@ -163,6 +171,7 @@ pub async fn thread_page(
         subject,
         root,
         messages,
+        lang: super::lang::current(),
     }
     .into_response())
 }
@@ -214,6 +223,7 @@ async fn render_bodies(
         }
     }
     let obfuscate = l.obfuscate;
+    let lang = super::lang::current();
     let earlier = earlier_messages(items, |k| format!("#{}", urls::anchor(k)));
     super::heavy(st, used, move || {
         bodies
@@ -233,6 +243,7 @@ async fn render_bodies(
                             earlier: &earlier,
                             zone: Some(b.tz_offset * 60),
                             kept_files: kept.get(k).map_or(&[], Vec::as_slice),
+                            lang,
                         },
                     )
                 });

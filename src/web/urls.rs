@@ -4,7 +4,7 @@
 //! each segment (list names and message keys hold `/`, `%`, spaces and any other character)
 //! so that the router hands the handler back exactly the name or key it was given.
 
-use crate::domain::escape::enc;
+use crate::domain::escape::{enc, enc_query};
 use crate::domain::month::Month;
 
 pub const INDEX: &str = "/";
@@ -15,6 +15,8 @@ pub const STATIC: &str = "/static/{file}";
 pub const SEARCH: &str = "/search";
 pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
+/// The language menu's target (`web::lang`).
+pub const LANGUAGE: &str = "/language";
 pub const LIST_SEARCH: &str = "/{list}/search";
 pub const RESOLVE: &str = "/r/{id}";
 /// A list without its trailing slash: redirects to [`LIST`].
@@ -77,6 +79,15 @@ pub const API_LIST_SEARCH: &str = "/api/v1/lists/{list}/search";
 pub const API_SEARCH: &str = "/api/v1/search";
 /// Any other address under the API: answered in JSON, never by a page.
 pub const API_OTHER: &str = "/api/v1/{*rest}";
+
+/// Chooses a language and comes back to `next`.
+pub fn language(code: &str, next: &str) -> String {
+    format!(
+        "{LANGUAGE}?set={}&next={}",
+        enc_query(code),
+        enc_query(next)
+    )
+}
 
 pub fn static_file(file: &str) -> String {
     format!("/static/{}", enc(file))
