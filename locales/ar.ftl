@@ -224,6 +224,7 @@ search-crumb = بحث
 search-heading-all = البحث في كل القوائم
 search-heading-list = بحث
 search-words-label = الكلمات المطلوبة
+search-form-label = بحث مع خيارات
 search-placeholder = كلمات، "عبارة"، from:اسم، date:2016
 search-order = الترتيب
 search-order-relevance = الأكثر صلة

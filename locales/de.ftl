@@ -187,6 +187,7 @@ search-crumb = Suche
 search-heading-all = Alle Listen durchsuchen
 search-heading-list = Suchen in
 search-words-label = Suchbegriffe
+search-form-label = Suche mit Optionen
 # Die geraden Anführungszeichen gehören zur Suchsyntax und bleiben unverändert.
 search-placeholder = Wörter, "eine Wortgruppe", from:Name, date:2016
 search-order = Reihenfolge

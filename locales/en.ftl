@@ -200,6 +200,7 @@ search-crumb = search
 search-heading-all = Search all lists
 search-heading-list = Search
 search-words-label = Words to find
+search-form-label = Search with options
 search-placeholder = words, "a phrase", from:name, date:2016
 search-order = Order
 search-order-relevance = best match

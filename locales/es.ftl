@@ -187,6 +187,7 @@ search-crumb = búsqueda
 search-heading-all = Buscar en todas las listas
 search-heading-list = Buscar en
 search-words-label = Palabras que buscar
+search-form-label = Búsqueda con opciones
 # Las comillas rectas forman parte de la sintaxis de búsqueda: no las cambie por comillas angulares.
 search-placeholder = palabras, "una frase", from:nombre, date:2016
 search-order = Orden

@@ -187,6 +187,7 @@ search-crumb = recherche
 search-heading-all = Rechercher dans toutes les listes
 search-heading-list = Rechercher dans
 search-words-label = Mots à chercher
+search-form-label = Recherche avec options
 # Les guillemets droits font partie de la syntaxe de recherche (ne pas les remplacer par des chevrons).
 search-placeholder = mots, "une expression", from:nom, date:2016
 search-order = Tri

@@ -215,6 +215,7 @@ search-crumb = поиск
 search-heading-all = Поиск по всем спискам
 search-heading-list = Поиск
 search-words-label = Что искать
+search-form-label = Поиск с параметрами
 search-placeholder = слова, "фраза", from:имя, date:2016
 search-order = Порядок
 search-order-relevance = по релевантности

@@ -180,6 +180,7 @@ search-crumb = 搜索
 search-heading-all = 搜索所有列表
 search-heading-list = 搜索
 search-words-label = 要查找的词
+search-form-label = 带选项的搜索
 search-placeholder = 词语, "短语", from:姓名, date:2016
 search-order = 排序
 search-order-relevance = 最佳匹配

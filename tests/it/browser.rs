@@ -128,6 +128,10 @@ fn pages_in_a_real_browser() {
                 larch::web::util::enc(&m.message_id)
             ));
             seed_paths.push(format!("/{}/", larch::web::util::enc(&lists[0])));
+            // A message in several lists: the page that lets the reader choose.
+            if lists.len() > 1 {
+                seed_paths.push(larch::web::urls::resolve(&m.message_id));
+            }
         }
     }
 
@@ -198,7 +202,11 @@ fn pages_in_a_real_browser() {
             server_log()
         );
     }
-    let urls: Vec<String> = paths.iter().map(|p| format!("http://{addr}{p}")).collect();
+    let mut urls: Vec<String> = paths.iter().map(|p| format!("http://{addr}{p}")).collect();
+    // The error page, which answers 404 (the browser script expects that status of it).
+    let missing = "/no-such-list/";
+    assert_eq!(http_status(&addr, missing), Some(404), "{missing}");
+    urls.push(format!("404=http://{addr}{missing}"));
 
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

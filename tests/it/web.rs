@@ -620,7 +620,10 @@ Message-ID: <reply@hush>\nIn-Reply-To: <root@hush>\n\nhushhush reply\n";
         // The language menu's links come back to the address asked for, query and all:
         // the reader's own words, not the list's.
         let text = String::from_utf8_lossy(&body);
-        let text = match (text.find("<nav class=\"languages\""), text.find("</footer>")) {
+        let text = match (
+            text.find("<nav class=\"languages\""),
+            text.find("</footer>"),
+        ) {
             (Some(a), Some(b)) if a < b => format!("{}{}", &text[..a], &text[b..]),
             _ => text.into_owned(),
         };
