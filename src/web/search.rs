@@ -81,6 +81,8 @@ struct Hit {
     subject: Html,
     from: String,
     date: String,
+    /// The exact instant, for `<time datetime>`.
+    instant: String,
     lists: Vec<(String, String)>,
     snippet: Html,
     /// With grouping by thread: the thread page and how many matches it holds.
@@ -486,6 +488,7 @@ async fn hits(
             subject,
             from,
             date: super::lang::current().datetime(&h.date),
+            instant: super::util::rfc3339(&h.date),
             lists: h
                 .lists
                 .iter()

@@ -36,7 +36,7 @@ pub fn error_page(status: StatusCode, title: &str, hint: &str) -> Response {
 pub async fn robots() -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "User-agent: *\nDisallow: /*/raw\nDisallow: /*mbox.gz\nDisallow: /*/m/*/a/\nDisallow: /search\nDisallow: /*/search\nDisallow: /r/\n",
+        "User-agent: *\nDisallow: /*/raw\nDisallow: /*mbox.gz\nDisallow: /*/m/*/a/\nDisallow: /search\nDisallow: /*/search\nDisallow: /r/\nDisallow: /language\n",
     )
         .into_response()
 }

@@ -1,31 +1,6 @@
 //! Small helpers shared by pages and templates: dates, addresses, URL segments.
 
-use chrono::{Datelike, FixedOffset};
-
-pub fn fmt_date(t: &Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "(no date)".into())
-}
-
-pub fn fmt_day(t: &Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "—".into())
-}
-
-/// The date as the sender's clock showed it (`+0200`).
-pub fn fmt_local(t: &Option<i64>, offset_minutes: i64) -> String {
-    let Some(d) = t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)) else {
-        return String::new();
-    };
-    let Some(tz) = FixedOffset::east_opt((offset_minutes * 60) as i32) else {
-        return String::new();
-    };
-    d.with_timezone(&tz)
-        .format("%a, %d %b %Y %H:%M %z")
-        .to_string()
-}
+use chrono::Datelike;
 
 /// RFC 3339 for Atom and `<time datetime>`.
 pub fn rfc3339(t: &Option<i64>) -> String {
@@ -49,7 +24,6 @@ pub fn sender(name: &str, addr: &str) -> String {
 }
 
 pub use crate::domain::escape::{enc, enc_query};
-pub use crate::domain::month::MONTH_NAMES as MONTHS;
 
 /// Current year, for "this year" summaries.
 pub fn this_year() -> i64 {

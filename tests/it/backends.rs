@@ -16,6 +16,7 @@ const SUITE: &[&str] = &[
     "api::",
     "corpora::",
     "hostile_ingest::",
+    "languages::",
     "live::",
     "old_links::",
     "ops::",

@@ -11,6 +11,7 @@ mod fuzz;
 mod hostile;
 mod hostile_ingest;
 mod hostile_render;
+mod languages;
 mod live;
 mod mailman;
 mod mbox_offsets;
