@@ -29,8 +29,9 @@ const MAX_NEXT: usize = 2048;
 #[derive(Clone)]
 struct Current {
     lang: Lang,
-    /// The address the menu's links bring the reader back to.
-    here: String,
+    /// The address asked for: the menu's links bring the reader back to it (worked out
+    /// only when a page shows the menu).
+    uri: axum::http::Uri,
 }
 
 tokio::task_local! {
@@ -46,7 +47,7 @@ pub fn current() -> Lang {
 /// back to this page.
 pub fn menu() -> Vec<(Lang, String)> {
     let here = CURRENT
-        .try_with(|c| c.here.clone())
+        .try_with(|c| here(&c.uri))
         .unwrap_or_else(|_| super::urls::INDEX.to_string());
     Lang::ALL
         .into_iter()
@@ -57,16 +58,16 @@ pub fn menu() -> Vec<(Lang, String)> {
 /// The address to come back to after a choice: the page's path with the query only where
 /// the page reads it. A cached page keeps no query it does not read (its copy is shared
 /// by every request of its key), so its menu names the key.
-fn here(req: &Request) -> String {
-    let path = req.uri().path();
+fn here(uri: &axum::http::Uri) -> String {
+    let path = uri.path();
     let searching = path == super::urls::SEARCH || path.ends_with("/search");
     let here = if searching {
-        match req.uri().query() {
+        match uri.query() {
             Some(q) => format!("{path}?{q}"),
             None => path.to_string(),
         }
     } else {
-        super::cache::cache_key(path, req.uri().query())
+        super::cache::cache_key(path, uri.query())
     };
     if here.len() > MAX_NEXT {
         super::urls::INDEX.to_string()
@@ -106,6 +107,9 @@ fn asked(req: &Request) -> Asked {
             .filter_map(|v| v.to_str().ok())
             .find_map(crate::i18n::negotiate::accept_language)
     });
+    if reader.is_some() {
+        return Asked { reader, list: None };
+    }
     let first = req.uri().path().trim_start_matches('/').split('/').next();
     let name = first
         .filter(|s| !s.is_empty())
@@ -121,16 +125,17 @@ fn asked(req: &Request) -> Asked {
 /// The language of the list a page is about, when the reader may see the list (a private
 /// list's setting is not shown to those for whom the list does not exist).
 async fn list_language(st: &AppState, viewer: &super::auth::Viewer, name: &str) -> Option<Lang> {
-    let list = super::visible_list(st, viewer, name).await.ok()?;
-    list.language.as_deref().and_then(Lang::from_tag)
+    let lists = super::list_languages(st).await.ok()?;
+    let (private, lang) = lists.get(name)?;
+    viewer.can_read(name, *private).then_some(*lang).flatten()
 }
 
 /// Decides the request's language, answers within it, and labels the answer.
 pub async fn negotiate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let lang = choose(&st, asked(&req)).await;
-    let here = here(&req);
+    let uri = req.uri().clone();
     req.extensions_mut().insert(lang);
-    let mut res = CURRENT.scope(Current { lang, here }, next.run(req)).await;
+    let mut res = CURRENT.scope(Current { lang, uri }, next.run(req)).await;
     let h = res.headers_mut();
     h.append(header::VARY, HeaderValue::from_static("Accept-Language"));
     h.insert(

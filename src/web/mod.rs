@@ -54,6 +54,9 @@ pub struct AppState {
     /// The list tags that listings leave out of subjects, with the write generation they
     /// were read at: nearly every page needs them, and they change only with the lists.
     tags: std::sync::Mutex<Option<(i64, Arc<crate::render::ListTags>)>>,
+    /// Each list's privacy and language, with the write generation they were read at
+    /// ([`list_languages`]).
+    languages: std::sync::Mutex<Option<(i64, Arc<ListLanguages>)>>,
     /// Live delivery: the spool the archiver API writes into, and what delivery has done.
     pub live: Live,
     metrics: metrics::Metrics,
@@ -237,6 +240,40 @@ pub async fn visible_list(
     }
 }
 
+/// Each list's privacy and language, by name, read once per write generation: every page
+/// asked for without a language the archive ships looks its list's up, and a page served
+/// from the page cache must not cost a query (nor a name that is no list's, which a client
+/// can make up by the million).
+pub(crate) type ListLanguages =
+    std::collections::HashMap<String, (bool, Option<crate::i18n::Lang>)>;
+
+pub(crate) async fn list_languages(st: &AppState) -> Result<Arc<ListLanguages>, WebError> {
+    let generation = st.cache.current_generation(st).await;
+    let cached = st.languages.lock().ok().and_then(|t| {
+        t.as_ref()
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, l)| l.clone())
+    });
+    if let Some(l) = cached {
+        return Ok(l);
+    }
+    let map: ListLanguages = st
+        .store
+        .all_lists()
+        .await?
+        .into_iter()
+        .map(|l| {
+            let lang = l.language.as_deref().and_then(crate::i18n::Lang::from_tag);
+            (l.name, (l.private, lang))
+        })
+        .collect();
+    let map = Arc::new(map);
+    if let Ok(mut t) = st.languages.lock() {
+        *t = Some((generation, map.clone()));
+    }
+    Ok(map)
+}
+
 /// The scrubbed attachments of a message that the archive holds again, as the render
 /// options take them: the old `DATE/HASH/NAME` and the stored file's address. Only bodies
 /// with a scrubbed note's URL are looked up.
@@ -345,6 +382,7 @@ pub fn router_configured(
         ),
         lists: Default::default(),
         tags: Default::default(),
+        languages: Default::default(),
         live: config.live.clone(),
         metrics: Default::default(),
         auth: auth::AuthConfig {

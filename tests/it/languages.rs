@@ -101,7 +101,8 @@ async fn pages_speak_the_language_asked_for() {
         .filter_map(|v| v.to_str().ok())
         .collect();
     assert!(
-        vary.iter().any(|v| v.contains("Accept-Language")) && vary.iter().any(|v| v.contains("Cookie")),
+        vary.iter().any(|v| v.contains("Accept-Language"))
+            && vary.iter().any(|v| v.contains("Cookie")),
         "{vary:?}"
     );
     assert!(fr.body.contains("janv."), "French month abbreviations");
@@ -141,14 +142,24 @@ async fn pages_speak_the_language_asked_for() {
         "the language menu's Arabic link"
     );
     for code in ["en", "fr", "es", "ar", "ru", "zh", "de"] {
-        assert!(fr.body.contains(&format!("lang=\"{code}\"")), "{code} in the menu");
+        assert!(
+            fr.body.contains(&format!("lang=\"{code}\"")),
+            "{code} in the menu"
+        );
     }
     let chosen = get(&base, "/language?set=es&next=%2Fequipe%2F", None, None).await;
     assert_eq!(chosen.status, StatusCode::SEE_OTHER);
     assert_eq!(chosen.headers[LOCATION], "/equipe/");
     let cookie = chosen.headers[SET_COOKIE].to_str().unwrap();
-    assert!(cookie.starts_with("larch_lang=es;") && cookie.contains("Path=/"), "{cookie}");
-    for bad in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+    assert!(
+        cookie.starts_with("larch_lang=es;") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    for bad in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
         let a = get(
             &base,
             &format!("/language?set=es&next={}", larch::web::util::enc_query(bad)),
@@ -159,11 +170,26 @@ async fn pages_speak_the_language_asked_for() {
         assert_eq!(a.headers[LOCATION], "/", "{bad} is not followed");
     }
     let forget = get(&base, "/language?set=auto&next=/", None, None).await;
-    assert!(forget.headers[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(
+        forget.headers[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     let unknown = get(&base, "/language?set=tlh&next=/", Some("fr"), None).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
-    assert_eq!(unknown.lang_dir().0, "fr", "the error page speaks the reader's language");
-    let garbage = get(&base, "/", Some(&"x;q=0.1,".repeat(5000)), Some("larch_lang=%00")).await;
+    assert_eq!(
+        unknown.lang_dir().0,
+        "fr",
+        "the error page speaks the reader's language"
+    );
+    let garbage = get(
+        &base,
+        "/",
+        Some(&"x;q=0.1,".repeat(5000)),
+        Some("larch_lang=%00"),
+    )
+    .await;
     assert_eq!(garbage.status, StatusCode::OK);
     assert_eq!(garbage.lang_dir().0, "en");
 
