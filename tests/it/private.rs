@@ -435,12 +435,26 @@ async fn members_read_private_lists_and_nobody_else_reads_a_byte() {
         .await
         .unwrap();
     // The same page but for the list's name (the message's key keeps its host).
+    let same = missing
+        .replace("hush.example", "\0")
+        .replace("hush%2Eexample", "\u{1}")
+        .replace("hush", "nosuchlist")
+        .replace('\0', "hush.example")
+        .replace('\u{1}', "hush%2Eexample");
+    if same != nothing {
+        let at = same
+            .char_indices()
+            .zip(nothing.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(0, |((i, _), _)| i);
+        eprintln!(
+            "differs at {at}: {:?} | {:?}",
+            &same[at.saturating_sub(80)..(at + 80).min(same.len())],
+            &nothing[at.saturating_sub(80)..(at + 80).min(nothing.len())]
+        );
+    }
     assert_eq!(
-        missing
-            .replace("hush.example", "\0")
-            .replace("hush", "nosuchlist")
-            .replace('\0', "hush.example"),
-        nothing,
+        same, nothing,
         "a private list's page answers as a list that does not exist"
     );
     assert!(
