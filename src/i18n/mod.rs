@@ -108,6 +108,41 @@ type Bundle = FluentBundle<FluentResource>;
 static BUNDLES: LazyLock<Vec<Bundle>> =
     LazyLock::new(|| Lang::ALL.iter().map(|l| bundle(*l)).collect());
 
+/// Each language's messages that take no argument, formatted once: most of a page's words
+/// are these, and a page rendered on every request (the page cache off, a signed-in
+/// reader) would otherwise format each of them again.
+static PLAIN: LazyLock<Vec<std::collections::HashMap<&'static str, String>>> =
+    LazyLock::new(|| {
+        Lang::ALL
+            .iter()
+            .map(|l| {
+                message_ids(*l)
+                    .filter_map(|id| match format_checked(*l, id, &[]) {
+                        Some((text, errors)) if errors.is_empty() => Some((id, text)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+
+/// The identifiers of a catalog's messages: a message starts a line with its identifier
+/// and ` =`; continuation lines are indented and comments start with `#`.
+fn message_ids(lang: Lang) -> impl Iterator<Item = &'static str> {
+    lang.source()
+        .lines()
+        .filter_map(|l| l.split_once(" ="))
+        .map(|(id, _)| id)
+        .filter(|id| {
+            id.starts_with(|c: char| c.is_ascii_lowercase())
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn index(lang: Lang) -> usize {
+    Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)
+}
+
 fn bundle(lang: Lang) -> Bundle {
     // A catalog with a syntax error keeps the messages that parse; the catalog test
     // fails on the error, so none ships.
@@ -250,6 +285,11 @@ impl Lang {
     /// catalog falls back to English, and a key missing from English shows as itself
     /// (the catalog tests fail on both).
     pub fn tr(self, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+        if args.is_empty()
+            && let Some(text) = PLAIN.get(index(self)).and_then(|m| m.get(key))
+        {
+            return text.clone();
+        }
         format(self, key, args)
             .or_else(|| format(Lang::En, key, args))
             .unwrap_or_else(|| key.to_string())
@@ -317,7 +357,7 @@ fn format_checked(
     key: &str,
     args: &[(&str, Arg<'_>)],
 ) -> Option<(String, Vec<fluent_bundle::FluentError>)> {
-    let bundle = BUNDLES.get(Lang::ALL.iter().position(|l| *l == lang)?)?;
+    let bundle = BUNDLES.get(index(lang))?;
     let pattern = bundle.get_message(key)?.value()?;
     let mut fa = FluentArgs::new();
     for (k, v) in args {

@@ -15,18 +15,7 @@ fn keys(lang: Lang) -> BTreeSet<String> {
         Err((_, errors)) => panic!("{}.ftl does not parse: {errors:?}", lang.code()),
     };
     drop(res);
-    // A message starts a line with its identifier and ` =`; continuation lines are
-    // indented and comments start with `#`.
-    lang.source()
-        .lines()
-        .filter_map(|l| l.split_once(" ="))
-        .map(|(id, _)| id)
-        .filter(|id| {
-            id.starts_with(|c: char| c.is_ascii_lowercase())
-                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-        .map(str::to_string)
-        .collect()
+    message_ids(lang).map(str::to_string).collect()
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
