@@ -9,10 +9,11 @@ const MAX_ENTRIES: usize = 64;
 const MAX_BYTES: usize = 4096;
 
 pub fn accept_language(header: &str) -> Option<Lang> {
-    let header = match header.char_indices().nth(MAX_BYTES) {
-        Some((end, _)) => &header[..end],
-        None => header,
-    };
+    let mut end = header.len().min(MAX_BYTES);
+    while !header.is_char_boundary(end) {
+        end -= 1;
+    }
+    let header = &header[..end];
     let mut best: Option<(u16, Lang)> = None;
     for entry in header.split(',').take(MAX_ENTRIES) {
         let mut parts = entry.split(';');

@@ -53,10 +53,10 @@ pub struct AppState {
     lists: std::sync::Mutex<std::collections::HashMap<String, (i64, Option<ListRow>)>>,
     /// The list tags that listings leave out of subjects, with the write generation they
     /// were read at: nearly every page needs them, and they change only with the lists.
-    tags: std::sync::Mutex<Option<(i64, Arc<crate::render::ListTags>)>>,
+    tags: PerGeneration<crate::render::ListTags>,
     /// Each list's privacy and language, with the write generation they were read at
     /// ([`list_languages`]).
-    languages: std::sync::Mutex<Option<(i64, Arc<ListLanguages>)>>,
+    languages: PerGeneration<ListLanguages>,
     /// Live delivery: the spool the archiver API writes into, and what delivery has done.
     pub live: Live,
     metrics: metrics::Metrics,
@@ -182,25 +182,41 @@ async fn rejection_page(res: Response) -> Response {
     res
 }
 
+/// A value derived from the store's lists, kept with the write generation it was read at.
+type PerGeneration<T> = std::sync::Mutex<Option<(i64, Arc<T>)>>;
+
+/// The value `slot` holds for the store's current write generation, read with `load` when
+/// the store has written since (lists change only through writes).
+async fn per_generation<T>(
+    st: &AppState,
+    slot: &PerGeneration<T>,
+    load: impl std::future::Future<Output = Result<T, WebError>>,
+) -> Result<Arc<T>, WebError> {
+    let generation = st.cache.current_generation(st).await;
+    let cached = slot.lock().ok().and_then(|t| {
+        t.as_ref()
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, v)| v.clone())
+    });
+    if let Some(v) = cached {
+        return Ok(v);
+    }
+    let v = Arc::new(load.await?);
+    if let Ok(mut t) = slot.lock() {
+        *t = Some((generation, v.clone()));
+    }
+    Ok(v)
+}
+
 /// The names of the archive's lists, whose tags listings leave out of subjects: read once
 /// per write generation.
 pub async fn list_tags(st: &AppState) -> Result<Arc<crate::render::ListTags>, WebError> {
-    let generation = st.cache.current_generation(st).await;
-    let cached = st.tags.lock().ok().and_then(|t| {
-        t.as_ref()
-            .filter(|(g, _)| *g == generation)
-            .map(|(_, tags)| tags.clone())
-    });
-    if let Some(tags) = cached {
-        return Ok(tags);
-    }
-    let tags = Arc::new(crate::render::ListTags::new(
-        st.store.all_lists().await?.iter().map(|l| &l.name),
-    ));
-    if let Ok(mut t) = st.tags.lock() {
-        *t = Some((generation, tags.clone()));
-    }
-    Ok(tags)
+    per_generation(st, &st.tags, async {
+        Ok(crate::render::ListTags::new(
+            st.store.all_lists().await?.iter().map(|l| &l.name),
+        ))
+    })
+    .await
 }
 
 /// The list a page is about, if the viewer may read it ([`auth::Viewer::can_read`]). A
@@ -248,30 +264,19 @@ pub(crate) type ListLanguages =
     std::collections::HashMap<String, (bool, Option<crate::i18n::Lang>)>;
 
 pub(crate) async fn list_languages(st: &AppState) -> Result<Arc<ListLanguages>, WebError> {
-    let generation = st.cache.current_generation(st).await;
-    let cached = st.languages.lock().ok().and_then(|t| {
-        t.as_ref()
-            .filter(|(g, _)| *g == generation)
-            .map(|(_, l)| l.clone())
-    });
-    if let Some(l) = cached {
-        return Ok(l);
-    }
-    let map: ListLanguages = st
-        .store
-        .all_lists()
-        .await?
-        .into_iter()
-        .map(|l| {
-            let lang = l.language.as_deref().and_then(crate::i18n::Lang::from_tag);
-            (l.name, (l.private, lang))
-        })
-        .collect();
-    let map = Arc::new(map);
-    if let Ok(mut t) = st.languages.lock() {
-        *t = Some((generation, map.clone()));
-    }
-    Ok(map)
+    per_generation(st, &st.languages, async {
+        Ok(st
+            .store
+            .all_lists()
+            .await?
+            .into_iter()
+            .map(|l| {
+                let lang = l.language.as_deref().and_then(crate::i18n::Lang::from_tag);
+                (l.name, (l.private, lang))
+            })
+            .collect())
+    })
+    .await
 }
 
 /// The scrubbed attachments of a message that the archive holds again, as the render
